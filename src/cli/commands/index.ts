@@ -1,0 +1,11 @@
+/** The one place where commands are registered. Keep one import and one line per command. */
+import type { Command } from 'commander';
+import { registerFleet } from './fleet.ts';
+import { registerSchema } from './schema.ts';
+import { registerStatus } from './status.ts';
+
+export function registerCommands(program: Command): void {
+  registerFleet(program);
+  registerSchema(program);
+  registerStatus(program);
+}

@@ -1,0 +1,24 @@
+/** Exit codes shared by every command, and how an error maps to one. */
+import { FleetError } from '../fleet/errors.ts';
+
+export const EXIT = { ok: 0, unhealthy: 1, badInput: 2, internal: 3 } as const;
+
+/** Errors that mean "the operator asked for something wrong": exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError || error instanceof FleetError) return EXIT.badInput;
+  if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number') return error.exitCode;
+  return EXIT.internal;
+}
+
+export function renderError(error: unknown): string {
+  if (error instanceof FleetError) return error.render();
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `\n  caused by: ${error.cause.message}` : '';
+    return `error: ${error.message}${cause}`;
+  }
+  return `error: ${String(error)}`;
+}

@@ -1,0 +1,202 @@
+/**
+ * The fleet file (`fleet.yaml`) as a zod schema: the single description of machines,
+ * roles, services, config bindings, database, nginx, backups and crontabs. Everything
+ * else in lifeboat receives the parsed, typed `Fleet` and never reads the YAML itself.
+ */
+import { z } from 'zod';
+
+export const ROLES = [
+  'edge', // nginx machine that forwards the domains to the app servers
+  'app', // runs the stateless back-end services (go-api, go-admin, go-fly)
+  'db-primary', // the MariaDB primary (and the primary's crontab)
+  'db-replica', // a MariaDB replica that can be promoted
+  'redis', // the Redis primary
+  'redis-replica', // a Redis replica
+  'upload', // go-upload and its files on local disk
+  'job', // go-job, the scheduler of which exactly one may run
+  'backup-store', // keeps SQL dumps and installation files
+  'spare', // a bare machine that can be provisioned as a replacement
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const BINDING_KINDS = [
+  'mysql-host',
+  'mysql-port',
+  'mysql-address', // host:port
+  'mysql-dsn-goframe', // mysql:user:pass@tcp(host:port)/db
+  'redis-host',
+  'redis-port',
+  'redis-address', // host:port
+] as const;
+export type BindingKind = (typeof BINDING_KINDS)[number];
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'expected a lower-case name of letters, digits and dashes');
+
+/** A reference to a secret: never the secret itself. */
+export const secretRef = z
+  .string()
+  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/, {
+    message: 'inline secret: write `env:NAME` (an environment variable) or `file:/absolute/path` instead of the value',
+  });
+export type SecretRef = z.infer<typeof secretRef>;
+
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'expected a domain name like example.com');
+const ipv4 = z.ipv4({ message: 'expected an IPv4 address like 198.51.100.10' });
+const port = z.number().int().min(1).max(65535);
+const absPath = z.string().regex(/^\//, 'expected an absolute path');
+
+export const sshSettings = z.strictObject({
+  user: z.string().default('root'),
+  port: port.default(22),
+  /** Private key used to log in. */
+  identity: secretRef.optional(),
+  /** known_hosts file checked strictly; unknown keys are refused unless accepted explicitly. */
+  knownHosts: z.string().default('~/.ssh/known_hosts'),
+  connectTimeoutMs: z.number().int().positive().default(5000),
+});
+export type SshSettings = z.infer<typeof sshSettings>;
+
+export const machineSchema = z.strictObject({
+  name,
+  address: ipv4,
+  roles: z.array(z.enum(ROLES)).min(1),
+  domains: z.array(hostname).default([]),
+  provider: z.string().optional(),
+  notes: z.string().optional(),
+  /** Off-site machine: backups shipped here are encrypted. */
+  offsite: z.boolean().default(false),
+  ssh: sshSettings.partial().optional(),
+});
+export type Machine = z.infer<typeof machineSchema>;
+
+const driverSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('supervisor'), program: z.string().optional() }),
+  z.strictObject({ type: z.literal('systemd'), unit: z.string().optional() }),
+  z.strictObject({
+    type: z.literal('command'),
+    start: z.string(),
+    stop: z.string(),
+    status: z.string(),
+  }),
+]);
+export type DriverSpec = z.infer<typeof driverSchema>;
+
+const healthSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('http'),
+    port,
+    path: z.string().regex(/^\//).default('/'),
+    expectStatus: z.number().int().default(200),
+  }),
+  z.strictObject({ type: z.literal('tcp'), port }),
+]);
+export type HealthSpec = z.infer<typeof healthSchema>;
+
+export const serviceSchema = z.strictObject({
+  roles: z.array(z.enum(ROLES)).min(1),
+  /** Folder the service is installed in (copied when a machine is rebuilt). */
+  dir: absPath,
+  port: port.optional(),
+  driver: driverSchema.default({ type: 'supervisor' }),
+  health: healthSchema.optional(),
+  /** Exactly one copy may run in the whole fleet (a scheduler, files on local disk). */
+  singleton: z.boolean().default(false),
+  /** Folders holding data that must follow the service (upload files). */
+  dataDirs: z.array(absPath).default([]),
+  /** Restore order in the runbook: `first` services come back before `later` ones (§4.3). */
+  priority: z.enum(['first', 'later']).default('first'),
+});
+export type Service = z.infer<typeof serviceSchema>;
+
+export const bindingSchema = z.strictObject({
+  service: name,
+  file: absPath,
+  format: z.enum(['yaml', 'json', 'env']),
+  /** Key path in the file (dots separate levels) → what the value holds. */
+  keys: z.record(z.string().min(1), z.enum(BINDING_KINDS)).refine((k) => Object.keys(k).length > 0, {
+    message: 'expected at least one key',
+  }),
+});
+export type Binding = z.infer<typeof bindingSchema>;
+
+export const databaseSchema = z.strictObject({
+  engine: z.enum(['mariadb', 'mysql']).default('mariadb'),
+  schema: z.string().regex(/^[A-Za-z0-9_]+$/),
+  port: port.default(3306),
+  user: z.string(),
+  password: secretRef,
+  /** Account lifeboat uses for replication, backups and promotion. */
+  adminUser: z.string().default('root'),
+  adminPassword: secretRef,
+  replicationUser: z.string().default('repl'),
+  replicationPassword: secretRef.optional(),
+  /** Tables the dumps skip (data only); their schema is always kept. */
+  logTables: z.array(z.string().regex(/^[A-Za-z0-9_]+$/)).default([]),
+  /** The domain list the app clients read: one row per domain with the IP serving it. */
+  domainTable: z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_]+$/),
+    domainColumn: z.string().regex(/^[A-Za-z0-9_]+$/),
+    ipColumn: z.string().regex(/^[A-Za-z0-9_]+$/),
+    statusColumn: z.string().regex(/^[A-Za-z0-9_]+$/),
+    online: z.number().int(),
+    offline: z.number().int(),
+  }),
+});
+export type Database = z.infer<typeof databaseSchema>;
+
+export const redisSchema = z.strictObject({
+  port: port.default(6379),
+  password: secretRef.optional(),
+});
+
+export const nginxSchema = z.strictObject({
+  /** The include file lifeboat owns on every edge; nothing else in nginx is edited. */
+  upstreamFile: absPath.default('/etc/nginx/conf.d/lifeboat-upstreams.conf'),
+  /** One upstream block per service that the edges forward to. */
+  upstreams: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_]+$/), service: name })).min(1),
+  /** Command that reloads nginx after `nginx -t` passed. */
+  reload: z.string().default('nginx -s reload'),
+});
+
+export const backupSchema = z.strictObject({
+  /** Where SQL dumps live on every store (the seed's `/shell/sql_backup/`). */
+  dumpDir: absPath.default('/shell/sql_backup'),
+  /** Where installation files live on every store (the seed's `/root/workdir/`). */
+  installDir: absPath.default('/root/workdir'),
+  /** Machines that receive every backup. */
+  stores: z.array(name).min(1),
+  retention: z
+    .strictObject({ hourly: z.number().int().min(1).default(24), daily: z.number().int().min(0).default(7) })
+    .default({ hourly: 24, daily: 7 }),
+  /** Cron schedule of `lifeboat backup run`. */
+  schedule: z.string().default('0 * * * *'),
+  /** Key for the copies shipped to off-site stores. */
+  encryptionKey: secretRef.optional(),
+});
+
+export const cronEntrySchema = z.strictObject({
+  schedule: z.string().regex(/^(\S+\s+){4}\S+$/, 'expected a five-field cron schedule like "* * * * *"'),
+  command: z.string().min(1),
+});
+export type CronEntry = z.infer<typeof cronEntrySchema>;
+
+export const fleetSchema = z.strictObject({
+  version: z.literal(1),
+  name,
+  ssh: sshSettings.default({ user: 'root', port: 22, knownHosts: '~/.ssh/known_hosts', connectTimeoutMs: 5000 }),
+  machines: z.array(machineSchema).min(1),
+  services: z.record(name, serviceSchema).default({}),
+  bindings: z.array(bindingSchema).default([]),
+  database: databaseSchema.optional(),
+  redis: redisSchema.optional(),
+  nginx: nginxSchema.optional(),
+  backups: backupSchema.optional(),
+  /** Crontab lines per role: a machine gets the entries of every role it holds. */
+  crontabs: z.partialRecord(z.enum(ROLES), z.array(cronEntrySchema)).default({}),
+});
+export type Fleet = z.infer<typeof fleetSchema>;
+export type FleetInput = z.input<typeof fleetSchema>;
