@@ -1,0 +1,228 @@
+/**
+ * The runbook engine: runs a scenario's steps in order — plan, (confirm), apply, verify —
+ * journaling every transition, stopping at the first failure, and resuming a run that a
+ * crash, a failure or a "no" left unfinished.
+ */
+import type { ActionContext, Change } from '../actions/action.ts';
+import { type Journal, type RunMode, type RunRecord, type StepInit, type StepState } from './journal.ts';
+import { describeFailure, LeafRunner, type Leaf, type LeafOutcome } from './execute.ts';
+import { redactChange, redactText } from './redact.ts';
+import { undoable, type Scenario, type ScenarioInput, type Step } from './step.ts';
+
+export type ConfirmAnswer = 'yes' | 'no' | 'all';
+/** Asked before each mutating step in `confirm` mode; `all` stops asking for this run. */
+export type ConfirmFn = (step: Step, changes: readonly Change[]) => Promise<ConfirmAnswer>;
+
+export type ProgressEvent =
+  | { type: 'run-started'; runId: string; scenario: string; mode: RunMode; resumed: boolean }
+  | { type: 'group-started'; index: number; title: string }
+  | { type: 'step-finished'; index: number; parent: number | null; title: string; outcome: StepProgress; ms: number; error?: string }
+  | { type: 'run-finished'; run: RunRecord };
+
+/** `done-before`: verified by an earlier process of this run; `already-there`: found applied on resume. */
+export type StepProgress = 'verified' | 'failed' | 'planned' | 'skipped' | 'done-before' | 'already-there';
+
+export interface RecoveryOptions<I extends ScenarioInput = ScenarioInput> {
+  scenario: Scenario<I>;
+  /** Ignored when resuming: the run's journaled input is used, so the steps are the same. */
+  input: I;
+  ctx: ActionContext;
+  mode: RunMode;
+  journal: Journal;
+  /** Required in `confirm` mode (the CLI passes a TTY prompt). */
+  confirm?: ConfirmFn;
+  resumeRunId?: string;
+  /** Under `plan`, run the checks too (they change nothing). Default true. */
+  runChecksInPlan?: boolean;
+  /** Started by the daemon's policy, not a person: counts for the cool-down. */
+  automatic?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export class RecoveryError extends Error {
+  override name = 'RecoveryError';
+  constructor(
+    readonly code: 'confirm-missing' | 'scenario-mismatch' | 'plan-changed' | 'plan-on-resume',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Item {
+  index: number;
+  step: Step;
+  leaves: Leaf[];
+}
+
+type Stop = { outcome: 'failed' | 'aborted'; error: string } | undefined;
+
+export async function runRecovery<I extends ScenarioInput>(options: RecoveryOptions<I>): Promise<RunRecord> {
+  const { scenario, ctx, mode, journal } = options;
+  const emit = options.onProgress ?? (() => {});
+  if (mode === 'confirm' && !options.confirm) throw new RecoveryError('confirm-missing', 'confirm mode needs a confirm prompt');
+
+  if (mode === 'plan' && options.resumeRunId !== undefined) {
+    // A plan ends its run as `planned`, which would make the stopped run unresumable.
+    throw new RecoveryError('plan-on-resume', 'a stopped run cannot be resumed in plan mode; `lifeboat runs show` lists what is left');
+  }
+  const resumed = options.resumeRunId === undefined ? undefined : journal.run(options.resumeRunId);
+  if (resumed && resumed.scenario !== scenario.name) {
+    throw new RecoveryError('scenario-mismatch', `run ${resumed.id} is a ${resumed.scenario} run, not ${scenario.name}`);
+  }
+  const input = resumed ? (resumed.input as I) : options.input;
+  const items = flatten(await scenario.build(input, ctx));
+  const rows = items.flatMap(rowsOf);
+  let runId: string;
+  const states = new Map<number, StepState>();
+  if (resumed) {
+    assertSamePlan(resumed, rows);
+    journal.reopenRun(resumed.id, mode);
+    runId = resumed.id;
+    for (const s of resumed.steps) states.set(s.index, s.state);
+  } else {
+    runId = journal.createRun({
+      scenario: scenario.name, input, mode, fleet: ctx.fleet?.name, automatic: options.automatic,
+      followUps: scenario.followUps?.(input) ?? [], steps: rows,
+    });
+  }
+  emit({ type: 'run-started', runId, scenario: scenario.name, mode, resumed: resumed !== undefined });
+
+  const runner = new LeafRunner(journal, runId, ctx);
+  const runChecks = options.runChecksInPlan ?? true;
+  let confirmedAll = false;
+  let stop: Stop;
+  const planProblems: string[] = [];
+  const finishLeaf = (leaf: Leaf, outcome: StepProgress, ms: number, error?: string) =>
+    emit({ type: 'step-finished', index: leaf.index, parent: leaf.parent, title: leaf.step.title, outcome, ms, error });
+
+  try {
+    for (const item of items) {
+      if (ctx.signal?.aborted) {
+        stop = { outcome: 'aborted', error: `stopped before step ${item.index + 1} "${item.step.title}": cancelled` };
+        break;
+      }
+      const todo = item.leaves.filter((l) => states.get(l.index) !== 'verified');
+      if (item.step.kind === 'parallel') emit({ type: 'group-started', index: item.index, title: item.step.title });
+      for (const leaf of item.leaves) if (!todo.includes(leaf)) finishLeaf(leaf, 'done-before', 0);
+      if (todo.length === 0) continue;
+
+      const changes: Change[] = [];
+      let planFailure: string | undefined;
+      for (const leaf of todo) {
+        try {
+          changes.push(...(await runner.plan(leaf)));
+        } catch (error) {
+          const failure = runner.planFailed(leaf, error);
+          finishLeaf(leaf, 'failed', 0, failure.message);
+          planFailure ??= `step ${leaf.index + 1} "${leaf.step.title}" could not be planned: ${failure.message}`;
+        }
+      }
+      if (mode === 'plan') {
+        if (planFailure) planProblems.push(planFailure);
+        if (item.step.mutating || !runChecks || planFailure) {
+          for (const leaf of todo) if (!planFailure) finishLeaf(leaf, 'planned', 0);
+          continue;
+        }
+        const failed = await executeItem(item, todo);
+        if (failed) planProblems.push(failed);
+        continue;
+      }
+      if (planFailure) {
+        stop = { outcome: 'failed', error: planFailure };
+        break;
+      }
+      if (item.step.mutating && mode === 'confirm' && !confirmedAll) {
+        const answer = await options.confirm!(item.step, changes.map(redactChange));
+        journal.event(runId, item.index, 'confirm', answer);
+        if (answer === 'all') confirmedAll = true;
+        if (answer === 'no') {
+          for (const leaf of todo) {
+            journal.stepState(runId, leaf.index, 'skipped');
+            finishLeaf(leaf, 'skipped', 0);
+          }
+          if (item.step.kind === 'parallel') journal.stepState(runId, item.index, 'skipped');
+          stop = { outcome: 'aborted', error: `declined at step ${item.index + 1} "${item.step.title}"` };
+          break;
+        }
+      }
+      const failed = await executeItem(item, todo);
+      if (failed) {
+        stop = { outcome: 'failed', error: failed };
+        break;
+      }
+    }
+  } catch (error) {
+    // An error of lifeboat itself (journal, prompt): record it, and leave the run resumable.
+    journal.finishRun(runId, 'failed', `stopped by an internal error: ${describeFailure(error, 'internal', undefined).message}`);
+    throw error;
+  }
+
+  if (mode === 'plan') journal.finishRun(runId, 'planned', planProblems.length ? planProblems.join('; ') : undefined);
+  else if (stop) journal.finishRun(runId, stop.outcome, stop.error);
+  else journal.finishRun(runId, 'recovered');
+  const run = journal.run(runId);
+  emit({ type: 'run-finished', run });
+  return run;
+
+  /** Runs the leaves of one item (at once for a group); returns the first error, if any. */
+  async function executeItem(item: Item, todo: Leaf[]): Promise<string | undefined> {
+    const group = item.step.kind === 'parallel';
+    if (group) journal.stepState(runId, item.index, 'applying', { start: true });
+    const outcomes = await Promise.all(
+      todo.map(async (leaf): Promise<[Leaf, LeafOutcome]> => {
+        const outcome = await runner.execute(leaf, states.get(leaf.index) ?? 'pending');
+        states.set(leaf.index, outcome.state);
+        finishLeaf(leaf, outcome.ok ? (outcome.alreadyThere ? 'already-there' : 'verified') : 'failed', outcome.ms,
+          outcome.ok ? undefined : outcome.error.message);
+        return [leaf, outcome];
+      }),
+    );
+    const failures = outcomes.filter(([, o]) => !o.ok);
+    if (group) journal.stepState(runId, item.index, failures.length ? 'failed' : 'verified');
+    if (failures.length === 0) return undefined;
+    return failures
+      .map(([leaf, o]) => `step ${leaf.index + 1} "${leaf.step.title}" failed: ${o.ok ? '' : o.error.message}`)
+      .join('; ');
+  }
+}
+
+/** Numbers steps in journal order: a parallel group's row comes first, then its children. */
+function flatten(steps: readonly Step[]): Item[] {
+  const items: Item[] = [];
+  let index = 0;
+  for (const step of steps) {
+    const itemIndex = index++;
+    if (step.kind === 'step') {
+      items.push({ index: itemIndex, step, leaves: [{ index: itemIndex, parent: null, step }] });
+    } else {
+      const leaves = step.steps.map((child) => ({ index: index++, parent: itemIndex, step: child }));
+      items.push({ index: itemIndex, step, leaves });
+    }
+  }
+  return items;
+}
+
+function rowsOf(item: Item): StepInit[] {
+  const rows: StepInit[] = item.leaves.map((leaf) => ({
+    index: leaf.index, parent: leaf.parent, title: leaf.step.title, machines: leaf.step.machines,
+    mutating: leaf.step.mutating, undoable: undoable(leaf.step),
+  }));
+  if (item.step.kind === 'parallel') {
+    rows.unshift({
+      index: item.index, parent: null, title: item.step.title, machines: item.step.machines,
+      mutating: item.step.mutating, undoable: item.step.steps.every(undoable),
+    });
+  }
+  return rows;
+}
+
+/** Resume must run the very steps that were journaled, or "skip the verified ones" lies. */
+function assertSamePlan(run: RunRecord, rows: StepInit[]): void {
+  const journaled = run.steps.map((s) => `${s.index}:${s.parent}:${s.title}`);
+  const built = rows.map((r) => `${r.index}:${r.parent}:${redactText(r.title)}`);
+  if (journaled.join('\n') !== built.join('\n')) {
+    throw new RecoveryError('plan-changed',
+      `run ${run.id} was journaled with different steps than the ${run.scenario} scenario builds now; start a new run`);
+  }
+}

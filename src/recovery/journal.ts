@@ -1,0 +1,190 @@
+/**
+ * The append-only record of every recovery run, persisted as it happens (orchestrator
+ * style): a `runs` row, one `steps` row per runbook line whose state moves forward, and
+ * an `events` row for every transition so the audit trail survives later updates.
+ * Everything written passes through `redact.ts`; every statement is parameterised.
+ */
+import type { Change } from '../actions/action.ts';
+import { newRunId } from '../state/ids.ts';
+import { openState, type OpenStateOptions, type StateDb } from '../state/db.ts';
+import { redactChange, redactText, redactValue } from './redact.ts';
+import {
+  readRun, readRuns, type RunMode, type RunOutcome, type RunRecord, type RunSummary, type StepState,
+} from './journal-read.ts';
+
+export * from './journal-read.ts';
+
+export interface StepInit {
+  index: number;
+  /** Index of the parallel group this step belongs to, if any. */
+  parent: number | null;
+  title: string;
+  machines: readonly string[];
+  mutating: boolean;
+  undoable: boolean;
+}
+
+export interface RunInit {
+  scenario: string;
+  input: unknown;
+  mode: RunMode;
+  fleet?: string;
+  /** Started by the daemon's policy rather than a person: counts for the cool-down. */
+  automatic?: boolean;
+  followUps?: readonly string[];
+  steps: readonly StepInit[];
+}
+
+export class JournalError extends Error {
+  override name = 'JournalError';
+  constructor(readonly code: 'run-not-found' | 'run-ambiguous' | 'not-resumable', message: string) {
+    super(message);
+  }
+}
+
+export interface StepFailure {
+  message: string;
+  /** The ActionError code (or the engine's) so tools never parse the message. */
+  code?: string;
+}
+
+const FINAL_STEP_STATES: ReadonlySet<StepState> = new Set(['verified', 'failed', 'skipped']);
+
+export class Journal {
+  constructor(
+    readonly db: StateDb,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  static open(path: string, options?: OpenStateOptions & { now?: () => number }): Journal {
+    return new Journal(openState(path, options), options?.now);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  createRun(init: RunInit): string {
+    const id = newRunId(this.now());
+    const at = this.now();
+    const insertStep = this.db.prepare(
+      `INSERT INTO steps (run_id, idx, parent, title, machines, mutating, undoable) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO runs (id, scenario, input, mode, fleet, automatic, follow_ups, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, init.scenario, JSON.stringify(redactValue(init.input) ?? null), init.mode, init.fleet ?? null,
+          init.automatic ? 1 : 0, JSON.stringify((init.followUps ?? []).map(redactText)), at);
+      for (const s of init.steps) {
+        insertStep.run(id, s.index, s.parent, redactText(s.title), JSON.stringify(s.machines), s.mutating ? 1 : 0, s.undoable ? 1 : 0);
+      }
+      this.insertEvent(id, null, 'run-started', `${init.scenario} (${init.mode})`, at);
+    })();
+    return id;
+  }
+
+  /** Marks a stopped run as running again; refuses a run that finished. */
+  reopenRun(runId: string, mode: RunMode): void {
+    const run = this.run(runId);
+    if (!isResumable(run)) {
+      throw new JournalError('not-resumable', `run ${runId} ${run.outcome === 'planned' ? 'was only a plan' : `already ended: ${run.outcome}`}; start a new run`);
+    }
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE runs SET outcome = 'running', ended_at = NULL, error = NULL WHERE id = ?`).run(runId);
+      this.insertEvent(runId, null, 'run-resumed', `${mode}, was ${run.outcome}`, this.now());
+    })();
+  }
+
+  stepPlanned(runId: string, index: number, changes: readonly Change[]): void {
+    const safe = changes.map(redactChange);
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE steps SET changes = ? WHERE run_id = ? AND idx = ?`).run(JSON.stringify(safe), runId, index);
+      this.insertEvent(runId, index, 'planned', `${safe.length} change(s)`, this.now());
+    })();
+  }
+
+  /**
+   * Moves a step to `state`; `applying` counts one more application of its actions.
+   * `start` marks the moment this process began working on the step (its timing starts).
+   */
+  stepState(runId: string, index: number, state: StepState, details: { error?: StepFailure; start?: boolean } = {}): void {
+    const at = this.now();
+    const error = details.error ? redactText(details.error.message) : null;
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE steps SET state = ?,
+             applications = applications + ?,
+             started_at = CASE WHEN ? THEN ? ELSE COALESCE(started_at, ?) END,
+             ended_at = ?,
+             error = ?, error_code = ?
+           WHERE run_id = ? AND idx = ?`,
+        )
+        .run(state, state === 'applying' ? 1 : 0, details.start ? 1 : 0, at, at, FINAL_STEP_STATES.has(state) ? at : null,
+          error, details.error?.code ?? null, runId, index);
+      this.insertEvent(runId, index, state, error, at);
+    })();
+  }
+
+  /** Progress lines an action logged while the step ran. */
+  stepOutput(runId: string, index: number, line: string): void {
+    this.db
+      .prepare(`UPDATE steps SET output = output || ? WHERE run_id = ? AND idx = ?`)
+      .run(`${redactText(line)}\n`, runId, index);
+  }
+
+  event(runId: string, step: number | null, event: string, detail?: string): void {
+    this.insertEvent(runId, step, event, detail === undefined ? null : redactText(detail), this.now());
+  }
+
+  finishRun(runId: string, outcome: Exclude<RunOutcome, 'running'>, error?: string): void {
+    const at = this.now();
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE runs SET outcome = ?, ended_at = ?, error = ? WHERE id = ?`)
+        .run(outcome, at, error === undefined ? null : redactText(error), runId);
+      this.insertEvent(runId, null, `run-${outcome}`, error === undefined ? null : redactText(error), at);
+    })();
+  }
+
+  /** A person has seen this run; an automatic recovery inside its cool-down may go ahead. */
+  acknowledge(runId: string, by: string, comment?: string): void {
+    const id = this.resolveId(runId);
+    const at = this.now();
+    this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO acknowledgements (run_id, at, by, comment) VALUES (?, ?, ?, ?)`)
+        .run(id, at, by, comment === undefined ? null : redactText(comment));
+      this.insertEvent(id, null, 'acknowledged', `by ${by}`, at);
+    })();
+  }
+
+  /** A run by full id or unique prefix (as an operator types it). */
+  run(idOrPrefix: string): RunRecord {
+    return readRun(this.db, this.resolveId(idOrPrefix));
+  }
+
+  runs(options: { limit?: number; automatic?: boolean } = {}): RunSummary[] {
+    return readRuns(this.db, options);
+  }
+
+  resolveId(idOrPrefix: string): string {
+    const rows = this.db
+      .prepare(`SELECT id FROM runs WHERE id = ? OR substr(id, 1, ?) = ? ORDER BY id LIMIT 3`)
+      .all(idOrPrefix, idOrPrefix.length, idOrPrefix) as { id: string }[];
+    const exact = rows.find((r) => r.id === idOrPrefix);
+    if (exact) return exact.id;
+    if (rows.length === 0) throw new JournalError('run-not-found', `no run with id ${idOrPrefix} (list them with \`lifeboat runs\`)`);
+    if (rows.length > 1) throw new JournalError('run-ambiguous', `${idOrPrefix} matches several runs (${rows.map((r) => r.id).join(', ')}…); type more of the id`);
+    return rows[0]!.id;
+  }
+
+  private insertEvent(runId: string, step: number | null, event: string, detail: string | null, at: number): void {
+    this.db.prepare(`INSERT INTO events (run_id, at, step, event, detail) VALUES (?, ?, ?, ?, ?)`).run(runId, at, step, event, detail);
+  }
+}
+
+/** Stopped runs (crashed, failed, declined) may resume; recovered runs and plans may not. */
+export function isResumable(run: RunSummary): boolean {
+  return run.outcome !== 'recovered' && run.outcome !== 'planned';
+}

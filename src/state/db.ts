@@ -1,0 +1,104 @@
+/**
+ * lifeboat's state on one machine: one SQLite file (WAL, so the CLI can read while a run
+ * writes). Schema changes are numbered migrations applied in order and tracked in
+ * `PRAGMA user_version`; a new table is a new entry at the end of `MIGRATIONS`, never an
+ * edit of an old one.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export type StateDb = Database.Database;
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the recovery journal.
+  `CREATE TABLE runs (
+     id TEXT PRIMARY KEY,
+     scenario TEXT NOT NULL,
+     input TEXT NOT NULL,
+     mode TEXT NOT NULL CHECK (mode IN ('plan', 'confirm', 'auto')),
+     fleet TEXT,
+     automatic INTEGER NOT NULL DEFAULT 0,
+     follow_ups TEXT NOT NULL DEFAULT '[]',
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER,
+     outcome TEXT NOT NULL DEFAULT 'running',
+     error TEXT
+   ) STRICT;
+   CREATE INDEX runs_automatic ON runs (automatic, started_at);
+   CREATE TABLE steps (
+     run_id TEXT NOT NULL REFERENCES runs (id),
+     idx INTEGER NOT NULL,
+     parent INTEGER,
+     title TEXT NOT NULL,
+     machines TEXT NOT NULL,
+     mutating INTEGER NOT NULL,
+     undoable INTEGER NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending'
+       CHECK (state IN ('pending', 'applying', 'applied', 'verified', 'failed', 'skipped')),
+     applications INTEGER NOT NULL DEFAULT 0,
+     started_at INTEGER,
+     ended_at INTEGER,
+     output TEXT NOT NULL DEFAULT '',
+     error TEXT,
+     error_code TEXT,
+     changes TEXT NOT NULL DEFAULT '[]',
+     PRIMARY KEY (run_id, idx)
+   ) STRICT;
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id TEXT NOT NULL REFERENCES runs (id),
+     at INTEGER NOT NULL,
+     step INTEGER,
+     event TEXT NOT NULL,
+     detail TEXT
+   ) STRICT;
+   CREATE INDEX events_run ON events (run_id, id);
+   CREATE TABLE acknowledgements (
+     run_id TEXT NOT NULL REFERENCES runs (id),
+     at INTEGER NOT NULL,
+     by TEXT NOT NULL,
+     comment TEXT
+   ) STRICT;`,
+];
+
+/** `~/.lifeboat/state.db` unless the operator names another file with `--state`. */
+export function defaultStatePath(home: string = homedir()): string {
+  return join(home, '.lifeboat', 'state.db');
+}
+
+export interface OpenStateOptions {
+  /** Open an existing file without creating or migrating it (for read-only commands). */
+  readonly?: boolean;
+}
+
+export function openState(path: string, options: OpenStateOptions = {}): StateDb {
+  if (!options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+  // Another process (the daemon, a second CLI) may hold the write lock for a moment.
+  db.pragma('busy_timeout = 5000');
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    // NORMAL under WAL is durable against a process crash, which is what resume needs.
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+  }
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+export function migrate(db: StateDb): void {
+  // The version is read inside the write transaction, so two processes opening a new
+  // file at once cannot both apply the same migration.
+  const applyNext = db.transaction((): boolean => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const sql = MIGRATIONS[version];
+    if (sql === undefined) return false;
+    db.exec(sql);
+    // user_version cannot be bound as a parameter; it is our own integer, never input.
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  for (let i = 0; i < MIGRATIONS.length && applyNext.immediate(); i++);
+}
