@@ -1,0 +1,310 @@
+/**
+ * A machine reached over SSH with the `ssh2` library. One connection per machine carries every
+ * command and file transfer (a fresh handshake costs ~0.4 s, a command on an open connection
+ * ~0.06 s: LAB-NOTES), opened on first use and reopened after a drop. Host keys are checked
+ * strictly against known_hosts before any credential is sent.
+ */
+import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { Limiter } from './fanout.ts';
+import { judgeHostKey } from './host-key-policy.ts';
+import { loadKnownHosts, preferredHostKeyAlgorithms } from './known-hosts.ts';
+import { brief } from './local.ts';
+import {
+  RemoteError,
+  RemoteTimeoutError,
+  shq,
+  type Remote,
+  type RunOptions,
+  type RunResult,
+  type WriteOptions,
+  type WriteResult,
+} from './remote.ts';
+import { Sftp } from './sftp-files.ts';
+
+export interface SshRemoteOptions {
+  /** Machine name from the fleet file, used in errors. */
+  machine: string;
+  host: string;
+  port?: number;
+  user?: string;
+  /** Private key text, or a function producing it when the first connection is made. */
+  privateKey?: string | Buffer | (() => Promise<string | Buffer>);
+  /** Path of an ssh-agent socket, used when there is no private key. */
+  agent?: string;
+  /** The OpenSSH known_hosts file to check the host key against (an absolute path). */
+  knownHostsFile: string;
+  /** Append unknown host keys to known_hosts instead of refusing. Changed keys are always refused. */
+  acceptNewHostKeys?: boolean;
+  /** TCP connect + handshake + login must finish within this (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /** Keep-alive probes every this many ms (default 10000); 3 unanswered probes drop the connection. */
+  keepaliveIntervalMs?: number;
+  /** Channels open at once on the connection; sshd's MaxSessions defaults to 10, one goes to SFTP. */
+  maxChannels?: number;
+  /** Where one-line notices go (a host key was added); default stderr. */
+  notice?: (line: string) => void;
+}
+
+interface Connection {
+  ready: Promise<Client>;
+  sftp?: Promise<Sftp>;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export class SshRemote implements Remote {
+  readonly machine: string;
+  /** Counters for tests and diagnostics: how many SSH connections were established. */
+  readonly stats = { connects: 0 };
+  private connection: Connection | undefined;
+  private readonly channels: Limiter;
+
+  constructor(private readonly options: SshRemoteOptions) {
+    this.machine = options.machine;
+    this.channels = new Limiter(options.maxChannels ?? 8);
+  }
+
+  get address(): string {
+    return `${this.options.host}:${this.options.port ?? 22}`;
+  }
+
+  async run(command: string, options: RunOptions = {}): Promise<RunResult> {
+    const wrapped = wrapCommand(command, options);
+    return this.channels.run(async () => {
+      const client = await this.connect();
+      return new Promise<RunResult>((resolve, reject) => {
+        const started = performance.now();
+        client.exec(wrapped, (err, channel) => {
+          if (err) {
+            reject(new RemoteError('io-failed', this.machine, `could not start \`${brief(command)}\``, { cause: err }));
+            return;
+          }
+          const stdout: Buffer[] = [];
+          const stderr: Buffer[] = [];
+          let exit: { code: number | null; signal: string | null } | undefined;
+          let settled = false;
+          let timer: NodeJS.Timeout | undefined;
+          channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+          channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+          channel.on('exit', (code: number | null, signal?: string) => {
+            exit = { code: code ?? null, signal: signal ?? null };
+          });
+          channel.on('close', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            if (!exit) {
+              reject(new RemoteError('connect-failed', this.machine, `connection to ${this.address} lost while running \`${brief(command)}\``));
+              return;
+            }
+            resolve({
+              ...exit,
+              stdout: Buffer.concat(stdout).toString('utf8'),
+              stderr: Buffer.concat(stderr).toString('utf8'),
+              ms: Math.round(performance.now() - started),
+            });
+          });
+          if (options.timeoutMs !== undefined) {
+            const ms = options.timeoutMs;
+            timer = setTimeout(() => {
+              if (settled) return;
+              settled = true;
+              // The far side's `timeout` kills the command's process group; we stop waiting.
+              channel.close();
+              reject(new RemoteTimeoutError(this.machine, `\`${brief(command)}\``, ms));
+            }, ms);
+          }
+          channel.end(options.stdin ?? '');
+        });
+      });
+    });
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    return (await this.sftp()).readFile(path);
+  }
+
+  async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<WriteResult> {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    return (await this.sftp()).writeFile(path, data, options);
+  }
+
+  async upload(localPath: string, remotePath: string): Promise<void> {
+    await (await this.sftp()).upload(localPath, remotePath);
+  }
+
+  async download(remotePath: string, localPath: string): Promise<void> {
+    await (await this.sftp()).download(remotePath, localPath);
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (!connection) return;
+    const client = await connection.ready.catch(() => undefined);
+    if (!client) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      client.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.end();
+    });
+  }
+
+  /** The open connection, or a new one; concurrent callers share one handshake. */
+  private connect(): Promise<Client> {
+    if (!this.connection) {
+      const connection: Connection = { ready: this.open(() => this.forget(connection)) };
+      this.connection = connection;
+      connection.ready.catch(() => this.forget(connection));
+    }
+    return this.connection.ready;
+  }
+
+  private forget(connection: Connection): void {
+    if (this.connection === connection) this.connection = undefined;
+  }
+
+  private async sftp(): Promise<Sftp> {
+    await this.connect();
+    const connection = this.connection;
+    if (!connection) throw new RemoteError('connect-failed', this.machine, `connection to ${this.address} closed`);
+    if (!connection.sftp) {
+      const session = connection.ready.then(
+        (client) =>
+          new Promise<Sftp>((resolve, reject) => {
+            client.sftp((err: Error | undefined, sftp: SFTPWrapper) => {
+              if (err) reject(new RemoteError('io-failed', this.machine, `SFTP is not available on ${this.address}`, { cause: err }));
+              else {
+                sftp.on('close', () => {
+                  if (connection.sftp === session) connection.sftp = undefined;
+                });
+                resolve(new Sftp(sftp, this.machine));
+              }
+            });
+          }),
+      );
+      connection.sftp = session;
+      session.catch(() => {
+        if (connection.sftp === session) connection.sftp = undefined;
+      });
+    }
+    return connection.sftp;
+  }
+
+  private async open(onClose: () => void): Promise<Client> {
+    const { host, machine, knownHostsFile } = this.options;
+    const port = this.options.port ?? 22;
+    const timeoutMs = this.options.connectTimeoutMs ?? 5000;
+    const entries = await loadKnownHosts(knownHostsFile).catch((cause) => {
+      throw new RemoteError('host-key-unknown', machine, `cannot read known_hosts file ${knownHostsFile}`, { cause });
+    });
+    const privateKey = await this.privateKey();
+    if (privateKey === undefined && !this.options.agent) {
+      throw new RemoteError('auth-failed', machine, `no SSH identity configured for ${this.address} (set ssh.identity in the fleet file)`);
+    }
+
+    return new Promise<Client>((resolve, reject) => {
+      const client = new Client();
+      let ready = false;
+      let refusal: RemoteError | undefined;
+      const config: ConnectConfig = {
+        host,
+        port,
+        username: this.options.user ?? 'root',
+        readyTimeout: timeoutMs,
+        keepaliveInterval: this.options.keepaliveIntervalMs ?? 10_000,
+        keepaliveCountMax: 3,
+        algorithms: { serverHostKey: preferredHostKeyAlgorithms(entries, host, port) as never },
+        hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+          judgeHostKey(
+            {
+              machine,
+              host,
+              port,
+              knownHostsFile,
+              entries,
+              acceptNewHostKeys: this.options.acceptNewHostKeys ?? false,
+              notice: this.options.notice ?? ((line) => process.stderr.write(`${line}\n`)),
+            },
+            key,
+          ).then(
+            (problem) => {
+              refusal = problem;
+              verify(problem === undefined);
+            },
+            (cause: unknown) => {
+              refusal = new RemoteError('io-failed', machine, `could not record the host key in ${knownHostsFile}`, { cause });
+              verify(false);
+            },
+          );
+        },
+        ...(privateKey !== undefined ? { privateKey } : {}),
+        ...(this.options.agent ? { agent: this.options.agent } : {}),
+      };
+      client.on('ready', () => {
+        ready = true;
+        this.stats.connects++;
+        resolve(client);
+      });
+      client.on('error', (err: Error & { level?: string }) => {
+        if (ready) return; // a drop after login: 'close' follows and the next call reconnects
+        reject(refusal ?? connectError(machine, `${host}:${port}`, timeoutMs, err));
+      });
+      client.on('close', () => {
+        onClose();
+        if (!ready) reject(refusal ?? new RemoteError('connect-failed', machine, `${host}:${port} closed the connection during login`));
+      });
+      try {
+        client.connect(config);
+      } catch (cause) {
+        // ssh2 throws synchronously on a key it cannot parse.
+        reject(new RemoteError('auth-failed', machine, `the SSH identity for ${host}:${port} is not a usable private key`, { cause }));
+      }
+    });
+  }
+
+  private async privateKey(): Promise<string | Buffer | undefined> {
+    const source = this.options.privateKey;
+    if (typeof source !== 'function') return source;
+    try {
+      return await source();
+    } catch (cause) {
+      throw new RemoteError('auth-failed', this.machine, `cannot load the SSH identity: ${(cause as Error).message}`, { cause });
+    }
+  }
+}
+
+function connectError(machine: string, address: string, timeoutMs: number, err: Error & { level?: string }): RemoteError {
+  switch (err.level) {
+    case 'client-authentication':
+      return new RemoteError('auth-failed', machine, `${address} refused the SSH identity (check ssh.user and ssh.identity)`, { cause: err });
+    case 'client-timeout':
+      return new RemoteError('connect-failed', machine, `no SSH login at ${address} within ${timeoutMs} ms`, { cause: err });
+    default:
+      return new RemoteError('connect-failed', machine, `cannot connect to ${address}: ${err.message}`, { cause: err });
+  }
+}
+
+/**
+ * The command line sent to sshd. sshd hands it to the user's login shell, so we `exec` a
+ * POSIX `sh -c` for the same semantics everywhere; `env` carries the extra environment
+ * (sshd drops most client-sent variables); coreutils `timeout`, as the session's process
+ * group leader, kills the whole command tree when the time is up.
+ */
+export function wrapCommand(command: string, options: RunOptions): string {
+  const parts = ['exec'];
+  const env = Object.entries(options.env ?? {});
+  if (env.length > 0) {
+    parts.push('env');
+    for (const [name, value] of env) {
+      if (!ENV_NAME.test(name)) throw new TypeError(`not an environment variable name: ${JSON.stringify(name)}`);
+      parts.push(shq(`${name}=${value}`));
+    }
+  }
+  if (options.timeoutMs !== undefined) parts.push('timeout', '-s', 'KILL', (options.timeoutMs / 1000).toFixed(3));
+  parts.push('sh', '-c', shq(command));
+  return parts.join(' ');
+}
