@@ -60,6 +60,17 @@ export const sshSettings = z.strictObject({
 });
 export type SshSettings = z.infer<typeof sshSettings>;
 
+/** Per-machine overrides of `ssh`: no defaults here, or they would mask the fleet-wide values. */
+const sshOverrides = z
+  .strictObject({
+    user: z.string(),
+    port,
+    identity: secretRef,
+    knownHosts: z.string(),
+    connectTimeoutMs: z.number().int().positive(),
+  })
+  .partial();
+
 export const machineSchema = z.strictObject({
   name,
   address: ipv4,
@@ -69,7 +80,7 @@ export const machineSchema = z.strictObject({
   notes: z.string().optional(),
   /** Off-site machine: backups shipped here are encrypted. */
   offsite: z.boolean().default(false),
-  ssh: sshSettings.partial().optional(),
+  ssh: sshOverrides.optional(),
 });
 export type Machine = z.infer<typeof machineSchema>;
 
