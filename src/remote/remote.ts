@@ -81,7 +81,9 @@ export type RemoteErrorCode =
   | 'timeout'
   | 'command-failed'
   | 'file-not-found'
-  | 'io-failed';
+  | 'io-failed'
+  /** The fleet file has no machine of that name. */
+  | 'unknown-machine';
 
 export class RemoteError extends Error {
   constructor(

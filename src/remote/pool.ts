@@ -1,0 +1,90 @@
+/**
+ * From the fleet file to connections: `remoteFor` turns a machine's ssh settings into an
+ * `SshRemote`, and `RemotePool` hands out one Remote per machine for a whole run (so every
+ * action on a machine shares one SSH connection) and closes them all at the end.
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { SecretResolver } from '../fleet/secrets.ts';
+import type { Fleet } from '../fleet/schema.ts';
+import { RemoteError, type Remote } from './remote.ts';
+import { SshRemote } from './ssh.ts';
+
+export interface RemoteForOptions {
+  /** Resolves `ssh.identity` (a secret reference) when the first connection is made. */
+  secret: SecretResolver;
+  /** Explicit opt-in to append unknown host keys to known_hosts; changed keys stay refused. */
+  acceptNewHostKeys?: boolean;
+  /** Home folder that `~` in `ssh.knownHosts` stands for; default the operator's home. */
+  homeDir?: string;
+  /** Folder that a relative `ssh.knownHosts` is relative to (the fleet file's folder). */
+  baseDir?: string;
+  /** ssh-agent socket used for machines without `ssh.identity`. */
+  agent?: string;
+  /** Where one-line notices (a host key was added) go; default stderr. */
+  notice?: (line: string) => void;
+}
+
+/** An `SshRemote` for a fleet machine: fleet-wide `ssh` settings overridden by the machine's own. */
+export function remoteFor(fleet: Fleet, machineName: string, options: RemoteForOptions): SshRemote {
+  const machine = fleet.machines.find((m) => m.name === machineName);
+  if (!machine) {
+    const known = fleet.machines.map((m) => m.name).join(', ');
+    throw new RemoteError('unknown-machine', machineName, `no machine of that name in fleet ${fleet.name} (machines: ${known})`);
+  }
+  const ssh = { ...fleet.ssh, ...machine.ssh };
+  const identity = ssh.identity;
+  return new SshRemote({
+    machine: machine.name,
+    host: machine.address,
+    port: ssh.port,
+    user: ssh.user,
+    knownHostsFile: expandHome(ssh.knownHosts, options.homeDir ?? homedir(), options.baseDir ?? process.cwd()),
+    connectTimeoutMs: ssh.connectTimeoutMs,
+    acceptNewHostKeys: options.acceptNewHostKeys ?? false,
+    ...(identity ? { privateKey: () => options.secret(identity) } : {}),
+    ...(options.agent ? { agent: options.agent } : {}),
+    ...(options.notice ? { notice: options.notice } : {}),
+  });
+}
+
+/** `~` and `~/x` point into `home`; other relative paths are taken from `baseDir`. */
+export function expandHome(path: string, home: string, baseDir: string): string {
+  if (path === '~') return home;
+  if (path.startsWith('~/')) return join(home, path.slice(2));
+  return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+/** One Remote per machine name, made on first request; `closeAll` ends every connection. */
+export class RemotePool {
+  private readonly remotes = new Map<string, Remote>();
+
+  constructor(private readonly make: (machine: string) => Remote) {}
+
+  /** A pool of `SshRemote`s for the machines of `fleet`. */
+  static forFleet(fleet: Fleet, options: RemoteForOptions): RemotePool {
+    return new RemotePool((machine) => remoteFor(fleet, machine, options));
+  }
+
+  /** The machine's Remote; connecting happens lazily on its first command. */
+  get(machine: string): Remote {
+    let remote = this.remotes.get(machine);
+    if (!remote) {
+      remote = this.make(machine);
+      this.remotes.set(machine, remote);
+    }
+    return remote;
+  }
+
+  /** Machines that were handed out so far. */
+  machines(): string[] {
+    return [...this.remotes.keys()];
+  }
+
+  /** Closes every Remote; a failure to close one does not keep the others open. */
+  async closeAll(): Promise<void> {
+    const remotes = [...this.remotes.values()];
+    this.remotes.clear();
+    await Promise.allSettled(remotes.map((r) => r.close()));
+  }
+}
