@@ -1,0 +1,126 @@
+/**
+ * Start, stop and restart the business's services on one machine (runbook §4.3 steps 6 and
+ * 11), through the driver the fleet names for each. Verification asks the driver AND the
+ * service itself (its health check, run on the machine), because "RUNNING" in supervisor
+ * only means the process exists.
+ */
+import type { Service } from '../fleet/schema.ts';
+import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { driverFor, ServiceDriverError, type DriverOptions, type ServiceDriver, type ServiceState } from './drivers/index.ts';
+import { describeProbe, probeUntil } from './machine-probe.ts';
+import { healthProbe } from './service-health.ts';
+
+export interface ServicesOptions {
+  drivers?: DriverOptions;
+  /** How long verify waits for a service to come up and answer. Default 5000 ms. */
+  verifyWithinMs?: number;
+}
+
+type Operation = 'start' | 'stop' | 'restart';
+
+function lookUp(ctx: ActionContext, name: string): Service {
+  const service = ctx.fleet.services[name];
+  if (!service) throw new ActionError('precondition', `no service ${JSON.stringify(name)} in the fleet file`);
+  return service;
+}
+
+async function statusOf(ctx: ActionContext, machine: string, driver: ServiceDriver): Promise<ServiceState> {
+  return driver.status(ctx.remote(machine));
+}
+
+async function waitForState(ctx: ActionContext, machine: string, driver: ServiceDriver, want: ServiceState, withinMs: number): Promise<ServiceState> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const state = await statusOf(ctx, machine, driver);
+    if (state === want || Date.now() + 100 > deadline) return state;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function servicesAction(operation: Operation, machine: string, names: readonly string[], options: ServicesOptions): Action {
+  const within = options.verifyWithinMs ?? 5000;
+  const drivers = (ctx: ActionContext) =>
+    names.map((name) => ({ name, service: lookUp(ctx, name), driver: driverFor(name, lookUp(ctx, name).driver, options.drivers) }));
+  const verb = { start: 'Start', stop: 'Stop', restart: 'Restart' }[operation];
+
+  async function verifyUp(ctx: ActionContext): Promise<void> {
+    for (const { name, service, driver } of drivers(ctx)) {
+      const state = await waitForState(ctx, machine, driver, 'running', within);
+      if (state !== 'running') throw new ActionError('verify-failed', `${machine}: ${name} is ${state}, expected running`);
+      if (!service.health) continue;
+      const probe = healthProbe(service.health);
+      const result = await probeUntil(ctx.remote(machine), probe, within);
+      if (!result.ok) throw new ActionError('verify-failed', `${machine}: ${name} runs but its health check failed: ${describeProbe(probe)}: ${result.detail}`);
+    }
+  }
+
+  async function verifyDown(ctx: ActionContext): Promise<void> {
+    for (const { name, driver } of drivers(ctx)) {
+      const state = await waitForState(ctx, machine, driver, 'stopped', within);
+      if (state !== 'stopped') throw new ActionError('verify-failed', `${machine}: ${name} is ${state}, expected stopped`);
+    }
+  }
+
+  async function run(ctx: ActionContext, op: Operation, errorCode: ActionError['code']): Promise<void> {
+    for (const { name, driver } of drivers(ctx)) {
+      const remote = ctx.remote(machine);
+      try {
+        // Skipping what is already done keeps start/stop safe to re-apply after an interruption.
+        if (op === 'start' && (await driver.status(remote)) === 'running') continue;
+        if (op === 'stop' && (await driver.status(remote)) === 'stopped') continue;
+        await driver[op](remote);
+      } catch (error) {
+        // The command may fail because the state was reached meanwhile ("already started").
+        const state = await driver.status(remote).catch(() => 'unknown' as const);
+        if ((op !== 'stop' && state === 'running') || (op === 'stop' && state === 'stopped')) continue;
+        const detail = error instanceof ServiceDriverError || error instanceof Error ? error.message : String(error);
+        throw new ActionError(errorCode, `${machine}: could not ${op} ${name}: ${detail}`, { cause: error });
+      }
+      ctx.log(`${machine}: ${op} ${name}`);
+    }
+  }
+
+  const action: Action = {
+    title: `${verb} ${names.join(', ')} on ${machine}`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx) {
+      const changes: Change[] = [];
+      for (const { name, driver } of drivers(ctx)) {
+        const state = await statusOf(ctx, machine, driver);
+        if ((operation === 'start' && state === 'running') || (operation === 'stop' && state === 'stopped')) {
+          changes.push({ kind: 'note', machine, text: `${name} is already ${state}` });
+        } else {
+          changes.push({ kind: 'command', machine, command: driver.commands[operation] });
+        }
+      }
+      return changes;
+    },
+    apply: (ctx) => run(ctx, operation, 'apply-failed'),
+    verify: (ctx) => (operation === 'stop' ? verifyDown(ctx) : verifyUp(ctx)),
+  };
+  if (operation !== 'restart') {
+    action.undo = (ctx) => run(ctx, operation === 'start' ? 'stop' : 'start', 'undo-failed');
+  }
+  return action;
+}
+
+export function startServices(machine: string, names: readonly string[], options: ServicesOptions = {}): Action {
+  return servicesAction('start', machine, names, options);
+}
+
+export function stopServices(machine: string, names: readonly string[], options: ServicesOptions = {}): Action {
+  return servicesAction('stop', machine, names, options);
+}
+
+/** Restarts every time it is applied: re-applying after an interruption restarts once more, which is harmless. */
+export function restartServices(machine: string, names: readonly string[], options: ServicesOptions = {}): Action {
+  return servicesAction('restart', machine, names, options);
+}
+
+/** The state each driver reports, for status displays. */
+export async function serviceStates(ctx: ActionContext, machine: string, names: readonly string[], options: DriverOptions = {}): Promise<Record<string, ServiceState>> {
+  const states: Record<string, ServiceState> = {};
+  for (const name of names) states[name] = await driverFor(name, lookUp(ctx, name).driver, options).status(ctx.remote(machine));
+  return states;
+}
