@@ -17,6 +17,7 @@ export type ProgressEvent =
   | { type: 'run-started'; runId: string; scenario: string; mode: RunMode; resumed: boolean }
   | { type: 'group-started'; index: number; title: string }
   | { type: 'step-finished'; index: number; parent: number | null; title: string; outcome: StepProgress; ms: number; error?: string }
+  | { type: 'group-finished'; index: number; title: string; ok: boolean; ms: number }
   | { type: 'run-finished'; run: RunRecord };
 
 /** `done-before`: verified by an earlier process of this run; `already-there`: found applied on resume. */
@@ -105,7 +106,13 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
       const todo = item.leaves.filter((l) => states.get(l.index) !== 'verified');
       if (item.step.kind === 'parallel') emit({ type: 'group-started', index: item.index, title: item.step.title });
       for (const leaf of item.leaves) if (!todo.includes(leaf)) finishLeaf(leaf, 'done-before', 0);
-      if (todo.length === 0) continue;
+      if (todo.length === 0) {
+        // Killed after the last child was verified but before the group's own row was.
+        if (item.step.kind === 'parallel' && states.get(item.index) !== 'verified' && mode !== 'plan') {
+          journal.stepState(runId, item.index, 'verified');
+        }
+        continue;
+      }
 
       const changes: Change[] = [];
       let planFailure: string | undefined;
@@ -169,6 +176,7 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
   async function executeItem(item: Item, todo: Leaf[]): Promise<string | undefined> {
     const group = item.step.kind === 'parallel';
     if (group) journal.stepState(runId, item.index, 'applying', { start: true });
+    const started = performance.now();
     const outcomes = await Promise.all(
       todo.map(async (leaf): Promise<[Leaf, LeafOutcome]> => {
         const outcome = await runner.execute(leaf, states.get(leaf.index) ?? 'pending');
@@ -179,7 +187,10 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
       }),
     );
     const failures = outcomes.filter(([, o]) => !o.ok);
-    if (group) journal.stepState(runId, item.index, failures.length ? 'failed' : 'verified');
+    if (group) {
+      journal.stepState(runId, item.index, failures.length ? 'failed' : 'verified');
+      emit({ type: 'group-finished', index: item.index, title: item.step.title, ok: failures.length === 0, ms: performance.now() - started });
+    }
     if (failures.length === 0) return undefined;
     return failures
       .map(([leaf, o]) => `step ${leaf.index + 1} "${leaf.step.title}" failed: ${o.ok ? '' : o.error.message}`)

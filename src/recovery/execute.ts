@@ -3,7 +3,7 @@
  * every action, journaling each transition before it happens so a crash leaves a state
  * that resume can trust. Never throws for an action's failure: it returns it.
  */
-import { ActionError, type ActionContext, type Change } from '../actions/action.ts';
+import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import type { Journal, StepFailure, StepState } from './journal.ts';
 import type { ActionStep } from './step.ts';
 
@@ -45,16 +45,18 @@ export class LeafRunner {
 
   /**
    * Applies and verifies. A step left `applying`/`applied`/`failed` by an earlier process
-   * is verified first and applied again only when its effect is missing; this relies on
-   * the idempotency contract in step.ts.
+   * is verified first, action by action, and only the actions whose effect is missing are
+   * applied again; this relies on the idempotency contract in step.ts.
    */
   async execute(leaf: Leaf, previous: StepState): Promise<LeafOutcome> {
     const ctx = this.stepContext(leaf.index);
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+    let toApply = leaf.step.actions;
     if (INTERRUPTED.has(previous)) {
       this.journal.event(this.runId, leaf.index, 'reverify', `was ${previous}`);
-      if (await this.effectIsThere(leaf, ctx)) {
+      toApply = await this.missingEffects(leaf, ctx);
+      if (toApply.length === 0) {
         this.journal.stepState(this.runId, leaf.index, 'verified', { start: true });
         return { ok: true, state: 'verified', ms: elapsed(), alreadyThere: true };
       }
@@ -63,7 +65,7 @@ export class LeafRunner {
     let current = leaf.step.actions[0]?.title;
     try {
       this.journal.stepState(this.runId, leaf.index, 'applying', { start: true });
-      for (const action of leaf.step.actions) {
+      for (const action of toApply) {
         current = action.title;
         await action.apply(ctx);
       }
@@ -83,14 +85,18 @@ export class LeafRunner {
     }
   }
 
-  private async effectIsThere(leaf: Leaf, ctx: ActionContext): Promise<boolean> {
-    try {
-      for (const action of leaf.step.actions) await action.verify(ctx);
-      return true;
-    } catch (error) {
-      this.journal.event(this.runId, leaf.index, 'reverify-missing', errorMessage(error));
-      return false;
+  /** The actions of an interrupted step whose effect is not there (to apply again). */
+  private async missingEffects(leaf: Leaf, ctx: ActionContext): Promise<Action[]> {
+    const missing: Action[] = [];
+    for (const action of leaf.step.actions) {
+      try {
+        await action.verify(ctx);
+      } catch (error) {
+        this.journal.event(this.runId, leaf.index, 'reverify-missing', `${action.title}: ${errorMessage(error)}`);
+        missing.push(action);
+      }
     }
+    return missing;
   }
 
   /** The caller's context, with the step's log lines also kept in its journal row. */

@@ -42,6 +42,9 @@ export function progressPrinter(write: (text: string) => void): (event: Progress
         if (event.error) write(`${'  '.repeat(event.parent === null ? 3 : 4)}${event.error}\n`);
         break;
       }
+      case 'group-finished':
+        write(stepLine(event.ok ? '✓' : '✗', formatDuration(event.ms), `${event.title} (all)`, 0) + '\n');
+        break;
       case 'run-finished':
         break;
     }
