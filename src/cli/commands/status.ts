@@ -1,0 +1,48 @@
+/** `lifeboat status [FILE]`: reach every machine and report what is healthy. */
+import type { Command } from 'commander';
+import { fleetStatus, type FleetStatus } from '../../control/fleet-status.ts';
+import { loadFleet } from '../../fleet/load.ts';
+import { secretBaseDir, secretResolver } from '../../fleet/secrets.ts';
+import { RemotePool } from '../../remote/pool.ts';
+import { EXIT } from '../exit.ts';
+import { fleetFileFrom } from '../options.ts';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('Reach every machine over SSH and report: reachable, each declared service running and healthy, MariaDB/Redis answering')
+    .argument('[file]', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    .option('--json', 'machine-readable output')
+    .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
+    .addHelpText('after', '\nExit codes: 0 every machine healthy, 1 something unhealthy, 2 bad input.')
+    .action(async (file: string | undefined, options: { json?: boolean; acceptNewHostKeys?: boolean }) => {
+      const path = fleetFileFrom(file);
+      const fleet = await loadFleet(path);
+      const secret = secretResolver(process.env, secretBaseDir(path));
+      const pool = RemotePool.forFleet(fleet, {
+        secret,
+        baseDir: secretBaseDir(path),
+        acceptNewHostKeys: options.acceptNewHostKeys ?? false,
+      });
+      try {
+        const status = await fleetStatus(fleet, { remote: (m) => pool.get(m), secret });
+        process.stdout.write(options.json ? JSON.stringify(status, null, 2) + '\n' : renderStatus(status));
+        process.exitCode = status.healthy ? EXIT.ok : EXIT.unhealthy;
+      } finally {
+        await pool.closeAll();
+      }
+    });
+}
+
+export function renderStatus(status: FleetStatus): string {
+  const lines = [`fleet ${status.fleet} — ${status.healthy ? 'healthy' : 'UNHEALTHY'} (${status.checkedAt})`];
+  for (const m of status.machines) {
+    const mark = m.healthy ? 'ok ' : 'BAD';
+    const reach = m.reachable ? `ssh ${m.latencyMs} ms` : `unreachable: ${m.error ?? 'no answer'}`;
+    lines.push(`${mark} ${m.name.padEnd(10)} ${m.address.padEnd(15)} ${m.roles.join(',').padEnd(36)} ${reach}`);
+    for (const s of m.services) lines.push(`      ${s.healthy ? 'ok ' : 'BAD'} ${s.name.padEnd(12)} ${s.state.padEnd(8)} ${s.detail}`);
+    if (m.mariadb) lines.push(`      ${m.mariadb.ok ? 'ok ' : 'BAD'} ${'mariadb'.padEnd(12)} ${m.mariadb.detail}`);
+    if (m.redis) lines.push(`      ${m.redis.ok ? 'ok ' : 'BAD'} ${'redis'.padEnd(12)} ${m.redis.detail}`);
+  }
+  return lines.join('\n') + '\n';
+}

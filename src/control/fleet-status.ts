@@ -1,0 +1,110 @@
+/**
+ * One look at the whole fleet: for each machine, is it reachable over SSH, is each of its
+ * declared services running and answering its health check, and do MariaDB and Redis answer
+ * where the machine's roles say they should. Reads only; changes nothing.
+ */
+import { driverFor } from '../actions/drivers/index.ts';
+import { runProbe } from '../actions/machine-probe.ts';
+import { healthProbe } from '../actions/service-health.ts';
+import { servicesOn } from '../fleet/model.ts';
+import type { Fleet, Machine } from '../fleet/schema.ts';
+import type { SecretResolver } from '../fleet/secrets.ts';
+import { fanOut } from '../remote/fanout.ts';
+import type { Remote } from '../remote/remote.ts';
+import { checkMariadb, checkRedis, type DataCheck } from './data-checks.ts';
+
+export interface ServiceStatus {
+  name: string;
+  state: 'running' | 'stopped' | 'unknown';
+  healthy: boolean;
+  detail: string;
+}
+
+export interface MachineStatus {
+  name: string;
+  address: string;
+  roles: string[];
+  reachable: boolean;
+  /** Round trip of a trivial command over SSH, connection set-up included. */
+  latencyMs?: number;
+  error?: string;
+  services: ServiceStatus[];
+  mariadb?: DataCheck;
+  redis?: DataCheck;
+  healthy: boolean;
+}
+
+export interface FleetStatus {
+  fleet: string;
+  checkedAt: string;
+  healthy: boolean;
+  machines: MachineStatus[];
+}
+
+export interface StatusOptions {
+  remote(machine: string): Remote;
+  secret: SecretResolver;
+  /** Machines checked at once. */
+  concurrency?: number;
+}
+
+export async function fleetStatus(fleet: Fleet, options: StatusOptions): Promise<FleetStatus> {
+  const results = await fanOut(fleet.machines, options.concurrency ?? 16, (m) => machineStatus(fleet, m, options));
+  const machines = results.map((r) =>
+    r.ok
+      ? r.value
+      : { ...base(r.item), reachable: false, error: errorText(r.error), healthy: false },
+  );
+  return { fleet: fleet.name, checkedAt: new Date().toISOString(), healthy: machines.every((m) => m.healthy), machines };
+}
+
+function base(m: Machine): MachineStatus {
+  return { name: m.name, address: m.address, roles: [...m.roles], reachable: false, services: [], healthy: false };
+}
+
+async function machineStatus(fleet: Fleet, m: Machine, options: StatusOptions): Promise<MachineStatus> {
+  const status = base(m);
+  const remote = options.remote(m.name);
+  const started = performance.now();
+  try {
+    const result = await remote.run('true', { timeoutMs: 10_000 });
+    status.reachable = result.code === 0;
+    status.latencyMs = Math.round(performance.now() - started);
+  } catch (error) {
+    status.error = errorText(error);
+  }
+  if (status.reachable) {
+    for (const [name, service] of servicesOn(fleet, m)) {
+      status.services.push(await serviceStatus(remote, name, service));
+    }
+  }
+  // Data services are checked from here over the network, as the app servers reach them.
+  const wantsDb = fleet.database && (m.roles.includes('db-primary') || m.roles.includes('db-replica'));
+  const wantsRedis = fleet.redis && (m.roles.includes('redis') || m.roles.includes('redis-replica'));
+  const [mariadb, redis] = await Promise.all([
+    wantsDb ? checkMariadb(fleet, m, options.secret) : undefined,
+    wantsRedis ? checkRedis(fleet, m, options.secret) : undefined,
+  ]);
+  if (mariadb) status.mariadb = mariadb;
+  if (redis) status.redis = redis;
+  status.healthy =
+    status.reachable && status.services.every((s) => s.healthy) && (mariadb?.ok ?? true) && (redis?.ok ?? true);
+  return status;
+}
+
+async function serviceStatus(remote: Remote, name: string, service: Fleet['services'][string]): Promise<ServiceStatus> {
+  let state: ServiceStatus['state'] = 'unknown';
+  try {
+    state = await driverFor(name, service.driver, { timeoutMs: 5000 }).status(remote);
+  } catch (error) {
+    return { name, state, healthy: false, detail: errorText(error) };
+  }
+  if (state !== 'running') return { name, state, healthy: false, detail: `not running (${service.driver.type})` };
+  if (!service.health) return { name, state, healthy: true, detail: 'running (no health check declared)' };
+  const probe = await runProbe(remote, healthProbe(service.health));
+  return { name, state, healthy: probe.ok, detail: probe.detail };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
