@@ -25,9 +25,9 @@ const KEYED_TEXT = new RegExp(
   String.raw`(["']?[A-Za-z0-9_.-]*${SECRET_WORD}[A-Za-z0-9_.-]*["']?\s*[:=]\s*|\bidentified\s+by\s+)("[^"]*"|'[^']*'|[^\s,;}"']+)`,
   'gi',
 );
-/** `scheme://user:pass@`, and GoFrame/Go DSNs `user:pass@tcp(` (the password may hold `:`). */
+/** `scheme://user:pass@`, and GoFrame/Go DSNs `[mysql:]user:pass@tcp(` (the password may hold `:` and `@`). */
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/"']+:)([^\s@"']+)(@)/gi;
-const DSN_CREDENTIALS = /([A-Za-z0-9_.-]+:)([^\s"'@]+)(@(?:tcp|udp|unix)\()/g;
+const DSN_CREDENTIALS = /((?:\b(?:mysql|mariadb|pgsql|postgres|mssql|clickhouse):)?[A-Za-z0-9_.-]+:)([^\s"']+?)(@(?:tcp|udp|unix)\()/g;
 /** `mysql … -pSECRET`; only for MySQL/MariaDB clients, `mkdir -p` must stay readable. */
 const SHORT_PASSWORD_FLAG = /(\b(?:mysql|mariadb|mysqldump|mysqladmin|mariadb-[a-z]+|mysql_[a-z]+)\b[^|;&\n]*?\s-p)(\S+)/g;
 
