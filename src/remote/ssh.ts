@@ -4,7 +4,7 @@
  * ~0.06 s: LAB-NOTES), opened on first use and reopened after a drop. Host keys are checked
  * strictly against known_hosts before any credential is sent.
  */
-import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { Limiter } from './fanout.ts';
 import { judgeHostKey } from './host-key-policy.ts';
 import { loadKnownHosts, preferredHostKeyAlgorithms } from './known-hosts.ts';
@@ -48,6 +48,21 @@ export interface SshRemoteOptions {
 interface Connection {
   ready: Promise<Client>;
   sftp?: Promise<Sftp>;
+  /** Set when the socket closed; a closed connection is never handed out again. */
+  closed: boolean;
+}
+
+/** ssh2 refused to even send the request: the socket is gone. */
+class NotConnected extends Error {}
+
+function execChannel(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    try {
+      client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)));
+    } catch (cause) {
+      reject(new NotConnected('not connected', { cause }));
+    }
+  });
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -71,52 +86,74 @@ export class SshRemote implements Remote {
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
     const wrapped = wrapCommand(command, options);
     return this.channels.run(async () => {
-      const client = await this.connect();
-      return new Promise<RunResult>((resolve, reject) => {
-        const started = performance.now();
-        client.exec(wrapped, (err, channel) => {
-          if (err) {
-            reject(new RemoteError('io-failed', this.machine, `could not start \`${brief(command)}\``, { cause: err }));
-            return;
-          }
-          const stdout: Buffer[] = [];
-          const stderr: Buffer[] = [];
-          let exit: { code: number | null; signal: string | null } | undefined;
-          let settled = false;
-          let timer: NodeJS.Timeout | undefined;
-          channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-          channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-          channel.on('exit', (code: number | null, signal?: string) => {
-            exit = { code: code ?? null, signal: signal ?? null };
-          });
-          channel.on('close', () => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            if (!exit) {
-              reject(new RemoteError('connect-failed', this.machine, `connection to ${this.address} lost while running \`${brief(command)}\``));
-              return;
-            }
-            resolve({
-              ...exit,
-              stdout: Buffer.concat(stdout).toString('utf8'),
-              stderr: Buffer.concat(stderr).toString('utf8'),
-              ms: Math.round(performance.now() - started),
-            });
-          });
-          if (options.timeoutMs !== undefined) {
-            const ms = options.timeoutMs;
-            timer = setTimeout(() => {
-              if (settled) return;
-              settled = true;
-              // The far side's `timeout` kills the command's process group; we stop waiting.
-              channel.close();
-              reject(new RemoteTimeoutError(this.machine, `\`${brief(command)}\``, ms));
-            }, ms);
-          }
-          channel.end(options.stdin ?? '');
+      const channel = await this.startCommand(wrapped, command);
+      return this.collect(channel, command, options);
+    });
+  }
+
+  /**
+   * Opens an exec channel. When the cached connection turns out to be dead before the command
+   * started (a drop not noticed yet), the command cannot have run, so one retry on a fresh
+   * connection is safe; once a command has started it is never sent twice.
+   */
+  private async startCommand(wrapped: string, command: string): Promise<ClientChannel> {
+    for (let attempt = 1; ; attempt++) {
+      const connection = await this.currentConnection();
+      const client = await connection.ready;
+      try {
+        return await execChannel(client, wrapped);
+      } catch (cause) {
+        if (!connection.closed && !(cause instanceof NotConnected)) {
+          throw new RemoteError('io-failed', this.machine, `could not start \`${brief(command)}\``, { cause });
+        }
+        this.forget(connection);
+        client.end();
+        if (attempt >= 2) {
+          throw new RemoteError('connect-failed', this.machine, `connection to ${this.address} lost before \`${brief(command)}\` started`, { cause });
+        }
+      }
+    }
+  }
+
+  private collect(channel: ClientChannel, command: string, options: RunOptions): Promise<RunResult> {
+    return new Promise<RunResult>((resolve, reject) => {
+      const started = performance.now();
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let exit: { code: number | null; signal: string | null } | undefined;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+      channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      channel.on('exit', (code: number | null, signal?: string) => {
+        exit = { code: code ?? null, signal: signal ?? null };
+      });
+      channel.on('close', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (!exit) {
+          reject(new RemoteError('connect-failed', this.machine, `connection to ${this.address} lost while running \`${brief(command)}\``));
+          return;
+        }
+        resolve({
+          ...exit,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+          ms: Math.round(performance.now() - started),
         });
       });
+      if (options.timeoutMs !== undefined) {
+        const ms = options.timeoutMs;
+        timer = setTimeout(() => {
+          if (settled) return;
+          settled = true;
+          // The far side's `timeout` kills the command's process group; we stop waiting.
+          channel.close();
+          reject(new RemoteTimeoutError(this.machine, `\`${brief(command)}\``, ms));
+        }, ms);
+      }
+      channel.end(options.stdin ?? '');
     });
   }
 
@@ -155,35 +192,64 @@ export class SshRemote implements Remote {
 
   /** The open connection, or a new one; concurrent callers share one handshake. */
   private connect(): Promise<Client> {
+    return this.currentConnection().then((c) => c.ready);
+  }
+
+  private async currentConnection(): Promise<Connection> {
     if (!this.connection) {
-      const connection: Connection = { ready: this.open(() => this.forget(connection)) };
+      const connection: Connection = {
+        closed: false,
+        ready: this.open(() => {
+          connection.closed = true;
+          this.forget(connection);
+        }),
+      };
       this.connection = connection;
       connection.ready.catch(() => this.forget(connection));
     }
-    return this.connection.ready;
+    return this.connection;
   }
 
   private forget(connection: Connection): void {
     if (this.connection === connection) this.connection = undefined;
   }
 
+  /** The connection's SFTP session, opened once; retried once if the connection was dead. */
   private async sftp(): Promise<Sftp> {
-    await this.connect();
-    const connection = this.connection;
-    if (!connection) throw new RemoteError('connect-failed', this.machine, `connection to ${this.address} closed`);
+    for (let attempt = 1; ; attempt++) {
+      const connection = await this.currentConnection();
+      try {
+        return await this.sftpOn(connection);
+      } catch (error) {
+        if (!connection.closed || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  private sftpOn(connection: Connection): Promise<Sftp> {
     if (!connection.sftp) {
       const session = connection.ready.then(
         (client) =>
           new Promise<Sftp>((resolve, reject) => {
-            client.sftp((err: Error | undefined, sftp: SFTPWrapper) => {
-              if (err) reject(new RemoteError('io-failed', this.machine, `SFTP is not available on ${this.address}`, { cause: err }));
-              else {
-                sftp.on('close', () => {
-                  if (connection.sftp === session) connection.sftp = undefined;
-                });
-                resolve(new Sftp(sftp, this.machine));
+            const done = (err: Error | undefined, sftp: SFTPWrapper) => {
+              if (err) {
+                reject(new RemoteError('io-failed', this.machine, `SFTP is not available on ${this.address}`, { cause: err }));
+                return;
               }
-            });
+              sftp.on('close', () => {
+                if (connection.sftp === session) connection.sftp = undefined;
+              });
+              resolve(new Sftp(sftp, this.machine));
+            };
+            try {
+              client.sftp(done);
+            } catch (cause) {
+              // The socket is already gone: same as a close we have not been told about yet.
+              connection.closed = true;
+              this.forget(connection);
+              client.end();
+              reject(new RemoteError('connect-failed', this.machine, `connection to ${this.address} lost`, { cause }));
+            }
           }),
       );
       connection.sftp = session;
