@@ -1,0 +1,124 @@
+/**
+ * Takes a machine's domains off (or back onto) the domain list the app clients read (runbook
+ * §4.1 step 2, §4.3 step 4): `UPDATE t_app_dns SET status=… WHERE ip=…` in a transaction that
+ * commits only after checking the changed row count matches what a locking SELECT saw.
+ */
+import type { RowDataPacket, ResultSetHeader, Connection } from 'mysql2/promise';
+import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { escapeId, fleetDatabase, qualified, withAdmin, type DbConnectOptions } from './db-connection.ts';
+
+export type DomainStatus = 'online' | 'offline';
+
+interface Statements {
+  peek: string;
+  lock: string;
+  update: string;
+  count: string;
+  restore: string;
+  value: number;
+}
+
+function statements(ctx: ActionContext, status: DomainStatus): Statements {
+  const db = fleetDatabase(ctx);
+  const t = db.domainTable;
+  const table = qualified(db.schema, t.name);
+  const [domain, ip, state] = [escapeId(t.domainColumn), escapeId(t.ipColumn), escapeId(t.statusColumn)];
+  const select = `SELECT ${domain} AS domain, ${state} AS status FROM ${table} WHERE ${ip} = ?`;
+  return {
+    peek: select,
+    lock: `${select} FOR UPDATE`,
+    update: `UPDATE ${table} SET ${state} = ? WHERE ${ip} = ? AND ${state} <> ?`,
+    count: `SELECT COUNT(*) AS n FROM ${table} WHERE ${ip} = ? AND ${state} <> ?`,
+    restore: `UPDATE ${table} SET ${state} = ? WHERE ${ip} = ? AND ${domain} = ?`,
+    value: status === 'online' ? t.online : t.offline,
+  };
+}
+
+interface DomainRow {
+  domain: string;
+  status: number;
+}
+
+async function inTransaction<T>(db: Connection, work: () => Promise<T>): Promise<T> {
+  await db.beginTransaction();
+  try {
+    const result = await work();
+    await db.commit();
+    return result;
+  } catch (error) {
+    await db.rollback().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function asActionError<T>(code: ActionError['code'], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ActionError) throw error;
+    throw new ActionError(code, `domain list: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Sets every domain row of `ip` to `status`; `dbMachine` is the machine holding the writable database. */
+export function setDomainsStatus(dbMachine: string, ip: string, status: DomainStatus, options: DbConnectOptions = {}): Action {
+  let changed: DomainRow[] = [];
+
+  return {
+    title: `Mark the domains served by ${ip} ${status} in the domain list`,
+    machines: [dbMachine],
+    mutating: true,
+    async plan(ctx) {
+      const s = statements(ctx, status);
+      const changes: Change[] = [
+        { kind: 'sql', machine: dbMachine, sql: 'START TRANSACTION', params: [] },
+        { kind: 'sql', machine: dbMachine, sql: s.lock, params: [ip] },
+        { kind: 'sql', machine: dbMachine, sql: s.update, params: [s.value, ip, s.value] },
+        { kind: 'note', machine: dbMachine, text: 'COMMIT only if the UPDATE changed exactly the rows the SELECT found not yet in that status; otherwise ROLLBACK' },
+      ];
+      try {
+        const rows = await withAdmin(ctx, dbMachine, async (db) => (await db.query<RowDataPacket[]>(s.peek, [ip]))[0] as DomainRow[], options);
+        const pending = rows.filter((row) => Number(row.status) !== s.value).map((row) => row.domain);
+        changes.push({ kind: 'note', machine: dbMachine, text: `${rows.length} domain(s) on ${ip}; ${pending.length} would change${pending.length ? `: ${pending.join(', ')}` : ''}` });
+      } catch (error) {
+        changes.push({ kind: 'note', machine: dbMachine, text: `current rows unknown: ${(error as Error).message}` });
+      }
+      return changes;
+    },
+    async apply(ctx) {
+      const s = statements(ctx, status);
+      const result = await asActionError('apply-failed', () => withAdmin(ctx, dbMachine, (db) =>
+        inTransaction(db, async () => {
+          const [rows] = await db.query<RowDataPacket[]>(s.lock, [ip]);
+          const pending = (rows as DomainRow[]).filter((row) => Number(row.status) !== s.value);
+          const [update] = await db.query<ResultSetHeader>(s.update, [s.value, ip, s.value]);
+          if (update.affectedRows !== pending.length) {
+            throw new ActionError('apply-failed', `domain list: the UPDATE changed ${update.affectedRows} row(s) but ${pending.length} were expected; rolled back, nothing changed`);
+          }
+          return { total: rows.length, pending };
+        }),
+      options));
+      // Keep what was changed first: a re-apply finds nothing pending and must not forget it.
+      if (result.pending.length > 0) changed = [...changed, ...result.pending.map((row) => ({ domain: row.domain, status: Number(row.status) }))];
+      ctx.log(`${dbMachine}: ${result.pending.length} of ${result.total} domain(s) on ${ip} set ${status}`);
+    },
+    async verify(ctx) {
+      const s = statements(ctx, status);
+      const left = await asActionError('verify-failed', () => withAdmin(ctx, dbMachine, async (db) => {
+        const [rows] = await db.query<RowDataPacket[]>(s.count, [ip, s.value]);
+        return Number(rows[0]?.n);
+      }, options));
+      if (left !== 0) throw new ActionError('verify-failed', `domain list: ${left} domain(s) on ${ip} are still not ${status}`);
+    },
+    async undo(ctx) {
+      const s = statements(ctx, status);
+      if (changed.length === 0) return;
+      await asActionError('undo-failed', () => withAdmin(ctx, dbMachine, (db) =>
+        inTransaction(db, async () => {
+          for (const row of changed) await db.query(s.restore, [row.status, ip, row.domain]);
+        }),
+      options));
+      changed = [];
+    },
+  };
+}

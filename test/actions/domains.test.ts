@@ -1,0 +1,77 @@
+// setDomainsStatus against a real mariadbd (test/support/mariadb.ts) over TCP on 127.0.0.1.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Connection } from 'mysql2/promise';
+import { ActionError, renderChange } from '../../src/actions/action.ts';
+import { setDomainsStatus } from '../../src/actions/domains.ts';
+import { startMariadb, type MariadbServer } from '../support/mariadb.ts';
+import { localContext, testFleet } from './support.ts';
+import { adminAccount } from './support-db.ts';
+
+let server: MariadbServer;
+let db: Connection;
+let ctx: ReturnType<typeof localContext>;
+let password: string;
+
+before(async () => {
+  server = await startMariadb();
+  const admin = await adminAccount(server);
+  db = await admin.root();
+  await db.query('CREATE DATABASE speed');
+  await db.query('CREATE TABLE speed.t_app_dns (id INT AUTO_INCREMENT PRIMARY KEY, domain VARCHAR(255) NOT NULL, ip VARCHAR(64) NOT NULL, status TINYINT NOT NULL)');
+  await db.query('INSERT INTO speed.t_app_dns (domain, ip, status) VALUES (?, ?, 1), (?, ?, 1), (?, ?, 2), (?, ?, 1)', [
+    'eigrrht.xyz', '198.51.100.20', 'siaax.xyz', '198.51.100.20', 'old.xyz', '198.51.100.20', 'beiyo.xyz', '198.51.100.21',
+  ]);
+  ctx = localContext(
+    testFleet({
+      database: {
+        schema: 'speed', port: server.port, user: 'speed', password: 'env:APP_PW', adminUser: admin.user, adminPassword: 'env:ADMIN_PW',
+        domainTable: { name: 't_app_dns', domainColumn: 'domain', ipColumn: 'ip', statusColumn: 'status', online: 1, offline: 2 },
+      },
+    }),
+    { 'env:ADMIN_PW': admin.password },
+  );
+  password = admin.password;
+});
+after(async () => {
+  await db?.end();
+  await server?.stop();
+});
+
+async function statuses(): Promise<Record<string, number>> {
+  const [rows] = await db.query('SELECT domain, status FROM speed.t_app_dns ORDER BY id');
+  return Object.fromEntries((rows as { domain: string; status: number }[]).map((r) => [r.domain, r.status]));
+}
+
+test('offline: plan shows parameterised SQL and the rows; apply commits after checking; verify re-selects; twice is harmless; undo restores', async () => {
+  const action = setDomainsStatus('app', '198.51.100.20', 'offline');
+  const plan = (await action.plan(ctx)).map(renderChange).join('\n');
+  assert.match(plan, /SQL UPDATE `speed`\.`t_app_dns` SET `status` = \? WHERE `ip` = \? AND `status` <> \?  -- params: \[2,"198\.51\.100\.20",2\]/);
+  assert.match(plan, /3 domain\(s\) on 198\.51\.100\.20; 2 would change: eigrrht\.xyz, siaax\.xyz/);
+  assert.doesNotMatch(plan, new RegExp(password));
+  await assert.rejects(action.verify(ctx), (e) => e instanceof ActionError && e.code === 'verify-failed');
+
+  await action.apply(ctx);
+  await action.verify(ctx);
+  assert.deepEqual(await statuses(), { 'eigrrht.xyz': 2, 'siaax.xyz': 2, 'old.xyz': 2, 'beiyo.xyz': 1 });
+  await action.apply(ctx);
+  assert.deepEqual(ctx.logs.slice(-1), ['app: 0 of 3 domain(s) on 198.51.100.20 set offline']);
+
+  await action.undo!(ctx);
+  assert.deepEqual(await statuses(), { 'eigrrht.xyz': 1, 'siaax.xyz': 1, 'old.xyz': 2, 'beiyo.xyz': 1 });
+});
+
+test('a value that looks like SQL is only ever a parameter', async () => {
+  const action = setDomainsStatus('app', "x' OR '1'='1", 'offline');
+  await action.apply(ctx);
+  assert.deepEqual(await statuses(), { 'eigrrht.xyz': 1, 'siaax.xyz': 1, 'old.xyz': 2, 'beiyo.xyz': 1 });
+});
+
+test('an unreachable database fails apply with a precondition error and no password in it', async () => {
+  const dead = localContext(
+    testFleet({ database: { ...ctx.fleet.database!, port: 1 } }),
+    { 'env:ADMIN_PW': password },
+  );
+  await assert.rejects(setDomainsStatus('app', '198.51.100.20', 'offline').apply(dead), (e) =>
+    e instanceof ActionError && e.code === 'precondition' && !e.message.includes(password));
+});
