@@ -143,6 +143,8 @@ export const databaseSchema = z.strictObject({
   /** Account lifeboat uses for replication, backups and promotion. */
   adminUser: z.string().default('root'),
   adminPassword: secretRef,
+  /** How the MariaDB server itself is started and stopped on a machine (provisioning, restores). */
+  driver: driverSchema.default({ type: 'systemd', unit: 'mariadb' }),
   replicationUser: z.string().default('repl'),
   replicationPassword: secretRef.optional(),
   /** Tables the dumps skip (data only); their schema is always kept. */
@@ -161,6 +163,8 @@ export type Database = z.infer<typeof databaseSchema>;
 
 export const redisSchema = z.strictObject({
   port: port.default(6379),
+  /** How redis-server is started and stopped on a machine. */
+  driver: driverSchema.default({ type: 'systemd', unit: 'redis-server' }),
   password: secretRef.optional(),
 });
 
@@ -171,6 +175,10 @@ export const nginxSchema = z.strictObject({
   upstreams: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_]+$/), service: name })).min(1),
   /** Command that reloads nginx after `nginx -t` passed. */
   reload: z.string().default('nginx -s reload'),
+  /** How nginx itself is started on a new edge. */
+  driver: driverSchema.default({ type: 'systemd', unit: 'nginx' }),
+  /** The site config that routes the domains to the upstreams; copied from a surviving edge to a new one. */
+  siteFiles: z.array(absPath).default(['/etc/nginx/conf.d']),
 });
 
 export const backupSchema = z.strictObject({
