@@ -7,7 +7,7 @@ import type { ActionContext, Change } from '../actions/action.ts';
 import { type Journal, type RunMode, type RunRecord, type StepInit, type StepState } from './journal.ts';
 import { describeFailure, LeafRunner, type Leaf, type LeafOutcome } from './execute.ts';
 import { redactChange, redactText } from './redact.ts';
-import { undoable, type Scenario, type ScenarioInput, type Step } from './step.ts';
+import { stepLabels, undoable, type Scenario, type ScenarioInput, type Step } from './step.ts';
 
 export type ConfirmAnswer = 'yes' | 'no' | 'all';
 /** Asked before each mutating step in `confirm` mode; `all` stops asking for this run. */
@@ -74,6 +74,8 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
   const input = resumed ? (resumed.input as I) : options.input;
   const items = flatten(await scenario.build(input, ctx));
   const rows = items.flatMap(rowsOf);
+  const labels = stepLabels(rows);
+  const name = (index: number, title: string) => `step ${labels.get(index)} "${title}"`;
   let runId: string;
   const states = new Map<number, StepState>();
   if (resumed) {
@@ -100,7 +102,7 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
   try {
     for (const item of items) {
       if (ctx.signal?.aborted) {
-        stop = { outcome: 'aborted', error: `stopped before step ${item.index + 1} "${item.step.title}": cancelled` };
+        stop = { outcome: 'aborted', error: `stopped before ${name(item.index, item.step.title)}: cancelled` };
         break;
       }
       const todo = item.leaves.filter((l) => states.get(l.index) !== 'verified');
@@ -122,7 +124,7 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
         } catch (error) {
           const failure = runner.planFailed(leaf, error);
           finishLeaf(leaf, 'failed', 0, failure.message);
-          planFailure ??= `step ${leaf.index + 1} "${leaf.step.title}" could not be planned: ${failure.message}`;
+          planFailure ??= `${name(leaf.index, leaf.step.title)} could not be planned: ${failure.message}`;
         }
       }
       if (mode === 'plan') {
@@ -149,7 +151,7 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
             finishLeaf(leaf, 'skipped', 0);
           }
           if (item.step.kind === 'parallel') journal.stepState(runId, item.index, 'skipped');
-          stop = { outcome: 'aborted', error: `declined at step ${item.index + 1} "${item.step.title}"` };
+          stop = { outcome: 'aborted', error: `declined at ${name(item.index, item.step.title)}` };
           break;
         }
       }
@@ -193,7 +195,7 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
     }
     if (failures.length === 0) return undefined;
     return failures
-      .map(([leaf, o]) => `step ${leaf.index + 1} "${leaf.step.title}" failed: ${o.ok ? '' : o.error.message}`)
+      .map(([leaf, o]) => `${name(leaf.index, leaf.step.title)} failed: ${o.ok ? '' : o.error.message}`)
       .join('; ');
   }
 }

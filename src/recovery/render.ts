@@ -6,6 +6,7 @@
 import { renderChange } from '../actions/action.ts';
 import type { ProgressEvent, StepProgress } from './engine.ts';
 import type { RunRecord, RunSummary, StepRecord, StepState } from './journal.ts';
+import { stepLabels } from './step.ts';
 
 const MARK: Record<StepProgress | StepState, string> = {
   verified: '✓', 'done-before': '✓', 'already-there': '✓', failed: '✗', planned: '○', skipped: '–',
@@ -58,11 +59,12 @@ export function stepDuration(step: StepRecord): number | null {
 /** The plan as text: every step with the exact commands, SQL and diffs it would run. */
 export function renderPlan(run: RunRecord): string {
   const lines = [`Plan for ${run.scenario} (run ${run.id}) — nothing below has been applied`];
+  const labels = stepLabels(run.steps);
   for (const step of run.steps) {
     const depth = step.parent === null ? 1 : 2;
     const pad = '  '.repeat(depth);
     const kind = step.mutating ? '' : step.state === 'verified' ? '  [check: passed]' : step.state === 'failed' ? '  [check: FAILED]' : '  [check]';
-    lines.push(`${pad}${step.index + 1}. ${step.title}${machinesOf(step)}${kind}`);
+    lines.push(`${pad}${labels.get(step.index)}. ${step.title}${machinesOf(step)}${kind}`);
     if (step.error) lines.push(`${pad}   ! ${step.error}`);
     for (const change of step.changes) lines.push(indent(renderChange(change), `${pad}   `));
   }
@@ -93,7 +95,8 @@ export function renderSummary(run: RunRecord): string {
   if (run.outcome === 'failed' || run.outcome === 'aborted' || run.outcome === 'running') {
     lines.push('', `The run can be resumed after the cause is fixed: lifeboat recover ${run.scenario} --resume ${run.id}`);
     const undoable = leaves.filter((s) => s.undoable && ['verified', 'applied', 'applying', 'failed'].includes(s.state));
-    if (undoable.length) lines.push(`Steps that can be undone: ${undoable.map((s) => s.index + 1).join(', ')}`);
+    const labels = stepLabels(run.steps);
+    if (undoable.length) lines.push(`Steps that can be undone: ${undoable.map((s) => labels.get(s.index)).join(', ')}`);
   }
   if (run.followUps.length && run.outcome !== 'planned') {
     lines.push('', 'What the operator still has to do:');
@@ -118,16 +121,17 @@ export function renderRunList(runs: readonly RunSummary[]): string {
 /** `lifeboat runs show ID`: the summary, then every step's output and the event log. */
 export function renderRunDetail(run: RunRecord): string {
   const lines = [renderSummary(run).trimEnd(), '', `Input: ${JSON.stringify(run.input)}`, `Fleet: ${run.fleet ?? '-'}`];
+  const labels = stepLabels(run.steps);
   for (const step of run.steps) {
     if (!step.output && !step.error) continue;
-    lines.push('', `Step ${step.index + 1} ${step.title} [${step.state}${step.errorCode ? `, ${step.errorCode}` : ''}]`);
+    lines.push('', `Step ${labels.get(step.index)} ${step.title} [${step.state}${step.errorCode ? `, ${step.errorCode}` : ''}]`);
     if (step.error) lines.push(`  error: ${step.error}`);
     if (step.output) lines.push(indent(step.output.trimEnd(), '  | '));
   }
   lines.push('', 'Events:');
   for (const e of run.events) {
     const at = new Date(e.at).toISOString().slice(11, 23);
-    lines.push(`  ${at}  ${e.step === null ? '   ' : String(e.step + 1).padStart(3)}  ${e.event}${e.detail ? `  ${e.detail}` : ''}`);
+    lines.push(`  ${at}  ${(e.step === null ? '' : labels.get(e.step) ?? '?').padEnd(5)}  ${e.event}${e.detail ? `  ${e.detail}` : ''}`);
   }
   for (const a of run.acknowledgements) {
     lines.push(`Acknowledged by ${a.by} at ${new Date(a.at).toISOString()}${a.comment ? `: ${a.comment}` : ''}`);

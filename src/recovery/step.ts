@@ -132,3 +132,23 @@ function isAction(value: unknown): value is Action {
 function union(lists: readonly (readonly string[])[]): string[] {
   return [...new Set(lists.flat())];
 }
+
+/**
+ * How steps are numbered for people: top-level steps 1, 2, 3 as in the runbook, the
+ * steps of a parallel group 3.1, 3.2. Keys are journal indexes.
+ */
+export function stepLabels(rows: readonly { index: number; parent: number | null }[]): Map<number, string> {
+  const labels = new Map<number, string>();
+  const children = new Map<number, number>();
+  let top = 0;
+  for (const row of [...rows].sort((a, b) => a.index - b.index)) {
+    if (row.parent === null) {
+      labels.set(row.index, String(++top));
+    } else {
+      const k = (children.get(row.parent) ?? 0) + 1;
+      children.set(row.parent, k);
+      labels.set(row.index, `${labels.get(row.parent) ?? '?'}.${k}`);
+    }
+  }
+  return labels;
+}
