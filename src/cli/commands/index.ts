@@ -1,11 +1,15 @@
 /** The one place where commands are registered. Keep one import and one line per command. */
 import type { Command } from 'commander';
 import { registerFleet } from './fleet.ts';
+import { registerRuns } from './runs.ts';
 import { registerSchema } from './schema.ts';
 import { registerStatus } from './status.ts';
+import { registerLab } from './lab.ts';
 
 export function registerCommands(program: Command): void {
   registerFleet(program);
+  registerRuns(program);
   registerSchema(program);
   registerStatus(program);
+  registerLab(program);
 }
