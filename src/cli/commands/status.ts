@@ -1,6 +1,6 @@
 /** `lifeboat status [FILE]`: reach every machine and report what is healthy. */
 import type { Command } from 'commander';
-import { fleetStatus, type FleetStatus } from '../../control/fleet-status.ts';
+import { fleetStatus, type FleetStatus } from '../../health/fleet-status.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import { secretBaseDir, secretResolver } from '../../fleet/secrets.ts';
 import { RemotePool } from '../../remote/pool.ts';

@@ -62,7 +62,7 @@ function base(m: Machine): MachineStatus {
   return { name: m.name, address: m.address, roles: [...m.roles], reachable: false, services: [], healthy: false };
 }
 
-async function machineStatus(fleet: Fleet, m: Machine, options: StatusOptions): Promise<MachineStatus> {
+export async function machineStatus(fleet: Fleet, m: Machine, options: StatusOptions): Promise<MachineStatus> {
   const status = base(m);
   const remote = options.remote(m.name);
   const started = performance.now();
