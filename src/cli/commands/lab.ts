@@ -1,0 +1,116 @@
+/**
+ * `lifeboat lab ...`: build a real replica of the fleet on this machine (network namespaces,
+ * real sshd, MariaDB, Redis, nginx, supervisor, BIND), inject faults and take it down.
+ */
+import type { Command } from 'commander';
+import { describeFault, FAULT_KINDS } from '../../lab/fault-kinds.ts';
+import { parseFault } from '../../lab/faults.ts';
+import { DEFAULT_LAB_ID, Lab, type LabStatus } from '../../lab/lab.ts';
+import { fleetFileFrom } from '../options.ts';
+
+const out = (line: string) => process.stdout.write(line + '\n');
+
+function renderStatus(s: LabStatus): string {
+  const lines = [`lab ${s.id} — fleet file ${s.fleetFile}`];
+  for (const h of s.hosts) {
+    const servers = Object.entries(h.servers)
+      .map(([name, ok]) => `${name}${ok ? '' : '(DOWN)'}`)
+      .join(' ');
+    const state = !h.running ? 'STOPPED' : !h.link ? 'NO-LINK' : 'up';
+    lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} ${state.padEnd(8)} ${h.kind.padEnd(6)} ${(h.roles.join(',') || '-').padEnd(40)} ${servers}`);
+  }
+  lines.push(s.faults.length ? `faults in force:\n${s.faults.map((f) => `  ${describeFault(f)}  (since ${f.since})`).join('\n')}` : 'faults in force: none');
+  return lines.join('\n');
+}
+
+export function registerLab(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('A real replica of the fleet on this machine (needs root): up, status, exec, fault, heal, down');
+
+  lab
+    .command('up')
+    .description('Build the lab from a fleet file, or check and repair it when it is up; writes a derived fleet file')
+    .argument('[fleet]', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    .option('--id <id>', 'lab id, prefixes every namespace name', DEFAULT_LAB_ID)
+    .action(async (file: string | undefined, options: { id: string }) => {
+      await Lab.up({ id: options.id, fleetFile: fleetFileFrom(file), log: out });
+    });
+
+  lab
+    .command('down')
+    .description('Stop every host and remove the namespaces, mounts and files of the lab')
+    .option('--id <id>', 'lab id', DEFAULT_LAB_ID)
+    .action(async (options: { id: string }) => {
+      const started = performance.now();
+      await Lab.down(options.id);
+      out(`lab ${options.id} down in ${((performance.now() - started) / 1000).toFixed(2)} s; nothing left behind`);
+    });
+
+  lab
+    .command('status')
+    .description('Hosts, servers and faults in force')
+    .option('--id <id>', 'lab id', DEFAULT_LAB_ID)
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExit codes: 0 every host and server up (faults aside), 1 something is down.')
+    .action(async (options: { id: string; json?: boolean }) => {
+      const status = await (await Lab.open(options.id)).status();
+      out(options.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+      const down = status.hosts.some((h) => !h.running || !h.link || Object.values(h.servers).some((ok) => !ok));
+      if (down) process.exitCode = 1;
+    });
+
+  lab
+    .command('exec')
+    .description('Run a command inside a lab host (as root, with the host\'s own files and network)')
+    .argument('<host>', 'host name')
+    .argument('<command...>', 'command and arguments (put them after --)')
+    .option('--id <id>', 'lab id', DEFAULT_LAB_ID)
+    .option('--timeout <ms>', 'kill the command after this many milliseconds', (v) => Number(v))
+    .action(async (host: string, command: string[], options: { id: string; timeout?: number }) => {
+      const opened = await Lab.open(options.id);
+      const result = await opened.exec(host, command.join(' '), options.timeout ? { timeoutMs: options.timeout } : {});
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      process.exitCode = result.code ?? 1;
+    });
+
+  lab
+    .command('fault')
+    .description(`Inject a fault: ${FAULT_KINDS.join(', ')}`)
+    .argument('<kind>', 'fault kind')
+    .argument('<target...>', 'host(s), then port or program where the kind needs one, or a domain')
+    .option('--id <id>', 'lab id', DEFAULT_LAB_ID)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  lifeboat lab fault machine-down primary
+  lifeboat lab fault partition primary backup
+  lifeboat lab fault ip-blocked edge-1          (the client cannot reach edge-1)
+  lifeboat lab fault port-blocked primary 3306
+  lifeboat lab fault domain-blocked thertee.xyz (the client's DNS answer is poisoned)
+  lifeboat lab fault service-crashed primary go-api
+  lifeboat lab fault mariadb-crashed primary
+  lifeboat lab fault disk-full primary`,
+    )
+    .action(async (kind: string, target: string[], options: { id: string }) => {
+      const spec = parseFault(kind, target);
+      await (await Lab.open(options.id)).fault(spec);
+      out(`fault in force: ${describeFault(spec)}`);
+    });
+
+  lab
+    .command('heal')
+    .description('Undo one fault (same arguments as `lab fault`), or every fault in force')
+    .argument('[kind]', 'fault kind')
+    .argument('[target...]', 'as for `lab fault`')
+    .option('--id <id>', 'lab id', DEFAULT_LAB_ID)
+    .action(async (kind: string | undefined, target: string[], options: { id: string }) => {
+      const opened = await Lab.open(options.id);
+      const spec = kind ? parseFault(kind, target) : undefined;
+      const before = opened.faults.length;
+      await opened.heal(spec);
+      out(spec ? `healed: ${describeFault(spec)}` : `healed ${before} fault${before === 1 ? '' : 's'}`);
+    });
+}

@@ -1,0 +1,65 @@
+/**
+ * The fleet file of a running lab: the input fleet with every machine at its lab address,
+ * the spares added, SSH pointed at the lab's key and known_hosts, and every secret a `file:`
+ * reference into the lab's shared folder. Other lifeboat commands run against it unchanged,
+ * on the machine or inside the ops host (the shared folder has the same path in both).
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { parseFleet } from '../fleet/load.ts';
+import type { Fleet } from '../fleet/schema.ts';
+import { secretRefFor } from './lab-secrets.ts';
+import type { LabPaths } from './paths.ts';
+import type { LabPlan } from './plan.ts';
+
+type Raw = Record<string, unknown>;
+
+export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths): Raw {
+  const out = structuredClone(input);
+  const byName = new Map(plan.hosts.map((h) => [h.name, h]));
+  const machines: Raw[] = (out.machines as Raw[]).map((m): Raw => {
+    const host = byName.get(String(m.name));
+    // Per-machine SSH overrides point at the real fleet's ports and users: the lab has one way in.
+    const { ssh: _ssh, ...rest } = m;
+    return { ...rest, address: host?.address ?? m.address };
+  });
+  for (const spare of plan.hosts.filter((h) => h.kind === 'spare')) {
+    machines.push({ name: spare.name, address: spare.address, roles: ['spare'], notes: 'bare lab machine for provisioning a replacement' });
+  }
+  out.machines = machines;
+  out.ssh = {
+    ...((out.ssh as Raw | undefined) ?? {}),
+    user: 'root',
+    port: 22,
+    identity: `file:${join(paths.ssh, 'id_ed25519')}`,
+    knownHosts: join(paths.ssh, 'known_hosts'),
+    connectTimeoutMs: 2000,
+  };
+  const db = out.database as Raw | undefined;
+  if (db) {
+    db.password = secretRefFor(paths, 'dbAppPassword');
+    db.adminPassword = secretRefFor(paths, 'dbAdminPassword');
+    db.replicationPassword = secretRefFor(paths, 'dbReplicationPassword');
+  }
+  const redis = out.redis as Raw | undefined;
+  if (redis?.password) redis.password = secretRefFor(paths, 'redisPassword');
+  const backups = out.backups as Raw | undefined;
+  if (backups?.encryptionKey) backups.encryptionKey = secretRefFor(paths, 'backupKey');
+  return out;
+}
+
+/** Writes the derived fleet after checking it with lifeboat's own loader; returns it parsed. */
+export async function writeDerivedFleet(fleetSource: string, plan: LabPlan, paths: LabPaths): Promise<Fleet> {
+  const input = parse(await readFile(fleetSource, 'utf8')) as Raw;
+  const derived = deriveFleet(input, plan, paths);
+  const text =
+    `# Lab "${plan.id}": derived by \`lifeboat lab up\` from ${fleetSource}.\n` +
+    `# Rewritten on every \`lab up\`; edit the source fleet instead.\n` +
+    stringify(derived, { lineWidth: 0 });
+  const fleet = parseFleet(text, paths.fleetFile);
+  const temp = `${paths.fleetFile}.tmp-${process.pid}`;
+  await writeFile(temp, text, { mode: 0o644 });
+  await rename(temp, paths.fleetFile);
+  return fleet;
+}

@@ -1,0 +1,342 @@
+/**
+ * A lab: a real replica of a fleet on this machine, one network namespace and one private
+ * filesystem per machine, real servers inside. This is the API drills and tests call:
+ *
+ *   const lab = await Lab.up({ id: 'lb0', fleetFile: 'examples/go-speed/fleet.yaml', log: console.log });
+ *   await lab.exec('primary', 'ls /wwwroot');
+ *   await lab.fault({ kind: 'machine-down', host: 'primary' });
+ *   await lab.heal();
+ *   await lab.down();
+ */
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadFleet } from '../fleet/load.ts';
+import type { Fleet } from '../fleet/schema.ts';
+import type { Remote, RunOptions, RunResult } from '../remote/remote.ts';
+import { isAlive, startAnchor, stopAnchor, writeAnchorScript, type PidRef } from './anchor.ts';
+import { writeDerivedFleet } from './derived-fleet.ts';
+import { LabError } from './errors.ts';
+import { applyFault, healFaults } from './faults.ts';
+import type { ActiveFault, FaultSpec } from './fault-kinds.ts';
+import { ensureHostDisk } from './host-disk.ts';
+import { execRaw } from './host-exec.ts';
+import { writeHostFiles } from './host-files.ts';
+import { ensureLabSecrets } from './lab-secrets.ts';
+import { LabRemote } from './lab-remote.ts';
+import { ensureNetwork, portIsUp } from './network.ts';
+import { labPaths, type LabPaths } from './paths.ts';
+import { assertLabId, managedHosts, planLab, type LabHost, type LabPlan } from './plan.ts';
+import type { HostContext, LabSecrets, LabServer } from './servers/context.ts';
+import { SERVERS } from './servers/index.ts';
+import { hostPublicKeyPath } from './servers/sshd.ts';
+import { putFile } from './servers/files.ts';
+import { readState, writeState, type LabState } from './state.ts';
+import { teardown } from './teardown.ts';
+
+export const DEFAULT_LAB_ID = 'lb0';
+
+export interface LabUpOptions {
+  id?: string;
+  fleetFile: string;
+  /** Progress lines for people (one per host, with timings). Never receives secrets. */
+  log?: (line: string) => void;
+}
+
+export interface HostStatus {
+  name: string;
+  kind: LabHost['kind'];
+  address: string;
+  roles: string[];
+  /** The host's PID 1 is alive. */
+  running: boolean;
+  /** Its switch port is up. */
+  link: boolean;
+  servers: Record<string, boolean>;
+}
+
+export interface LabStatus {
+  id: string;
+  fleetFile: string;
+  hosts: HostStatus[];
+  faults: ActiveFault[];
+}
+
+/** The directory holding lifeboat's package.json (mounted read-only at /lifeboat in hosts). */
+export function repoDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 10; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new LabError('not-found', 'cannot find the lifeboat repository (package.json) above src/lab');
+}
+
+function assertRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new LabError('not-root', 'the lab needs root (network namespaces, mounts, nftables): run it with sudo or as root');
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+export class Lab {
+  readonly paths: LabPaths;
+
+  private constructor(
+    private state: LabState,
+    /** The fleet the lab was built from, parsed (addresses are the input's, not the lab's). */
+    readonly fleet: Fleet,
+    private readonly secrets: LabSecrets,
+  ) {
+    this.paths = labPaths(state.id);
+  }
+
+  /** Builds the lab, or checks and repairs it when it is already up (fast the second time). */
+  static async up(options: LabUpOptions): Promise<Lab> {
+    assertRoot();
+    const log = options.log ?? (() => undefined);
+    const started = performance.now();
+    const id = options.id ?? DEFAULT_LAB_ID;
+    assertLabId(id);
+    const fleetSource = resolve(options.fleetFile);
+    const fleet = await loadFleet(fleetSource);
+    const plan = planLab(id, fleet);
+    const paths = labPaths(id);
+    await mkdir(paths.hostsDir, { recursive: true, mode: 0o755 });
+    let previous: LabState | undefined;
+    if (existsSync(paths.stateFile)) previous = await readState(id);
+    if (previous && JSON.stringify(previous.plan) !== JSON.stringify(plan)) {
+      throw new LabError('bad-fleet', `lab ${id} is up with another fleet (${previous.fleetSource}); run \`lifeboat lab down --id ${id}\` first`);
+    }
+    const secrets = await ensureLabSecrets(paths, fleet);
+    await writeAnchorScript(id);
+    await ensureNetwork(plan);
+    log(`network: switch ${id}-net and ${plan.hosts.length} hosts ready (${seconds(performance.now() - started)})`);
+    const lab = new Lab(
+      {
+        version: 1,
+        id,
+        fleetSource,
+        repoDir: repoDir(),
+        plan,
+        anchors: previous?.anchors ?? {},
+        faults: previous?.faults ?? [],
+        upAt: new Date().toISOString(),
+      },
+      fleet,
+      secrets,
+    );
+    await Promise.all(plan.hosts.map((h) => lab.prepareHost(h)));
+    await lab.writeKnownHosts();
+    await writeDerivedFleet(fleetSource, plan, paths);
+    await writeState(lab.state);
+    try {
+      await Promise.all(
+        plan.hosts.map(async (h) => {
+          const t0 = performance.now();
+          const report = await lab.startHost(h);
+          log(`${h.name.padEnd(10)} ${h.address.padEnd(15)} ${report.padEnd(48)} ${seconds(performance.now() - t0)}`);
+        }),
+      );
+    } finally {
+      await writeState(lab.state);
+    }
+    log(`lab ${id} up in ${seconds(performance.now() - started)}; fleet file: ${paths.fleetFile}`);
+    return lab;
+  }
+
+  /** Opens a lab that `lab up` (maybe another process) brought up. */
+  static async open(id = DEFAULT_LAB_ID): Promise<Lab> {
+    assertRoot();
+    assertLabId(id);
+    const state = await readState(id);
+    const fleet = await loadFleet(state.fleetSource).catch(() => loadFleet(labPaths(id).fleetFile));
+    const secrets = await ensureLabSecrets(labPaths(id), fleet);
+    return new Lab(state, fleet, secrets);
+  }
+
+  get id(): string {
+    return this.state.id;
+  }
+
+  get plan(): LabPlan {
+    return this.state.plan;
+  }
+
+  get hosts(): readonly LabHost[] {
+    return this.state.plan.hosts;
+  }
+
+  /** The derived fleet file: lab addresses, lab keys, lab secrets. */
+  get fleetFile(): string {
+    return this.paths.fleetFile;
+  }
+
+  get faults(): readonly ActiveFault[] {
+    return this.state.faults;
+  }
+
+  host(name: string): LabHost {
+    const host = this.state.plan.hosts.find((h) => h.name === name);
+    if (!host) {
+      throw new LabError('unknown-host', `lab ${this.id} has no host "${name}" (hosts: ${this.hosts.map((h) => h.name).join(', ')})`);
+    }
+    return host;
+  }
+
+  /** The host's PID 1 as seen from the machine; throws when the host is not running. */
+  anchorPid(name: string): number {
+    this.host(name);
+    const ref = this.state.anchors[name];
+    if (!ref || !isAlive(ref)) throw new LabError('not-found', `host ${name} of lab ${this.id} is not running`);
+    return ref.pid;
+  }
+
+  /** Runs `command` with `sh -c` inside the host. Resolves whatever the exit code. */
+  async exec(host: string, command: string, options: RunOptions = {}): Promise<RunResult> {
+    const r = await execRaw(this.anchorPid(host), host, command, options);
+    return { code: r.code, signal: r.signal, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), ms: r.ms };
+  }
+
+  /** A `Remote` into the host over nsenter (no SSH needed; follows the host across restarts). */
+  remote(host: string): Remote {
+    this.host(host);
+    return new LabRemote(host, () => this.anchorPid(host));
+  }
+
+  async status(): Promise<LabStatus> {
+    const hosts = await Promise.all(
+      this.hosts.map(async (h): Promise<HostStatus> => {
+        const running = isAlive(this.state.anchors[h.name]);
+        const servers: Record<string, boolean> = {};
+        for (const server of this.serversOf(h)) {
+          servers[server.name] = running ? await server.running(this.hostContext(h)).catch(() => false) : false;
+        }
+        const link = await portIsUp(this.id, h).catch(() => false);
+        return { name: h.name, kind: h.kind, address: h.address, roles: h.roles, running, link, servers };
+      }),
+    );
+    return { id: this.id, fleetFile: this.fleetFile, hosts, faults: [...this.state.faults] };
+  }
+
+  async fault(spec: FaultSpec): Promise<void> {
+    await applyFault(this, spec);
+  }
+
+  /** Undoes one fault, or every fault in force when none is given. */
+  async heal(spec?: FaultSpec): Promise<void> {
+    await healFaults(this, spec);
+  }
+
+  /** Stops every host and removes every namespace, mount and file of the lab. */
+  async down(): Promise<void> {
+    assertRoot();
+    await teardown(this.id, this.state.anchors);
+  }
+
+  /** Tears down a lab by id even when its state is unreadable (namespaces are found by prefix). */
+  static async down(id = DEFAULT_LAB_ID): Promise<void> {
+    assertRoot();
+    assertLabId(id);
+    let anchors: Record<string, PidRef> = {};
+    try {
+      anchors = (await readState(id)).anchors;
+    } catch {
+      /* nothing recorded: teardown still finds the namespaces by prefix */
+    }
+    await teardown(id, anchors);
+  }
+
+  // ——— for faults.ts and the lab's own bring-up ———
+
+  serversOf(host: LabHost): LabServer[] {
+    return SERVERS.filter((s) => s.wants(host, this.plan, this.fleet));
+  }
+
+  hostContext(host: LabHost): HostContext {
+    return {
+      plan: this.plan,
+      fleet: this.fleet,
+      host,
+      paths: this.paths,
+      dir: this.paths.host(host.name),
+      repoDir: this.state.repoDir,
+      secrets: this.secrets,
+      exec: (command, options) => this.exec(host.name, command, options),
+    };
+  }
+
+  /** Disk, per-host files and server configuration, written from the machine. */
+  async prepareHost(host: LabHost): Promise<void> {
+    const dir = this.paths.host(host.name);
+    await ensureHostDisk(dir, host.kind === 'fleet' || host.kind === 'spare' ? '2g' : '256m');
+    await writeHostFiles(dir, this.plan, host);
+    // Daemons running as their own users (mariadbd's temporary files) need a sticky /tmp.
+    await mkdir(join(dir, 'tmp'), { recursive: true });
+    await chmod(join(dir, 'tmp'), 0o1777);
+    const ctx = this.hostContext(host);
+    for (const server of this.serversOf(host)) await server.configure(ctx);
+  }
+
+  /**
+   * Starts the host's anchor when it is not running and every server that is not running,
+   * leaving alone what a fault in force keeps down. Returns a one-line report.
+   */
+  async startHost(host: LabHost): Promise<string> {
+    if (this.hasFault((f) => f.kind === 'machine-down' && f.host === host.name)) return 'down (fault machine-down in force)';
+    let anchor = this.state.anchors[host.name];
+    const fresh = !isAlive(anchor);
+    if (fresh) {
+      anchor = await startAnchor({ id: this.id, host: host.name, repoDir: this.state.repoDir });
+      this.state.anchors[host.name] = anchor;
+    }
+    const ctx = this.hostContext(host);
+    const parts: string[] = [fresh ? 'booted' : 'running'];
+    for (const server of this.serversOf(host)) {
+      if (server.name === 'mariadb' && this.hasFault((f) => f.kind === 'mariadb-crashed' && f.host === host.name)) {
+        parts.push('mariadb(crashed)');
+        continue;
+      }
+      if (await server.running(ctx)) {
+        parts.push(`${server.name}=ok`);
+        continue;
+      }
+      const t0 = performance.now();
+      await server.start(ctx);
+      parts.push(`${server.name}+${Math.round(performance.now() - t0)}ms`);
+    }
+    return parts.join(' ');
+  }
+
+  /** Kills the host's PID 1 and with it every process of the host. */
+  async stopHost(host: LabHost): Promise<void> {
+    await stopAnchor(this.state.anchors[host.name]);
+    delete this.state.anchors[host.name];
+  }
+
+  hasFault(match: (f: ActiveFault) => boolean): boolean {
+    return this.state.faults.some(match);
+  }
+
+  async recordFaults(faults: ActiveFault[]): Promise<void> {
+    this.state.faults = faults;
+    await writeState(this.state);
+  }
+
+  async saveState(): Promise<void> {
+    await writeState(this.state);
+  }
+
+  private async writeKnownHosts(): Promise<void> {
+    const lines: string[] = [];
+    for (const h of managedHosts(this.plan)) {
+      const [type, key] = (await readFile(hostPublicKeyPath({ dir: this.paths.host(h.name) }), 'utf8')).trim().split(/\s+/);
+      lines.push(`${h.name},${h.address} ${type} ${key}`);
+    }
+    await putFile(join(this.paths.ssh, 'known_hosts'), lines.join('\n') + '\n');
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * supervisord on hosts that run services (app, upload, job) and on spares (so provisioning
+ * a spare only adds programs). The programs themselves are the stand-in services written in
+ * src/lab/apps/: if that folder provides `supervisor.ts` exporting `supervisorPrograms`, the
+ * lab writes one `conf.d/<name>.conf` per program it returns.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Fleet } from '../../fleet/schema.ts';
+import type { LabHost, LabPlan } from '../plan.ts';
+import { execChecked, pidAlive, type HostContext, type LabServer } from './context.ts';
+import { putDir, putFile } from './files.ts';
+
+export interface SupervisorProgram {
+  /** Program name, as `supervisorctl` knows it (usually the fleet's service name). */
+  name: string;
+  command: string;
+  directory?: string;
+  environment?: Record<string, string>;
+  user?: string;
+  autostart?: boolean;
+  /** Seconds supervisord waits for a clean stop before SIGKILL. */
+  stopwaitsecs?: number;
+}
+
+/** The hook the stand-in services implement in src/lab/apps/supervisor.ts. */
+export type SupervisorProgramsHook = (host: LabHost, ctx: { plan: LabPlan; fleet: Fleet }) => SupervisorProgram[] | Promise<SupervisorProgram[]>;
+
+export const APPS_HOOK_FILE = 'src/lab/apps/supervisor.ts';
+
+/** The programs host `host` runs: asks the stand-ins' hook, none when there is no hook yet. */
+export async function supervisorPrograms(ctx: HostContext): Promise<SupervisorProgram[]> {
+  const file = join(ctx.repoDir, APPS_HOOK_FILE);
+  if (!existsSync(file)) return [];
+  const mod = (await import(pathToFileURL(file).href)) as { supervisorPrograms?: SupervisorProgramsHook };
+  if (typeof mod.supervisorPrograms !== 'function') return [];
+  return mod.supervisorPrograms(ctx.host, { plan: ctx.plan, fleet: ctx.fleet });
+}
+
+const SUPERVISORD_CONF = `; Written by lifeboat's lab.
+[unix_http_server]
+file=/run/supervisor.sock
+chmod=0700
+
+[supervisord]
+logfile=/var/log/supervisor/supervisord.log
+pidfile=/run/supervisord.pid
+childlogdir=/var/log/supervisor
+nodaemon=true
+minfds=1024
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix:///run/supervisor.sock
+
+[include]
+files = /etc/supervisor/conf.d/*.conf
+`;
+
+export function programConfig(p: SupervisorProgram): string {
+  const env = Object.entries(p.environment ?? {})
+    .map(([k, v]) => `${k}="${v.replace(/["%]/g, (c) => (c === '%' ? '%%' : '\\"'))}"`)
+    .join(',');
+  return [
+    `; Written by lifeboat's lab for the stand-in service ${p.name}.`,
+    `[program:${p.name}]`,
+    `command=${p.command.replace(/%/g, '%%')}`,
+    ...(p.directory ? [`directory=${p.directory}`] : []),
+    ...(env ? [`environment=${env}`] : []),
+    `user=${p.user ?? 'root'}`,
+    `autostart=${p.autostart === false ? 'false' : 'true'}`,
+    'autorestart=true',
+    'startsecs=1',
+    'startretries=100',
+    `stopwaitsecs=${p.stopwaitsecs ?? 5}`,
+    'stopasgroup=true',
+    'killasgroup=true',
+    'redirect_stderr=true',
+    `stdout_logfile=/var/log/supervisor/${p.name}.log`,
+    'stdout_logfile_maxbytes=5MB',
+    'stdout_logfile_backups=1',
+    '',
+  ].join('\n');
+}
+
+export const supervisor: LabServer = {
+  name: 'supervisor',
+  wants: (host, _plan, fleet) =>
+    host.kind === 'spare' ||
+    (host.kind === 'fleet' && Object.values(fleet.services).some((s) => s.roles.some((r) => host.roles.includes(r)))),
+  async configure(ctx) {
+    const etc = join(ctx.dir, 'etc-supervisor');
+    await putFile(join(etc, 'supervisord.conf'), SUPERVISORD_CONF);
+    const confd = join(etc, 'conf.d');
+    await putDir(confd);
+    const programs = await supervisorPrograms(ctx);
+    const wanted = new Set(programs.map((p) => `${p.name}.conf`));
+    for (const name of await readdir(confd)) {
+      if (name.endsWith('.conf') && !wanted.has(name)) await rm(join(confd, name));
+    }
+    for (const p of programs) await putFile(join(confd, `${p.name}.conf`), programConfig(p));
+    await putDir(join(ctx.dir, 'var-log', 'supervisor'));
+  },
+  async running(ctx) {
+    return (await ctx.exec(pidAlive('/run/supervisord.pid'))).code === 0;
+  },
+  async start(ctx) {
+    await execChecked(
+      ctx,
+      `rm -f /run/supervisord.pid /run/supervisor.sock; setsid -f /usr/bin/supervisord -n -c /etc/supervisor/supervisord.conf >>/var/log/supervisor/stdout.log 2>&1 </dev/null; ` +
+        `i=0; until supervisorctl -c /etc/supervisor/supervisord.conf pid >/dev/null 2>&1; do i=$((i+1)); [ $i -ge 200 ] && { echo 'supervisord does not answer' >&2; exit 1; }; sleep 0.05; done`,
+      { timeoutMs: 20_000 },
+    );
+  },
+};
