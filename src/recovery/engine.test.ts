@@ -196,3 +196,25 @@ test('an abort signal stops the run before the next step', async (t) => {
   assert.equal(run.outcome, 'aborted');
   assert.deepEqual(run.steps.map((s) => s.state), ['verified', 'pending']);
 });
+
+test('a step that outlives its time limit fails with code timeout and its signal aborts', async (t) => {
+  const { dir, journal } = setup(t);
+  let aborted = false;
+  const hang = {
+    ...fakeFileAction(dir, 'slow'),
+    apply: (ctx: { signal?: AbortSignal }) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        ctx.signal?.addEventListener('abort', () => ((aborted = true), clearTimeout(timer), resolve()));
+      }).then(() => new Promise<void>(() => {})),
+  };
+  const scenario = scenarioOf(() => [step('Wait for a slow machine', hang, { timeoutMs: 50 }), step('Write b', fakeFileAction(dir, 'b'))]);
+  const started = Date.now();
+  const run = await runRecovery({ scenario, input, ctx: fakeContext(), mode: 'auto', journal });
+  assert.ok(Date.now() - started < 2000);
+  assert.equal(run.outcome, 'failed');
+  assert.equal(run.steps[0]!.errorCode, 'timeout');
+  assert.match(run.steps[0]!.error ?? '', /did not finish within 50 ms/);
+  assert.equal(aborted, true);
+  assert.equal(run.steps[1]!.state, 'pending');
+});

@@ -5,6 +5,7 @@
  */
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import type { Journal, StepFailure, StepState } from './journal.ts';
+import { Deadline } from './deadline.ts';
 import type { ActionStep } from './step.ts';
 
 export interface Leaf {
@@ -29,11 +30,16 @@ export class LeafRunner {
   ) {}
 
   async plan(leaf: Leaf): Promise<Change[]> {
-    const ctx = this.stepContext(leaf.index);
-    const changes: Change[] = [];
-    for (const action of leaf.step.actions) changes.push(...(await action.plan(ctx)));
-    this.journal.stepPlanned(this.runId, leaf.index, changes);
-    return changes;
+    const deadline = new Deadline(leaf.step.timeoutMs, this.ctx.signal);
+    try {
+      const ctx = this.stepContext(leaf.index, deadline.signal);
+      const changes: Change[] = [];
+      for (const action of leaf.step.actions) changes.push(...(await deadline.run(action.plan(ctx))));
+      this.journal.stepPlanned(this.runId, leaf.index, changes);
+      return changes;
+    } finally {
+      deadline.dispose();
+    }
   }
 
   /** Records a step that could not even be planned. */
@@ -49,13 +55,22 @@ export class LeafRunner {
    * applied again; this relies on the idempotency contract in step.ts.
    */
   async execute(leaf: Leaf, previous: StepState): Promise<LeafOutcome> {
-    const ctx = this.stepContext(leaf.index);
+    const deadline = new Deadline(leaf.step.timeoutMs, this.ctx.signal);
+    try {
+      return await this.executeWithin(leaf, previous, deadline);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async executeWithin(leaf: Leaf, previous: StepState, deadline: Deadline): Promise<LeafOutcome> {
+    const ctx = this.stepContext(leaf.index, deadline.signal);
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
     let toApply = leaf.step.actions;
     if (INTERRUPTED.has(previous)) {
       this.journal.event(this.runId, leaf.index, 'reverify', `was ${previous}`);
-      toApply = await this.missingEffects(leaf, ctx);
+      toApply = await this.missingEffects(leaf, ctx, deadline);
       if (toApply.length === 0) {
         this.journal.stepState(this.runId, leaf.index, 'verified', { start: true });
         return { ok: true, state: 'verified', ms: elapsed(), alreadyThere: true };
@@ -67,13 +82,13 @@ export class LeafRunner {
       this.journal.stepState(this.runId, leaf.index, 'applying', { start: true });
       for (const action of toApply) {
         current = action.title;
-        await action.apply(ctx);
+        await deadline.run(action.apply(ctx));
       }
       this.journal.stepState(this.runId, leaf.index, 'applied');
       phase = 'verify';
       for (const action of leaf.step.actions) {
         current = action.title;
-        await action.verify(ctx);
+        await deadline.run(action.verify(ctx));
       }
       this.journal.stepState(this.runId, leaf.index, 'verified');
       return { ok: true, state: 'verified', ms: elapsed(), alreadyThere: false };
@@ -86,11 +101,11 @@ export class LeafRunner {
   }
 
   /** The actions of an interrupted step whose effect is not there (to apply again). */
-  private async missingEffects(leaf: Leaf, ctx: ActionContext): Promise<Action[]> {
+  private async missingEffects(leaf: Leaf, ctx: ActionContext, deadline: Deadline): Promise<Action[]> {
     const missing: Action[] = [];
     for (const action of leaf.step.actions) {
       try {
-        await action.verify(ctx);
+        await deadline.run(action.verify(ctx));
       } catch (error) {
         this.journal.event(this.runId, leaf.index, 'reverify-missing', `${action.title}: ${errorMessage(error)}`);
         missing.push(action);
@@ -100,10 +115,11 @@ export class LeafRunner {
   }
 
   /** The caller's context, with the step's log lines also kept in its journal row. */
-  private stepContext(index: number): ActionContext {
+  private stepContext(index: number, signal: AbortSignal): ActionContext {
     const { ctx, journal, runId } = this;
     return {
       ...ctx,
+      signal,
       remote: (machine) => ctx.remote(machine),
       secret: (ref) => ctx.secret(ref),
       log: (message) => {

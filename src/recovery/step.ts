@@ -21,6 +21,13 @@ export interface ActionStep {
   readonly machines: readonly string[];
   readonly mutating: boolean;
   readonly actions: readonly Action[];
+  /** Fail the step (code `timeout`) and abort its context's signal after this long. */
+  readonly timeoutMs?: number;
+}
+
+export interface StepOptions {
+  /** A limit for the whole step (plan, apply and verify each get it); none by default. */
+  timeoutMs?: number;
 }
 
 /** Independent steps that run at the same time; the run goes on when all are verified. */
@@ -57,13 +64,18 @@ export interface Scenario<I extends ScenarioInput = ScenarioInput> {
 }
 
 /** A step that changes things. `step(action)` takes the action's own title. */
-export function step(title: string, actions: Action | readonly Action[]): ActionStep;
-export function step(action: Action): ActionStep;
-export function step(titleOrAction: string | Action, actions?: Action | readonly Action[]): ActionStep {
-  if (typeof titleOrAction !== 'string') return wrap(titleOrAction.title, [titleOrAction]);
+export function step(title: string, actions: Action | readonly Action[], options?: StepOptions): ActionStep;
+export function step(action: Action, options?: StepOptions): ActionStep;
+export function step(
+  titleOrAction: string | Action,
+  actionsOrOptions?: Action | readonly Action[] | StepOptions,
+  options?: StepOptions,
+): ActionStep {
+  if (typeof titleOrAction !== 'string') return wrap(titleOrAction.title, [titleOrAction], actionsOrOptions as StepOptions);
+  const actions = actionsOrOptions as Action | readonly Action[] | undefined;
   const list = actions === undefined ? [] : isAction(actions) ? [actions] : [...actions];
   if (list.length === 0) throw new TypeError(`step "${titleOrAction}" wraps no action`);
-  return wrap(titleOrAction, list);
+  return wrap(titleOrAction, list, options);
 }
 
 /** What a check needs when it is not already an Action: resolve = healthy, throw = not. */
@@ -79,10 +91,10 @@ export interface CheckSpec {
  * Throws if given a mutating action, because a check that changes things would run
  * unasked in plan mode.
  */
-export function check(title: string, what: Action | CheckSpec): ActionStep {
+export function check(title: string, what: Action | CheckSpec, options: StepOptions = {}): ActionStep {
   const action: Action = isAction(what) ? what : checkAction(title, what);
   if (action.mutating) throw new TypeError(`check "${title}" wraps a mutating action "${action.title}"`);
-  return wrap(title, [action]);
+  return wrap(title, [action], options);
 }
 
 /** Independent steps run at once: `parallel('Restart go-api, go-admin, go-fly', [...])`. */
@@ -103,13 +115,14 @@ export function undoable(s: ActionStep): boolean {
   return s.mutating && s.actions.every((a) => typeof a.undo === 'function');
 }
 
-function wrap(title: string, actions: readonly Action[]): ActionStep {
+function wrap(title: string, actions: readonly Action[], options: StepOptions = {}): ActionStep {
   return {
     kind: 'step',
     title,
     machines: union(actions.map((a) => a.machines)),
     mutating: actions.some((a) => a.mutating),
     actions,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   };
 }
 
