@@ -51,6 +51,8 @@ export interface RunSummary {
   endedAt: number | null;
   outcome: RunOutcome;
   error: string | null;
+  /** `host:pid` of the process that last ran it. */
+  owner: string | null;
 }
 
 export interface RunRecord extends RunSummary {
@@ -62,6 +64,7 @@ export interface RunRecord extends RunSummary {
 interface RunRow {
   id: string; scenario: string; input: string; mode: RunMode; fleet: string | null; automatic: number;
   follow_ups: string; started_at: number; ended_at: number | null; outcome: RunOutcome; error: string | null;
+  owner: string | null;
 }
 
 interface StepRow {
@@ -101,6 +104,7 @@ function toSummary(r: RunRow): RunSummary {
     endedAt: r.ended_at,
     outcome: r.outcome,
     error: r.error,
+    owner: r.owner,
   };
 }
 

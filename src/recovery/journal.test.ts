@@ -1,14 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunId } from '../state/ids.ts';
-import { openState } from '../state/db.ts';
+import { MIGRATIONS, openState } from '../state/db.ts';
 import { acknowledge, cooldown, lastAutomaticRecovery } from './cooldown.ts';
 import { runRecovery } from './engine.ts';
 import { fakeContext } from './fakes.ts';
-import { Journal, JournalError } from './journal.ts';
+import { Journal, JournalError, THIS_PROCESS } from './journal.ts';
 import { step } from './step.ts';
 
 function tempDir(t: TestContext): string {
@@ -34,10 +34,10 @@ test('the state file uses WAL, migrates once, and opens read-only without creati
   assert.equal(existsSync(path), false);
   const db = openState(path);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(db.pragma('user_version', { simple: true }), 1);
+  assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   db.close();
   const again = openState(path);
-  assert.equal(again.pragma('user_version', { simple: true }), 1);
+  assert.equal(again.pragma('user_version', { simple: true }), MIGRATIONS.length);
   again.close();
   const readonly = openState(path, { readonly: true });
   assert.deepEqual(readonly.prepare('SELECT count(*) AS n FROM runs').get(), { n: 0 });
@@ -108,4 +108,19 @@ test('cool-down: the last automatic run blocks the next one until it expires or 
   acknowledge(journal, last!.id, 'alice', 'looked at it');
   assert.equal(cooldown(journal, now + 60_000, 3_600_000).blocked, false);
   assert.deepEqual(journal.run(last!.id).acknowledgements.map((a) => a.by), ['alice']);
+});
+
+test('a running run is resumed only when the process that ran it is gone', (t) => {
+  const journal = Journal.open(join(tempDir(t), 'state.db'));
+  t.after(() => journal.close());
+  const id = journal.createRun(emptyRun);
+  assert.equal(journal.run(id).owner, THIS_PROCESS);
+  assert.deepEqual(journal.unfinishedRuns().map((r) => r.id), [id]);
+  assert.throws(() => journal.reopenRun(id, 'auto'), (e: unknown) => e instanceof JournalError && e.code === 'run-active');
+  // A pid above the kernel's pid_max cannot be alive.
+  journal.db.prepare('UPDATE runs SET owner = ? WHERE id = ?').run(`${hostname()}:4194305`, id);
+  journal.reopenRun(id, 'auto');
+  assert.equal(journal.run(id).owner, THIS_PROCESS);
+  journal.finishRun(id, 'recovered');
+  assert.throws(() => journal.reopenRun(id, 'auto'), (e: unknown) => e instanceof JournalError && e.code === 'not-resumable');
 });

@@ -4,6 +4,7 @@
  * an `events` row for every transition so the audit trail survives later updates.
  * Everything written passes through `redact.ts`; every statement is parameterised.
  */
+import { hostname } from 'node:os';
 import type { Change } from '../actions/action.ts';
 import { newRunId } from '../state/ids.ts';
 import { openState, type OpenStateOptions, type StateDb } from '../state/db.ts';
@@ -37,7 +38,7 @@ export interface RunInit {
 
 export class JournalError extends Error {
   override name = 'JournalError';
-  constructor(readonly code: 'run-not-found' | 'run-ambiguous' | 'not-resumable', message: string) {
+  constructor(readonly code: 'run-not-found' | 'run-ambiguous' | 'not-resumable' | 'run-active', message: string) {
     super(message);
   }
 }
@@ -50,6 +51,9 @@ export interface StepFailure {
 
 const FINAL_STEP_STATES: ReadonlySet<StepState> = new Set(['verified', 'failed', 'skipped']);
 
+/** This process, as recorded in `runs.owner`. */
+export const THIS_PROCESS = `${hostname()}:${process.pid}`;
+
 export class Journal {
   constructor(
     readonly db: StateDb,
@@ -58,6 +62,11 @@ export class Journal {
 
   static open(path: string, options?: OpenStateOptions & { now?: () => number }): Journal {
     return new Journal(openState(path, options), options?.now);
+  }
+
+  /** Runs not ended: either alive in some process, or interrupted and waiting for resume. */
+  unfinishedRuns(): RunSummary[] {
+    return this.runs().filter((r) => r.outcome === 'running');
   }
 
   close(): void {
@@ -73,10 +82,10 @@ export class Journal {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO runs (id, scenario, input, mode, fleet, automatic, follow_ups, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (id, scenario, input, mode, fleet, automatic, follow_ups, started_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(id, init.scenario, JSON.stringify(redactValue(init.input) ?? null), init.mode, init.fleet ?? null,
-          init.automatic ? 1 : 0, JSON.stringify((init.followUps ?? []).map(redactText)), at);
+          init.automatic ? 1 : 0, JSON.stringify((init.followUps ?? []).map(redactText)), at, THIS_PROCESS);
       for (const s of init.steps) {
         insertStep.run(id, s.index, s.parent, redactText(s.title), JSON.stringify(s.machines), s.mutating ? 1 : 0, s.undoable ? 1 : 0);
       }
@@ -85,16 +94,22 @@ export class Journal {
     return id;
   }
 
-  /** Marks a stopped run as running again; refuses a run that finished. */
+  /**
+   * Marks a stopped run as running in this process; refuses a run that finished, and a
+   * run whose process on this host is still alive (two processes must never drive one run).
+   */
   reopenRun(runId: string, mode: RunMode): void {
-    const run = this.run(runId);
-    if (!isResumable(run)) {
-      throw new JournalError('not-resumable', `run ${runId} ${run.outcome === 'planned' ? 'was only a plan' : `already ended: ${run.outcome}`}; start a new run`);
-    }
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE runs SET outcome = 'running', ended_at = NULL, error = NULL WHERE id = ?`).run(runId);
-      this.insertEvent(runId, null, 'run-resumed', `${mode}, was ${run.outcome}`, this.now());
-    })();
+      const run = this.run(runId);
+      if (!isResumable(run)) {
+        throw new JournalError('not-resumable', `run ${runId} ${run.outcome === 'planned' ? 'was only a plan' : `already ended: ${run.outcome}`}; start a new run`);
+      }
+      if (run.outcome === 'running' && ownerIsAlive(run.owner)) {
+        throw new JournalError('run-active', `run ${runId} is still being run by process ${run.owner}; wait for it or stop that process`);
+      }
+      this.db.prepare(`UPDATE runs SET outcome = 'running', ended_at = NULL, error = NULL, owner = ? WHERE id = ?`).run(THIS_PROCESS, run.id);
+      this.insertEvent(run.id, null, 'run-resumed', `${mode}, was ${run.outcome}${run.owner ? ` in ${run.owner}` : ''}`, this.now());
+    }).immediate();
   }
 
   stepPlanned(runId: string, index: number, changes: readonly Change[]): void {
@@ -181,6 +196,23 @@ export class Journal {
 
   private insertEvent(runId: string, step: number | null, event: string, detail: string | null, at: number): void {
     this.db.prepare(`INSERT INTO events (run_id, at, step, event, detail) VALUES (?, ?, ?, ?, ?)`).run(runId, at, step, event, detail);
+  }
+}
+
+/** Alive when it is this process, or a process of this host that still exists. */
+function ownerIsAlive(owner: string | null): boolean {
+  if (owner === null) return false;
+  const at = owner.lastIndexOf(':');
+  const host = owner.slice(0, at);
+  const pid = Number(owner.slice(at + 1));
+  if (owner === THIS_PROCESS) return true;
+  // Another host's process cannot be probed; the state file is local to one controller.
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

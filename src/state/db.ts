@@ -61,6 +61,8 @@ export const MIGRATIONS: readonly string[] = [
      by TEXT NOT NULL,
      comment TEXT
    ) STRICT;`,
+  // 2: which process runs a run (`host:pid`), so a live run is never resumed by a second one.
+  `ALTER TABLE runs ADD COLUMN owner TEXT;`,
 ];
 
 /** `~/.lifeboat/state.db` unless the operator names another file with `--state`. */
