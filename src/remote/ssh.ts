@@ -55,17 +55,25 @@ interface Connection {
 /** ssh2 refused to even send the request: the socket is gone. */
 class NotConnected extends Error {}
 
-function execChannel(client: Client, command: string): Promise<ClientChannel> {
+/** ssh2's "(SSH) Channel open failure" carries the server's numeric reason code. */
+function isChannelRefused(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && typeof (error as { reason?: unknown }).reason === 'number';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Wrapped in an object so the collector's promise is not flattened into the open's. */
+function execChannel<T>(client: Client, command: string, collect: (channel: ClientChannel) => T): Promise<{ result: T }> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)));
+      client.exec(command, (err, channel) => (err ? reject(err) : resolve({ result: collect(channel) })));
     } catch (cause) {
       reject(new NotConnected('not connected', { cause }));
     }
   });
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class SshRemote implements Remote {
   readonly machine: string;
@@ -86,23 +94,33 @@ export class SshRemote implements Remote {
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
     const wrapped = wrapCommand(command, options);
     return this.channels.run(async () => {
-      const channel = await this.startCommand(wrapped, command);
-      return this.collect(channel, command, options);
+      const started = await this.startCommand(wrapped, command, (channel) => this.collect(channel, command, options));
+      return started.result;
     });
   }
 
   /**
-   * Opens an exec channel. When the cached connection turns out to be dead before the command
-   * started (a drop not noticed yet), the command cannot have run, so one retry on a fresh
-   * connection is safe; once a command has started it is never sent twice.
+   * Opens an exec channel and hands it to `collect` synchronously: ssh2 may deliver the
+   * output and exit status in the same tick as the channel, before any `await` resumes.
+   * When the cached connection turns out to be dead before the command started (a drop not
+   * noticed yet), the command cannot have run, so one retry on a fresh connection is safe;
+   * once a command has started it is never sent twice.
    */
-  private async startCommand(wrapped: string, command: string): Promise<ClientChannel> {
+  private async startCommand<T>(wrapped: string, command: string, collect: (channel: ClientChannel) => T): Promise<{ result: T }> {
+    let refusals = 0;
     for (let attempt = 1; ; attempt++) {
       const connection = await this.currentConnection();
       const client = await connection.ready;
       try {
-        return await execChannel(client, wrapped);
+        return await execChannel(client, wrapped, collect);
       } catch (cause) {
+        // sshd frees a session slot a little after the channel closed, so under load it can
+        // briefly refuse a new one ("no more sessions") though we stay under MaxSessions.
+        if (!connection.closed && isChannelRefused(cause) && refusals < 6) {
+          await sleep(25 * 2 ** refusals++);
+          attempt--;
+          continue;
+        }
         if (!connection.closed && !(cause instanceof NotConnected)) {
           throw new RemoteError('io-failed', this.machine, `could not start \`${brief(command)}\``, { cause });
         }
@@ -216,11 +234,17 @@ export class SshRemote implements Remote {
 
   /** The connection's SFTP session, opened once; retried once if the connection was dead. */
   private async sftp(): Promise<Sftp> {
+    let refusals = 0;
     for (let attempt = 1; ; attempt++) {
       const connection = await this.currentConnection();
       try {
         return await this.sftpOn(connection);
       } catch (error) {
+        if (!connection.closed && error instanceof RemoteError && isChannelRefused(error.cause) && refusals < 6) {
+          await sleep(25 * 2 ** refusals++);
+          attempt--;
+          continue;
+        }
         if (!connection.closed || attempt >= 2) throw error;
       }
     }

@@ -36,6 +36,8 @@ export interface Sshd {
   restart(options?: { newHostKey?: boolean; hostKeyType?: HostKeyType }): Promise<void>;
   /** Kills the per-connection sshd processes, which drops every open SSH connection. */
   dropConnections(): Promise<void>;
+  /** SIGSTOPs the per-connection processes: open connections go silent, like a hung machine. */
+  freezeConnections(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,7 +102,10 @@ async function startIn(dir: string, options: StartSshdOptions): Promise<Sshd> {
       daemon = await launch(dir, port, hostKey, (text) => (output += text));
     },
     async dropConnections() {
-      if (daemon?.pid) await killChildren(daemon.pid);
+      if (daemon?.pid) await signalDescendants(daemon.pid, 'SIGKILL');
+    },
+    async freezeConnections() {
+      if (daemon?.pid) await signalDescendants(daemon.pid, 'SIGSTOP');
     },
     async stop() {
       await stopDaemon(daemon);
@@ -131,6 +136,10 @@ async function launch(dir: string, port: number, hostKey: string, onOutput: (tex
       'MaxStartups 50',
       'LogLevel INFO',
       'Subsystem sftp internal-sftp',
+      // bash sources ~/.bashrc for every SSH command when SHLVL says it is the first shell;
+      // this machine's /root/.bashrc runs `pyenv init` (~0.4 s), which would swamp every
+      // timing. SHLVL=1 makes the login shell level 2 and skips it; lab hosts have their own root.
+      'SetEnv SHLVL=1',
       '',
     ].join('\n'),
   );
@@ -161,7 +170,7 @@ async function launch(dir: string, port: number, hostKey: string, onOutput: (tex
 async function stopDaemon(child: ChildProcess | undefined): Promise<void> {
   if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
   const pid = child.pid;
-  await killChildren(pid);
+  await signalDescendants(pid, 'SIGKILL');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
@@ -169,8 +178,8 @@ async function stopDaemon(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Kills every descendant of `pid` (sshd's per-connection processes and their sessions), found in /proc. */
-async function killChildren(pid: number): Promise<void> {
+/** Signals every descendant of `pid` (sshd's per-connection processes and their sessions), found in /proc. */
+async function signalDescendants(pid: number, signal: NodeJS.Signals): Promise<void> {
   const parents = new Map<number, number>();
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -188,7 +197,7 @@ async function killChildren(pid: number): Promise<void> {
   }
   for (const child of descendants) {
     try {
-      process.kill(child, 'SIGKILL');
+      process.kill(child, signal);
     } catch {
       // Already gone.
     }
