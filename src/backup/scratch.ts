@@ -1,0 +1,65 @@
+/**
+ * A throwaway mariadbd on any machine with MariaDB installed: its own folder, socket and pid
+ * file, no network, no binary log, none of the machine's config. `backup verify` restores into
+ * one and the bench measures with one; the running server of the machine is never touched.
+ */
+import { posix } from 'node:path';
+import type { Remote } from '../remote/remote.ts';
+import { pidfileControl, type MariadbLocal } from './mariadb-local.ts';
+import { runBash, shq } from './shell.ts';
+
+export interface ScratchOptions {
+  /** Default 256 MB: a fair pool for a logical load (32 MB thrashes, see LAB-NOTES). */
+  bufferPoolMb?: number;
+  /** Extra mariadbd options, e.g. `--innodb-flush-method=fsync` on tmpfs. */
+  args?: string[];
+}
+
+export interface Scratch {
+  dir: string;
+  local: MariadbLocal;
+  /** Creates an empty system schema and starts the server (for logical loads). */
+  initialize(): Promise<void>;
+  /** Stops the server by its pid file and removes the folder. Safe to call twice. */
+  destroy(): Promise<void>;
+}
+
+export function scratchLocal(dir: string, options: ScratchOptions = {}): MariadbLocal {
+  const datadir = posix.join(dir, 'data');
+  const socket = posix.join(dir, 'mysqld.sock');
+  const pidFile = posix.join(dir, 'mysqld.pid');
+  const args = [
+    '--no-defaults', '--user=mysql', `--datadir=${datadir}`, `--socket=${socket}`, `--pid-file=${pidFile}`,
+    `--log-error=${posix.join(dir, 'error.log')}`, '--skip-networking', '--skip-log-bin',
+    `--innodb-buffer-pool-size=${options.bufferPoolMb ?? 256}M`, ...(options.args ?? []),
+  ].map(shq).join(' ');
+  return {
+    socket,
+    datadir,
+    osUser: 'mysql',
+    control: pidfileControl({ pidFile, socket, start: `setsid -f mariadbd ${args} </dev/null >/dev/null 2>&1` }),
+  };
+}
+
+export async function createScratch(remote: Remote, parent: string, name: string, options: ScratchOptions = {}): Promise<Scratch> {
+  const dir = posix.join(parent, `lifeboat-scratch-${name}`);
+  const local = scratchLocal(dir, options);
+  await runBash(remote, `rm -rf -- ${shq(dir)}\ninstall -d -o mysql -g mysql -m 0750 ${shq(dir)} ${shq(local.datadir)}`);
+  let destroyed = false;
+  return {
+    dir,
+    local,
+    async initialize() {
+      await runBash(remote,
+        `mariadb-install-db --no-defaults --user=mysql --skip-test-db --auth-root-authentication-method=socket --datadir=${shq(local.datadir)} >${shq(dir)}/install.log 2>&1 || { tail -n 20 ${shq(dir)}/install.log >&2; exit 1; }`,
+        { timeoutMs: 5 * 60_000 });
+      await runBash(remote, local.control.startCommand(), { timeoutMs: 5 * 60_000 });
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      await remote.run(local.control.stopCommand(), { timeoutMs: 3 * 60_000 }).catch(() => undefined);
+      await remote.run(`rm -rf -- ${shq(dir)}`, { timeoutMs: 5 * 60_000 });
+    },
+  };
+}

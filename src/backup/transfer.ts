@@ -1,0 +1,63 @@
+/**
+ * Brings one stored copy onto the machine that will restore it, as a plain (decrypted)
+ * compressed file whose sha256 matches the manifest. Copies travel through the operator's
+ * connections; a copy already on the target is used where it lies.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import type { ActionContext } from '../actions/action.ts';
+import { BackupError } from './errors.ts';
+import { ENCRYPTED_SUFFIX, stampDir } from './layout.ts';
+import type { CopyEntry } from './manifest.ts';
+import type { BackupSettings } from './settings.ts';
+import { runBash, sha256On, shq } from './shell.ts';
+import { decryptCommand } from './take.ts';
+
+export interface CopyOnTarget {
+  /** Plain `.zst` file on the target. */
+  path: string;
+  /** Work folder to remove afterwards. */
+  workDir: string;
+}
+
+export interface StoredCopy {
+  store: string;
+  stamp: string;
+  copy: CopyEntry;
+}
+
+export function plainName(copy: CopyEntry): string {
+  return copy.encrypted && copy.file.endsWith(ENCRYPTED_SUFFIX) ? copy.file.slice(0, -ENCRYPTED_SUFFIX.length) : copy.file;
+}
+
+export async function bringCopy(ctx: ActionContext, settings: BackupSettings, stored: StoredCopy, to: string, workDir: string, key?: string): Promise<CopyOnTarget> {
+  const remote = ctx.remote(to);
+  const { copy } = stored;
+  await runBash(remote, `install -d -m 0755 ${shq(workDir)}`);
+  const onStore = posix.join(stampDir(settings.dumpDir(stored.store), stored.stamp), copy.file);
+  let arrived = onStore;
+  if (stored.store !== to) {
+    arrived = posix.join(workDir, copy.file);
+    const staging = await mkdtemp(join(tmpdir(), 'lifeboat-restore-'));
+    try {
+      ctx.log(`${stored.store} → ${to}: transferring ${copy.file} (${copy.bytes} bytes)`);
+      await ctx.remote(stored.store).download(onStore, join(staging, copy.file));
+      await remote.upload(join(staging, copy.file), arrived);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+  const sum = await sha256On(remote, arrived);
+  if (sum !== copy.sha256) throw new BackupError('restore-failed', `${to}: ${copy.file} has sha256 ${sum} after transfer, expected ${copy.sha256}`);
+  if (!copy.encrypted) return { path: arrived, workDir };
+  if (key === undefined) throw new BackupError('missing-key', `${copy.file} on ${stored.store} is encrypted: set backups.encryptionKey to restore it`);
+  const plain = posix.join(workDir, plainName(copy));
+  const r = await remote.run(decryptCommand(arrived, plain), { stdin: key + '\n', timeoutMs: 60 * 60_000 });
+  // openssl's message says "bad decrypt" for a wrong key; the code is what we act on.
+  if (r.code !== 0) throw new BackupError('missing-key', `${to}: cannot decrypt ${copy.file} (wrong key?)`);
+  const plainSum = await sha256On(remote, plain);
+  if (plainSum !== copy.plainSha256) throw new BackupError('restore-failed', `${to}: decrypted ${copy.file} has sha256 ${plainSum}, expected ${copy.plainSha256}`);
+  if (arrived !== onStore) await remote.run(`rm -f -- ${shq(arrived)}`);
+  return { path: plain, workDir };
+}
