@@ -1,0 +1,55 @@
+/**
+ * `lifeboat prepare` as a runbook: the steps that bring a fleet to its prepared state —
+ * database replication with semi-sync, a Redis replica, upload files following the primary,
+ * installation files archived on the stores. Every step is idempotent and plans to change
+ * nothing when its part is already in place, so a second run says "nothing to do".
+ */
+import type { ActionContext } from '../actions/action.ts';
+import { check, parallel, step, type Scenario, type ScenarioInput, type Step } from '../recovery/step.ts';
+import { mariadbReady } from './mariadb-readiness.ts';
+import { mariadbSettings } from './mariadb-settings.ts';
+import { prepareOptions, type PrepareOptions } from './prepare-options.ts';
+import { replicaOf } from './replica-seed.ts';
+import { replicationAccount } from './replication-account.ts';
+import { replicationHealthy } from './replication-health.ts';
+import { topology } from './topology.ts';
+
+export interface PrepareInput extends ScenarioInput {
+  /** Replace a replica's data that does not come from the primary (or a broken replica). */
+  reseed?: boolean;
+  /** Only these parts (default: all). */
+  parts?: PreparePart[];
+}
+
+export const PREPARE_PARTS = ['mariadb', 'redis', 'uploads', 'install'] as const;
+export type PreparePart = (typeof PREPARE_PARTS)[number];
+
+/** Highest replica lag (seconds) the final check accepts. */
+const MAX_LAG_S = 5;
+
+export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenario<PrepareInput> {
+  const options = prepareOptions(overrides);
+  return {
+    name: 'prepare',
+    describe: 'Bring the fleet to its prepared state: replication, Redis replica, upload sync, installation archives',
+    build(input: PrepareInput, ctx: ActionContext): Step[] {
+      const parts = new Set(input.parts ?? PREPARE_PARTS);
+      const t = topology(ctx.fleet);
+      const steps: Step[] = [];
+      if (parts.has('mariadb') && t.dbPrimary && t.dbReplicas.length > 0) {
+        const primary = t.dbPrimary;
+        const replicas = t.dbReplicas;
+        steps.push(
+          check('MariaDB servers are ready for GTID replication', mariadbReady(primary, replicas)),
+          parallel('Replication account on every MariaDB machine', [primary, ...replicas].map((m) => replicationAccount(m))),
+          parallel('Replicas acknowledge semi-sync and refuse writes', replicas.map((r) => mariadbSettings(r, 'replica', options))),
+          ...replicas.map((r) => step(replicaOf(primary, r, options, { reseed: input.reseed === true }))),
+          step(mariadbSettings(primary, 'primary', options)),
+          check('Replication runs and the primary waits for the replica', replicationHealthy(primary, replicas, MAX_LAG_S, options.settleMs)),
+        );
+      }
+      return steps;
+    },
+    followUps: () => [],
+  };
+}
