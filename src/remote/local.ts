@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { cp, link, lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { backupPathCandidates, tempPathFor } from './backup-name.ts';
+import { brief } from './brief.ts';
 import {
   RemoteError,
   RemoteFileNotFoundError,
@@ -182,10 +183,4 @@ function killGroup(pid: number | undefined): void {
   } catch {
     // Already gone: nothing left to stop.
   }
-}
-
-/** Commands in errors are cut short: they can be long scripts. */
-export function brief(command: string): string {
-  const oneLine = command.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 120 ? `${oneLine.slice(0, 117)}...` : oneLine;
 }

@@ -8,11 +8,9 @@ import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from
 import { Limiter } from './fanout.ts';
 import { judgeHostKey } from './host-key-policy.ts';
 import { loadKnownHosts, preferredHostKeyAlgorithms } from './known-hosts.ts';
-import { brief } from './local.ts';
+import { brief } from './brief.ts';
 import {
   RemoteError,
-  RemoteTimeoutError,
-  shq,
   type Remote,
   type RunOptions,
   type RunResult,
@@ -20,6 +18,7 @@ import {
   type WriteResult,
 } from './remote.ts';
 import { Sftp } from './sftp-files.ts';
+import { collectRun, execChannel, isChannelRefused, NotConnected, sleep, wrapCommand } from './ssh-command.ts';
 
 export interface SshRemoteOptions {
   /** Machine name from the fleet file, used in errors. */
@@ -52,29 +51,6 @@ interface Connection {
   closed: boolean;
 }
 
-/** ssh2 refused to even send the request: the socket is gone. */
-class NotConnected extends Error {}
-
-/** ssh2's "(SSH) Channel open failure" carries the server's numeric reason code. */
-function isChannelRefused(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && typeof (error as { reason?: unknown }).reason === 'number';
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Wrapped in an object so the collector's promise is not flattened into the open's. */
-function execChannel<T>(client: Client, command: string, collect: (channel: ClientChannel) => T): Promise<{ result: T }> {
-  return new Promise((resolve, reject) => {
-    try {
-      client.exec(command, (err, channel) => (err ? reject(err) : resolve({ result: collect(channel) })));
-    } catch (cause) {
-      reject(new NotConnected('not connected', { cause }));
-    }
-  });
-}
-
 export class SshRemote implements Remote {
   readonly machine: string;
   /** Counters for tests and diagnostics: how many SSH connections were established. */
@@ -94,7 +70,7 @@ export class SshRemote implements Remote {
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
     const wrapped = wrapCommand(command, options);
     return this.channels.run(async () => {
-      const started = await this.startCommand(wrapped, command, (channel) => this.collect(channel, command, options));
+      const started = await this.startCommand(wrapped, command, (channel) => collectRun(channel, { machine: this.machine, address: this.address, command, options }));
       return started.result;
     });
   }
@@ -131,48 +107,6 @@ export class SshRemote implements Remote {
         }
       }
     }
-  }
-
-  private collect(channel: ClientChannel, command: string, options: RunOptions): Promise<RunResult> {
-    return new Promise<RunResult>((resolve, reject) => {
-      const started = performance.now();
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let exit: { code: number | null; signal: string | null } | undefined;
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-      channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      channel.on('exit', (code: number | null, signal?: string) => {
-        exit = { code: code ?? null, signal: signal ?? null };
-      });
-      channel.on('close', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (!exit) {
-          reject(new RemoteError('connect-failed', this.machine, `connection to ${this.address} lost while running \`${brief(command)}\``));
-          return;
-        }
-        resolve({
-          ...exit,
-          stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8'),
-          ms: Math.round(performance.now() - started),
-        });
-      });
-      if (options.timeoutMs !== undefined) {
-        const ms = options.timeoutMs;
-        timer = setTimeout(() => {
-          if (settled) return;
-          settled = true;
-          // The far side's `timeout` kills the command's process group; we stop waiting.
-          channel.close();
-          reject(new RemoteTimeoutError(this.machine, `\`${brief(command)}\``, ms));
-        }, ms);
-      }
-      channel.end(options.stdin ?? '');
-    });
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -289,7 +223,7 @@ export class SshRemote implements Remote {
     const port = this.options.port ?? 22;
     const timeoutMs = this.options.connectTimeoutMs ?? 5000;
     const entries = await loadKnownHosts(knownHostsFile).catch((cause) => {
-      throw new RemoteError('host-key-unknown', machine, `cannot read known_hosts file ${knownHostsFile}`, { cause });
+      throw new RemoteError('io-failed', machine, `cannot read known_hosts file ${knownHostsFile}`, { cause });
     });
     const privateKey = await this.privateKey();
     if (privateKey === undefined && !this.options.agent) {
@@ -376,25 +310,4 @@ function connectError(machine: string, address: string, timeoutMs: number, err: 
     default:
       return new RemoteError('connect-failed', machine, `cannot connect to ${address}: ${err.message}`, { cause: err });
   }
-}
-
-/**
- * The command line sent to sshd. sshd hands it to the user's login shell, so we `exec` a
- * POSIX `sh -c` for the same semantics everywhere; `env` carries the extra environment
- * (sshd drops most client-sent variables); coreutils `timeout`, as the session's process
- * group leader, kills the whole command tree when the time is up.
- */
-export function wrapCommand(command: string, options: RunOptions): string {
-  const parts = ['exec'];
-  const env = Object.entries(options.env ?? {});
-  if (env.length > 0) {
-    parts.push('env');
-    for (const [name, value] of env) {
-      if (!ENV_NAME.test(name)) throw new TypeError(`not an environment variable name: ${JSON.stringify(name)}`);
-      parts.push(shq(`${name}=${value}`));
-    }
-  }
-  if (options.timeoutMs !== undefined) parts.push('timeout', '-s', 'KILL', (options.timeoutMs / 1000).toFixed(3));
-  parts.push('sh', '-c', shq(command));
-  return parts.join(' ');
 }
