@@ -146,6 +146,27 @@ describe('SshRemote connections', () => {
     }
   });
 
+  test('fanOut over several machines keeps to its limit and reports each machine', async () => {
+    const machines = ['m1', 'm2', 'm3', 'm4', 'm5'].map((name) => remote({ machine: name }));
+    let active = 0;
+    let peak = 0;
+    const results = await fanOut(machines, 2, async (r) => {
+      active++;
+      peak = Math.max(peak, active);
+      try {
+        if (r.machine === 'm3') return await r.run('exit 7').then((x) => (x.code === 0 ? 'ok' : Promise.reject(new Error(`exit ${x.code}`))));
+        return (await r.run('sleep 0.2; echo up')).stdout.trim();
+      } finally {
+        active--;
+      }
+    });
+    assert.equal(peak, 2);
+    assert.deepEqual(
+      results.map((x) => `${x.item.machine}:${x.ok ? x.value : (x.error as Error).message}`),
+      ['m1:up', 'm2:up', 'm3:exit 7', 'm4:up', 'm5:up'],
+    );
+  });
+
   test('RemotePool.forFleet reaches a fleet machine with the identity from a secret reference', async () => {
     const fleet = fleetSchema.parse({
       version: 1,
