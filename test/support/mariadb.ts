@@ -58,7 +58,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
       '--no-defaults', '--user=mysql', `--datadir=${datadir}`, `--socket=${socket}`,
       `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${join(dir, 'mysqld.pid')}`,
       `--log-error=${logFile}`, '--skip-name-resolve', '--innodb-buffer-pool-size=32M',
-      '--innodb-log-file-size=16M', '--innodb-flush-log-at-trx-commit=2', '--skip-log-bin',
+      '--innodb-log-file-size=16M', '--innodb-flush-log-at-trx-commit=2',
       ...(options.args ?? []),
     ], { stdio: 'ignore' });
     const started = child;

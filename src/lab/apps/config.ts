@@ -71,15 +71,16 @@ const goframeSchema = z.looseObject({
 });
 type GoFrameFile = z.infer<typeof goframeSchema>;
 
+const PORT_STRING = 'expected the port as a string of digits, e.g. "3306"';
 // go-fly's real config: every value a string, Port included (a Go struct of strings).
 const flyMysqlSchema = z.looseObject({
   Server: z.string().min(1),
-  Port: z.string().regex(/^\d{1,5}$/, 'expected the port as a string of digits, e.g. "3306"'),
+  Port: z.string({ error: PORT_STRING }).regex(/^\d{1,5}$/, PORT_STRING),
   Database: z.string().regex(/^[A-Za-z0-9_]+$/),
   Username: z.string().min(1),
   Password: z.string(),
 });
-const flyServerSchema = z.looseObject({ Port: z.string().regex(/^\d{1,5}$/) });
+const flyServerSchema = z.looseObject({ Port: z.string({ error: PORT_STRING }).regex(/^\d{1,5}$/, PORT_STRING) });
 
 async function readText(file: string): Promise<string> {
   try {
