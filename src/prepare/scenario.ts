@@ -12,6 +12,7 @@ import { prepareOptions, type PrepareOptions } from './prepare-options.ts';
 import { replicaOf } from './replica-seed.ts';
 import { replicationAccount } from './replication-account.ts';
 import { replicationHealthy } from './replication-health.ts';
+import { redisReplicaOf } from './redis-replica.ts';
 import { topology } from './topology.ts';
 
 export interface PrepareInput extends ScenarioInput {
@@ -47,6 +48,10 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
           step(mariadbSettings(primary, 'primary', options)),
           check('Replication runs and the primary waits for the replica', replicationHealthy(primary, replicas, MAX_LAG_S, options.settleMs)),
         );
+      }
+      if (parts.has('redis') && t.redisPrimary && t.redisReplicas.length > 0) {
+        const primary = t.redisPrimary;
+        steps.push(parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(primary, r, options))));
       }
       return steps;
     },
