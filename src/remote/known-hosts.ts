@@ -8,7 +8,7 @@
  * not verify host certificates), so a host known only through a CA counts as unknown.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface KnownHostEntry {
@@ -152,13 +152,12 @@ export function knownHostsLine(host: string, port: number, key: Buffer): string 
 export async function appendKnownHost(file: string, host: string, port: number, key: Buffer): Promise<string> {
   const line = knownHostsLine(host, port, key);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  let prefix = '';
-  try {
-    const size = (await stat(file)).size;
-    if (size > 0 && !(await readFile(file, 'utf8')).endsWith('\n')) prefix = '\n';
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  const existing = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  // Never glue our line onto an operator's last line that lacks its newline.
+  const prefix = existing.length > 0 && !existing.endsWith('\n') ? '\n' : '';
   await appendFile(file, `${prefix}${line}\n`, { mode: 0o600 });
   return line;
 }
