@@ -1,0 +1,180 @@
+/**
+ * MariaDB replication building blocks for the runbook (§4.3 step 3): promote the replica
+ * without losing what it already received, switch read_only, wait for a GTID position.
+ */
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { withAdmin, type DbConnectOptions } from './db-connection.ts';
+import { gtidCovers, gtidGap } from './gtid.ts';
+import { readReplicaStatus, requireMariadb, type ReplicaStatus } from './replica-status.ts';
+
+export { replicaStatus, type ReplicaStatus } from './replica-status.ts';
+
+export interface PromoteOptions extends DbConnectOptions {
+  /** How long the SQL thread may take to apply what was received. Default 30 s. */
+  catchUpTimeoutS?: number;
+  /**
+   * Promote even when the relay log cannot be fully applied (SQL thread error or time-out).
+   * Transactions the old primary acknowledged can be lost: only for a person to decide.
+   */
+  acceptDataLoss?: boolean;
+}
+
+async function errors<T>(code: ActionError['code'], machine: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ActionError) throw error;
+    throw new ActionError(code, `${machine}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function describeStatus(s: ReplicaStatus): string {
+  if (!s.replicating) return `${s.machine} is not a replica; read_only=${s.readOnly ? 1 : 0}`;
+  const gap = gtidGap(s.gtidApplied, s.gtidReceived);
+  return `${s.machine} replicates from ${s.source ? `${s.source.host}:${s.source.port}` : '?'}: IO ${s.ioThread}, SQL ${s.sqlThread}, received ${s.gtidReceived || '(none)'}, applied ${s.gtidApplied || '(none)'}${gap > 0n ? ` (${gap} transaction(s) to apply)` : ''}${s.lastSqlError ? `, SQL error: ${s.lastSqlError}` : ''}`;
+}
+
+async function waitApplied(db: Connection, gtid: string, timeoutS: number): Promise<boolean> {
+  if (gtid === '') return true;
+  const [rows] = await db.query<RowDataPacket[]>('SELECT MASTER_GTID_WAIT(?, ?) AS r', [gtid, timeoutS]);
+  return Number(rows[0]?.r) === 0;
+}
+
+/**
+ * Turns a replica into a writable primary: stop receiving, let the SQL thread apply every
+ * transaction already in the relay log (bounded), drop the replication settings, read_only=0.
+ * Each step checks where it is first, so an interrupted promotion is simply applied again.
+ */
+export function promoteReplica(machine: string, options: PromoteOptions = {}): Action {
+  const timeoutS = options.catchUpTimeoutS ?? 30;
+  return {
+    title: `Promote the MariaDB replica on ${machine} to primary`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx) {
+      requireMariadb(ctx);
+      const sql = (text: string, params: unknown[] = []): Change => ({ kind: 'sql', machine, sql: text, params });
+      const changes: Change[] = [];
+      try {
+        changes.push({ kind: 'note', machine, text: describeStatus(await withAdmin(ctx, machine, (db) => readReplicaStatus(db, machine), options)) });
+      } catch (error) {
+        changes.push({ kind: 'note', machine, text: `status unknown: ${(error as Error).message}` });
+      }
+      changes.push(
+        sql('START SLAVE SQL_THREAD'),
+        { kind: 'note', machine, text: 'only if the SQL thread is stopped without an error and the IO thread still runs' },
+        sql('STOP SLAVE IO_THREAD'),
+        sql('SELECT MASTER_GTID_WAIT(?, ?)', ['<Gtid_IO_Pos after the IO thread stopped>', timeoutS]),
+        { kind: 'note', machine, text: options.acceptDataLoss ? 'continue even if not everything received was applied' : 'stop here unless every received transaction was applied' },
+        sql('STOP SLAVE'),
+        sql('RESET SLAVE ALL'),
+        sql('SET GLOBAL read_only = ?', [0]),
+      );
+      return changes;
+    },
+    async apply(ctx) {
+      requireMariadb(ctx);
+      await errors('apply-failed', machine, () =>
+        withAdmin(ctx, machine, async (db) => {
+          let status = await readReplicaStatus(db, machine);
+          if (status.replicating) {
+            // The SQL thread must be started while the IO thread still exists: in GTID mode,
+            // starting it with both threads stopped discards the relay log (measured here),
+            // and with it every transaction the dead primary had already shipped.
+            if (status.sqlThread === 'stopped' && !status.lastSqlError && status.ioThread !== 'stopped') {
+              await db.query('START SLAVE SQL_THREAD');
+            }
+            await db.query('STOP SLAVE IO_THREAD');
+            status = await readReplicaStatus(db, machine);
+            const applying = status.sqlThread === 'running' || gtidCovers(status.gtidApplied, status.gtidReceived);
+            const caughtUp = status.lastSqlError === '' && applying && (await waitApplied(db, status.gtidReceived, timeoutS));
+            if (!caughtUp) {
+              const after = await readReplicaStatus(db, machine);
+              const why = `${describeStatus(after)}; ${gtidGap(after.gtidApplied, status.gtidReceived)} received transaction(s) not applied`;
+              if (!options.acceptDataLoss) {
+                // Leave the replica as it was found: still receiving from its primary.
+                await db.query('START SLAVE IO_THREAD');
+                throw new ActionError('apply-failed', `${why}. Not promoted: fix the replica (or accept the loss explicitly) and apply again`);
+              }
+              ctx.log(`${machine}: promoting despite: ${why}`);
+            }
+            await db.query('STOP SLAVE');
+            await db.query('RESET SLAVE ALL');
+          }
+          await db.query('SET GLOBAL read_only = ?', [0]);
+        }, options),
+      );
+      ctx.log(`${machine}: promoted to primary`);
+    },
+    async verify(ctx) {
+      const status = await errors('verify-failed', machine, () => withAdmin(ctx, machine, (db) => readReplicaStatus(db, machine), options));
+      if (status.replicating || status.readOnly) throw new ActionError('verify-failed', `not promoted: ${describeStatus(status)}`);
+    },
+  };
+}
+
+/** Sets `read_only` (the old primary, when it answers, goes read-only before the switch). */
+export function setReadOnly(machine: string, readOnly: boolean, options: DbConnectOptions = {}): Action {
+  let previous: boolean | undefined;
+  const value = readOnly ? 1 : 0;
+  return {
+    title: `Make MariaDB on ${machine} ${readOnly ? 'read-only' : 'writable'}`,
+    machines: [machine],
+    mutating: true,
+    async plan() {
+      return [{ kind: 'sql', machine, sql: 'SET GLOBAL read_only = ?', params: [value] }];
+    },
+    async apply(ctx) {
+      await errors('apply-failed', machine, () =>
+        withAdmin(ctx, machine, async (db) => {
+          const [rows] = await db.query<RowDataPacket[]>('SELECT @@global.read_only AS ro');
+          previous ??= Number(rows[0]?.ro) === 1;
+          await db.query('SET GLOBAL read_only = ?', [value]);
+        }, options),
+      );
+    },
+    async verify(ctx) {
+      const ro = await errors('verify-failed', machine, () =>
+        withAdmin(ctx, machine, async (db) => Number((await db.query<RowDataPacket[]>('SELECT @@global.read_only AS ro'))[0][0]?.ro), options),
+      );
+      if (ro !== value) throw new ActionError('verify-failed', `${machine}: read_only is ${ro}, expected ${value}`);
+    },
+    async undo(ctx) {
+      if (previous === undefined) return;
+      const back = previous ? 1 : 0;
+      await errors('undo-failed', machine, () => withAdmin(ctx, machine, (db) => db.query('SET GLOBAL read_only = ?', [back]), options));
+    },
+  };
+}
+
+/** The GTID position a server has reached (`@@gtid_current_pos`): what a drill compares for RPO. */
+export async function gtidPosition(ctx: ActionContext, machine: string, options?: DbConnectOptions): Promise<string> {
+  requireMariadb(ctx);
+  return errors('precondition', machine, () =>
+    withAdmin(ctx, machine, async (db) => String((await db.query<RowDataPacket[]>('SELECT @@global.gtid_current_pos AS p'))[0][0]?.p ?? ''), options),
+  );
+}
+
+/** A check: waits (bounded) until `machine` has applied `gtid`. Changes nothing. */
+export function waitForGtid(machine: string, gtid: string, timeoutS = 10, options: DbConnectOptions = {}): Action {
+  return {
+    title: `Wait until ${machine} has applied GTID ${gtid}`,
+    machines: [machine],
+    mutating: false,
+    async plan() {
+      return [{ kind: 'sql', machine, sql: 'SELECT MASTER_GTID_WAIT(?, ?)', params: [gtid, timeoutS] }];
+    },
+    async apply(ctx) {
+      requireMariadb(ctx);
+      const reached = await errors('apply-failed', machine, () => withAdmin(ctx, machine, (db) => waitApplied(db, gtid, timeoutS), options));
+      if (!reached) throw new ActionError('apply-failed', `${machine} did not apply ${gtid} within ${timeoutS} s`);
+    },
+    async verify(ctx) {
+      const current = await gtidPosition(ctx, machine, options);
+      if (!gtidCovers(current, gtid)) {
+        throw new ActionError('verify-failed', `${machine} is at ${current || '(nothing)'}, ${gtidGap(current, gtid)} transaction(s) short of ${gtid}`);
+      }
+    },
+  };
+}
