@@ -4,10 +4,14 @@
  * crash, a failure or a "no" left unfinished.
  */
 import type { ActionContext, Change } from '../actions/action.ts';
-import { type Journal, type RunMode, type RunRecord, type StepInit, type StepState } from './journal.ts';
+import { type Journal, type RunMode, type RunRecord, type StepState } from './journal.ts';
 import { describeFailure, LeafRunner, type Leaf, type LeafOutcome } from './execute.ts';
-import { redactChange, redactText } from './redact.ts';
-import { stepLabels, undoable, type Scenario, type ScenarioInput, type Step } from './step.ts';
+import { redactChange } from './redact.ts';
+import { RecoveryError } from './errors.ts';
+import { assertSamePlan, flatten, rowsOf, type Item } from './layout.ts';
+import { stepLabels, type Scenario, type ScenarioInput, type Step } from './step.ts';
+
+export { RecoveryError } from './errors.ts';
 
 export type ConfirmAnswer = 'yes' | 'no' | 'all';
 /** Asked before each mutating step in `confirm` mode; `all` stops asking for this run. */
@@ -38,22 +42,6 @@ export interface RecoveryOptions<I extends ScenarioInput = ScenarioInput> {
   /** Started by the daemon's policy, not a person: counts for the cool-down. */
   automatic?: boolean;
   onProgress?: (event: ProgressEvent) => void;
-}
-
-export class RecoveryError extends Error {
-  override name = 'RecoveryError';
-  constructor(
-    readonly code: 'confirm-missing' | 'scenario-mismatch' | 'plan-changed' | 'plan-on-resume',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-interface Item {
-  index: number;
-  step: Step;
-  leaves: Leaf[];
 }
 
 type Stop = { outcome: 'failed' | 'aborted'; error: string } | undefined;
@@ -197,45 +185,5 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
     return failures
       .map(([leaf, o]) => `${name(leaf.index, leaf.step.title)} failed: ${o.ok ? '' : o.error.message}`)
       .join('; ');
-  }
-}
-
-/** Numbers steps in journal order: a parallel group's row comes first, then its children. */
-function flatten(steps: readonly Step[]): Item[] {
-  const items: Item[] = [];
-  let index = 0;
-  for (const step of steps) {
-    const itemIndex = index++;
-    if (step.kind === 'step') {
-      items.push({ index: itemIndex, step, leaves: [{ index: itemIndex, parent: null, step }] });
-    } else {
-      const leaves = step.steps.map((child) => ({ index: index++, parent: itemIndex, step: child }));
-      items.push({ index: itemIndex, step, leaves });
-    }
-  }
-  return items;
-}
-
-function rowsOf(item: Item): StepInit[] {
-  const rows: StepInit[] = item.leaves.map((leaf) => ({
-    index: leaf.index, parent: leaf.parent, title: leaf.step.title, machines: leaf.step.machines,
-    mutating: leaf.step.mutating, undoable: undoable(leaf.step),
-  }));
-  if (item.step.kind === 'parallel') {
-    rows.unshift({
-      index: item.index, parent: null, title: item.step.title, machines: item.step.machines,
-      mutating: item.step.mutating, undoable: item.step.steps.every(undoable),
-    });
-  }
-  return rows;
-}
-
-/** Resume must run the very steps that were journaled, or "skip the verified ones" lies. */
-function assertSamePlan(run: RunRecord, rows: StepInit[]): void {
-  const journaled = run.steps.map((s) => `${s.index}:${s.parent}:${s.title}`);
-  const built = rows.map((r) => `${r.index}:${r.parent}:${redactText(r.title)}`);
-  if (journaled.join('\n') !== built.join('\n')) {
-    throw new RecoveryError('plan-changed',
-      `run ${run.id} was journaled with different steps than the ${run.scenario} scenario builds now; start a new run`);
   }
 }

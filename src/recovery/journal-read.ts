@@ -4,8 +4,8 @@ import type { StateDb } from '../state/db.ts';
 
 export type RunMode = 'plan' | 'confirm' | 'auto';
 /** `running` also means "the process died": the run then waits to be resumed. */
-export type RunOutcome = 'running' | 'recovered' | 'failed' | 'aborted' | 'planned';
-export type StepState = 'pending' | 'applying' | 'applied' | 'verified' | 'failed' | 'skipped';
+export type RunOutcome = 'running' | 'recovered' | 'failed' | 'aborted' | 'planned' | 'undone';
+export type StepState = 'pending' | 'applying' | 'applied' | 'verified' | 'failed' | 'skipped' | 'undone';
 
 export interface StepRecord {
   index: number;

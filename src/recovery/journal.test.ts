@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { newRunId } from '../state/ids.ts';
 import { MIGRATIONS, openState } from '../state/db.ts';
 import { acknowledge, cooldown, lastAutomaticRecovery } from './cooldown.ts';
@@ -123,4 +124,22 @@ test('a running run is resumed only when the process that ran it is gone', (t) =
   assert.equal(journal.run(id).owner, THIS_PROCESS);
   journal.finishRun(id, 'recovered');
   assert.throws(() => journal.reopenRun(id, 'auto'), (e: unknown) => e instanceof JournalError && e.code === 'not-resumable');
+});
+
+test('a state file from an older lifeboat is migrated with its runs kept', (t) => {
+  const path = join(tempDir(t), 'state.db');
+  const old = new Database(path);
+  old.exec(MIGRATIONS[0]!);
+  old.pragma('user_version = 1');
+  old.prepare(`INSERT INTO runs (id, scenario, input, mode, started_at) VALUES ('0old-run', 'edge-down', '{}', 'auto', 1)`).run();
+  old.prepare(`INSERT INTO steps (run_id, idx, title, machines, mutating, undoable, state) VALUES ('0old-run', 0, 'Write a', '[]', 1, 1, 'verified')`).run();
+  old.close();
+  const journal = Journal.open(path);
+  t.after(() => journal.close());
+  assert.equal(journal.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+  const run = journal.run('0old-run');
+  assert.equal(run.owner, null);
+  assert.deepEqual(run.steps.map((s) => s.state), ['verified']);
+  journal.stepState('0old-run', 0, 'undone');
+  assert.equal(journal.run('0old-run').steps[0]!.state, 'undone');
 });

@@ -49,7 +49,7 @@ export interface StepFailure {
   code?: string;
 }
 
-const FINAL_STEP_STATES: ReadonlySet<StepState> = new Set(['verified', 'failed', 'skipped']);
+const FINAL_STEP_STATES: ReadonlySet<StepState> = new Set(['verified', 'failed', 'skipped', 'undone']);
 
 /** This process, as recorded in `runs.owner`. */
 export const THIS_PROCESS = `${hostname()}:${process.pid}`;
@@ -133,11 +133,12 @@ export class Journal {
           `UPDATE steps SET state = ?,
              applications = applications + ?,
              started_at = CASE WHEN ? THEN ? ELSE COALESCE(started_at, ?) END,
-             ended_at = ?,
+             ended_at = CASE WHEN ? THEN ended_at ELSE ? END,
              error = ?, error_code = ?
            WHERE run_id = ? AND idx = ?`,
         )
-        .run(state, state === 'applying' ? 1 : 0, details.start ? 1 : 0, at, at, FINAL_STEP_STATES.has(state) ? at : null,
+        // An undone step keeps the timing of when it was applied.
+        .run(state, state === 'applying' ? 1 : 0, details.start ? 1 : 0, at, at, state === 'undone' ? 1 : 0, FINAL_STEP_STATES.has(state) ? at : null,
           error, details.error?.code ?? null, runId, index);
       this.insertEvent(runId, index, state, error, at);
     })();
@@ -216,7 +217,12 @@ function ownerIsAlive(owner: string | null): boolean {
   }
 }
 
-/** Stopped runs (crashed, failed, declined) may resume; recovered runs and plans may not. */
+/** Stopped runs (crashed, failed, declined) may resume; recovered, undone runs and plans may not. */
 export function isResumable(run: RunSummary): boolean {
-  return run.outcome !== 'recovered' && run.outcome !== 'planned';
+  return run.outcome !== 'recovered' && run.outcome !== 'planned' && run.outcome !== 'undone';
+}
+
+/** True while the process that runs `run` is alive (see `reopenRun`). */
+export function isActive(run: RunSummary): boolean {
+  return run.outcome === 'running' && ownerIsAlive(run.owner);
 }

@@ -10,7 +10,7 @@ import { stepLabels } from './step.ts';
 
 const MARK: Record<StepProgress | StepState, string> = {
   verified: '✓', 'done-before': '✓', 'already-there': '✓', failed: '✗', planned: '○', skipped: '–',
-  pending: '·', applying: '…', applied: '…',
+  pending: '·', applying: '…', applied: '…', undone: '↶',
 };
 
 /** `0.18 s`, `12.4 s`, `3 min 05 s`. */
@@ -78,7 +78,7 @@ export function renderSummary(run: RunRecord): string {
   const took = total === null ? '' : ` in ${formatDuration(total)}`;
   const verdict: Record<RunSummary['outcome'], string> = {
     recovered: `recovered${took}`, failed: `FAILED${took}`, aborted: `stopped${took}`, planned: 'planned only, nothing applied',
-    running: 'still running or interrupted',
+    running: 'still running or interrupted', undone: `undone${took}`,
   };
   lines.push(`${run.scenario}: ${verdict[run.outcome]} (run ${run.id})`);
   for (const step of run.steps) {

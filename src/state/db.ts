@@ -63,6 +63,29 @@ export const MIGRATIONS: readonly string[] = [
    ) STRICT;`,
   // 2: which process runs a run (`host:pid`), so a live run is never resumed by a second one.
   `ALTER TABLE runs ADD COLUMN owner TEXT;`,
+  // 3: steps can be undone. SQLite cannot alter a CHECK, so the table is rebuilt.
+  `CREATE TABLE steps_v3 (
+     run_id TEXT NOT NULL REFERENCES runs (id),
+     idx INTEGER NOT NULL,
+     parent INTEGER,
+     title TEXT NOT NULL,
+     machines TEXT NOT NULL,
+     mutating INTEGER NOT NULL,
+     undoable INTEGER NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending'
+       CHECK (state IN ('pending', 'applying', 'applied', 'verified', 'failed', 'skipped', 'undone')),
+     applications INTEGER NOT NULL DEFAULT 0,
+     started_at INTEGER,
+     ended_at INTEGER,
+     output TEXT NOT NULL DEFAULT '',
+     error TEXT,
+     error_code TEXT,
+     changes TEXT NOT NULL DEFAULT '[]',
+     PRIMARY KEY (run_id, idx)
+   ) STRICT;
+   INSERT INTO steps_v3 SELECT * FROM steps;
+   DROP TABLE steps;
+   ALTER TABLE steps_v3 RENAME TO steps;`,
 ];
 
 /** `~/.lifeboat/state.db` unless the operator names another file with `--state`. */

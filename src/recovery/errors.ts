@@ -1,0 +1,11 @@
+/** Errors of the runbook engine itself (not of the actions it runs), each with a code. */
+
+export class RecoveryError extends Error {
+  override name = 'RecoveryError';
+  constructor(
+    readonly code: 'confirm-missing' | 'scenario-mismatch' | 'plan-changed' | 'plan-on-resume' | 'not-undoable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
