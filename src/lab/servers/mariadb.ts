@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import { applySchema, seedDomains } from '../apps/schema.ts';
 import { execChecked, pidAlive, waitTcp, type HostContext, type LabServer } from './context.ts';
 import { putDir, putFile, seedFrom } from './files.ts';
 
@@ -67,13 +68,12 @@ async function createAccounts(ctx: HostContext): Promise<void> {
     const [rows] = await conn.query('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [schema]);
     const exists = ((rows as Array<{ n: number }>)[0]?.n ?? 0) > 0;
     if (!exists) {
+      // Once, on both primary and replica, outside the binlog: the hosts start identical
+      // with empty GTID histories. Later `lab up`s never touch the data again.
       await conn.query(`CREATE DATABASE ${conn.escapeId(schema)}`);
       if (existsSync(join(ctx.repoDir, SCHEMA_FILE))) {
-        await execChecked(
-          ctx,
-          `{ echo 'SET SESSION sql_log_bin = 0;'; cat /lifeboat/${SCHEMA_FILE}; } | mariadb --socket=/run/mysqld/mysqld.sock ${schema}`,
-          { timeoutMs: 60_000 },
-        );
+        await applySchema(conn);
+        await seedDomains(conn, { machines: ctx.plan.hosts });
       }
     }
     await conn.query('FLUSH PRIVILEGES');

@@ -1,17 +1,14 @@
 /**
  * supervisord on hosts that run services (app, upload, job) and on spares (so provisioning
- * a spare only adds programs). The programs themselves are the stand-in services written in
- * src/lab/apps/: if that folder provides `supervisor.ts` exporting `supervisorPrograms`, the
- * lab writes one `conf.d/<name>.conf` per program it returns.
+ * a spare only adds programs). The programs are the stand-in services of src/lab/apps,
+ * installed with their config files by ./standins.ts; `start` waits until each answers on
+ * its port.
  */
-import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Fleet } from '../../fleet/schema.ts';
-import type { LabHost, LabPlan } from '../plan.ts';
-import { execChecked, pidAlive, type HostContext, type LabServer } from './context.ts';
+import { execChecked, pidAlive, waitTcp, type HostContext, type LabServer } from './context.ts';
 import { putDir, putFile } from './files.ts';
+import { installStandIns, standInPrograms, standInsOf } from './standins.ts';
 
 export interface SupervisorProgram {
   /** Program name, as `supervisorctl` knows it (usually the fleet's service name). */
@@ -25,18 +22,12 @@ export interface SupervisorProgram {
   stopwaitsecs?: number;
 }
 
-/** The hook the stand-in services implement in src/lab/apps/supervisor.ts. */
-export type SupervisorProgramsHook = (host: LabHost, ctx: { plan: LabPlan; fleet: Fleet }) => SupervisorProgram[] | Promise<SupervisorProgram[]>;
-
-export const APPS_HOOK_FILE = 'src/lab/apps/supervisor.ts';
-
-/** The programs host `host` runs: asks the stand-ins' hook, none when there is no hook yet. */
+/**
+ * The programs host `ctx.host` runs under supervisor: the stand-ins of the services it holds
+ * (src/lab/apps/supervisor.ts says how each is started).
+ */
 export async function supervisorPrograms(ctx: HostContext): Promise<SupervisorProgram[]> {
-  const file = join(ctx.repoDir, APPS_HOOK_FILE);
-  if (!existsSync(file)) return [];
-  const mod = (await import(pathToFileURL(file).href)) as { supervisorPrograms?: SupervisorProgramsHook };
-  if (typeof mod.supervisorPrograms !== 'function') return [];
-  return mod.supervisorPrograms(ctx.host, { plan: ctx.plan, fleet: ctx.fleet });
+  return standInPrograms(ctx);
 }
 
 const SUPERVISORD_CONF = `; Written by lifeboat's lab.
@@ -97,6 +88,7 @@ export const supervisor: LabServer = {
     await putFile(join(etc, 'supervisord.conf'), SUPERVISORD_CONF);
     const confd = join(etc, 'conf.d');
     await putDir(confd);
+    await installStandIns(ctx);
     const programs = await supervisorPrograms(ctx);
     const wanted = new Set(programs.map((p) => `${p.name}.conf`));
     for (const name of await readdir(confd)) {
@@ -112,8 +104,10 @@ export const supervisor: LabServer = {
     await execChecked(
       ctx,
       `rm -f /run/supervisord.pid /run/supervisor.sock; setsid -f /usr/bin/supervisord -n -c /etc/supervisor/supervisord.conf >>/var/log/supervisor/stdout.log 2>&1 </dev/null; ` +
-        `i=0; until supervisorctl -c /etc/supervisor/supervisord.conf pid >/dev/null 2>&1; do i=$((i+1)); [ $i -ge 200 ] && { echo 'supervisord does not answer' >&2; exit 1; }; sleep 0.05; done`,
+        `i=0; until [ -S /run/supervisor.sock ]; do i=$((i+1)); [ $i -ge 200 ] && { echo 'supervisord does not answer' >&2; exit 1; }; sleep 0.05; done`,
       { timeoutMs: 20_000 },
     );
+    const ports = standInsOf(ctx).flatMap((s) => (ctx.fleet.services[s]?.port ? [ctx.fleet.services[s]!.port!] : []));
+    if (ports.length > 0) await execChecked(ctx, ports.map((p) => waitTcp(ctx.host.address, p, 30_000)).join('; '), { timeoutMs: 40_000 });
   },
 };
