@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -208,6 +208,7 @@ export function remoteContract(name: string, setup: () => Promise<RemoteUnderTes
       const big = randomBytes(300_000);
       await writeFile(join(source, 'bin/deep/blob'), big);
       await mkdir(join(source, 'empty'));
+      await symlink('config.yaml', join(source, 'current.yaml'));
 
       const remoteCopy = join(dir, 'remote-side/installed/app');
       await remote.upload(source, remoteCopy);
@@ -226,7 +227,10 @@ export function remoteContract(name: string, setup: () => Promise<RemoteUnderTes
       assert.equal(await readFile(join(back, 'config.yaml'), 'utf8'), 'port: 9090\n');
       assert.equal((await stat(join(back, 'bin/run.sh'))).mode & 0o777, 0o750);
       assert.ok((await readFile(join(back, 'bin/deep/blob'))).equals(big));
-      assert.deepEqual((await readdir(back)).sort(), ['bin', 'config.yaml', 'empty']);
+      assert.deepEqual((await readdir(back)).sort(), ['bin', 'config.yaml', 'current.yaml', 'empty']);
+      // Symlinks travel as symlinks, both ways.
+      assert.equal((await remote.run(`readlink ${shq(join(remoteCopy, 'current.yaml'))}`)).stdout.trim(), 'config.yaml');
+      assert.equal(await readlink(join(back, 'current.yaml')), 'config.yaml');
     });
 
     test('upload and download copy single files', async () => {
