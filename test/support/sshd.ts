@@ -144,6 +144,10 @@ async function launch(dir: string, port: number, hostKey: string, onOutput: (tex
     ].join('\n'),
   );
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // If the test process dies without calling stop(), do not leave a listening daemon behind.
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
+  child.once('exit', () => process.removeListener('exit', onExit));
   let seen = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
