@@ -8,6 +8,9 @@ import { machine as machineNamed } from '../fleet/model.ts';
 import { machineStatus, type MachineStatus } from '../health/fleet-status.ts';
 import { check, type ActionStep } from './step.ts';
 
+const NGINX_PROBE = 'curl -s -o /dev/null --max-time 2 -w "%{http_code}" http://127.0.0.1/';
+const answered = (httpCode: string) => /^[1-5]\d\d$/.test(httpCode.trim());
+
 async function statusOf(ctx: ActionContext, name: string): Promise<MachineStatus> {
   return machineStatus(ctx.fleet, machineNamed(ctx.fleet, name), { remote: ctx.remote, secret: ctx.secret });
 }
@@ -49,8 +52,8 @@ export function edgesHealthy(ctx: ActionContext, except: readonly string[] = [])
       await Promise.all(
         edges.map(async (edge) => {
           try {
-            const result = await c.remote(edge).run('curl -s -o /dev/null --max-time 2 -w "%{http_code}" http://127.0.0.1/', { timeoutMs: 8000 });
-            if (result.code !== 0 || !/^\d{3}$/.test(result.stdout.trim()) || result.stdout.trim() === '000') failures.push(`${edge}: nginx does not answer`);
+            const result = await c.remote(edge).run(NGINX_PROBE, { timeoutMs: 8000 });
+            if (!answered(result.stdout)) failures.push(`${edge}: nginx does not answer`);
           } catch (error) {
             failures.push(`${edge}: ${(error as Error).message}`);
           }
@@ -73,6 +76,11 @@ export function machineFailed(name: string, force: boolean | undefined): ActionS
       if (force) return;
       const status = await statusOf(ctx, name);
       const found = problems(status, { services: true, data: true });
+      if (found.length === 0 && status.roles.includes('edge')) {
+        // An edge has no declared services: what it does is answer on port 80.
+        const nginx = await ctx.remote(name).run(NGINX_PROBE, { timeoutMs: 8000 }).catch(() => undefined);
+        if (!nginx || !answered(nginx.stdout)) found.push('nginx does not answer on port 80');
+      }
       if (found.length === 0) {
         throw new ActionError(
           'precondition',

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerFleet } from './fleet.ts';
 import { registerRuns } from './runs.ts';
+import { registerRecover } from './recover.ts';
 import { registerSchema } from './schema.ts';
 import { registerStatus } from './status.ts';
 import { registerLab } from './lab.ts';
@@ -9,6 +10,7 @@ import { registerLab } from './lab.ts';
 export function registerCommands(program: Command): void {
   registerFleet(program);
   registerRuns(program);
+  registerRecover(program);
   registerSchema(program);
   registerStatus(program);
   registerLab(program);

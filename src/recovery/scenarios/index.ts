@@ -1,0 +1,11 @@
+/** The one registry of recovery scenarios, in the seed runbook's order. */
+import type { Scenario } from '../step.ts';
+import { backupDown } from './backup-down.ts';
+import { edgeDown } from './edge-down.ts';
+import { primaryDown } from './primary-down.ts';
+
+export const SCENARIOS: readonly Scenario[] = [edgeDown, backupDown, primaryDown];
+
+export function scenarioNamed(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

@@ -1,0 +1,79 @@
+/**
+ * Seed runbook §4.3 — the primary application server fails.
+ * The backup already runs MariaDB, Redis and the back-end services. Restore go-admin,
+ * go-api and go-fly first; once they serve, go-upload, go-job and the /shell jobs.
+ */
+import { rewriteBindings } from '../../actions/config-bindings.ts';
+
+import { setDomainsStatus } from '../../actions/domains.ts';
+import { setUpstreams } from '../../actions/nginx.ts';
+import { promoteRedis } from '../../actions/redis.ts';
+import { restartServices, startServices } from '../../actions/services.ts';
+import { installCrontab } from '../../actions/crontab.ts';
+import { machine, machinesWithRole } from '../../fleet/model.ts';
+import { ActionError } from '../../actions/action.ts';
+import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
+import { fenceSingletons } from '../fence.ts';
+import { databaseUp } from '../database-up.ts';
+import { restoreNewestCopy } from '../restore-dump.ts';
+import { parallel, step, type Scenario, type Step } from '../step.ts';
+import { bindingsFor, domainsOf, edgesExcept, forwardedServices, localTarget, servicesByPriority, upstreamsAfter } from '../topology.ts';
+import { businessAnswers } from '../verify-business.ts';
+
+export const primaryDown: Scenario = {
+  name: 'primary-down',
+  describe: 'The primary application server failed (§4.3): the backup takes over its database, Redis, services and jobs',
+
+  build(input, ctx) {
+    const fleet = ctx.fleet;
+    const failed = machine(fleet, input.failed);
+    if (!failed.roles.includes('db-primary')) {
+      throw new ActionError('precondition', `${failed.name} is not the primary (roles: ${failed.roles.join(', ')}); primary-down recovers the machine with role db-primary`);
+    }
+    const heir = machine(fleet, input.replacement ?? machinesWithRole(fleet, 'db-replica')[0]?.name ?? machinesWithRole(fleet, 'app').find((m) => m.name !== failed.name)?.name ?? '');
+    const edges = edgesExcept(fleet, [failed.name]);
+    const { first, later } = servicesByPriority(fleet);
+    const singletons = Object.entries(fleet.services).filter(([, s]) => s.singleton && s.roles.some((r) => failed.roles.includes(r))).map(([n]) => n);
+    const target = localTarget(fleet, heir);
+    const steps: Step[] = [
+      parallel('Confirm the backup and the nginx machines are healthy, and the primary really failed', [
+        machineHealthy(heir.name, 'backup app server', { services: false, data: true }),
+        edgesHealthy(ctx, [failed.name]),
+        machineFailed(failed.name, input.force),
+      ]),
+      // A replica is promoted; without one the seed's way: the newest dump, on the backup first.
+      step('Bring the database up on the backup', databaseUp(heir.name, () => restoreNewestCopy(heir.name))),
+    ];
+    if (fleet.redis && heir.roles.includes('redis-replica')) steps.push(step('Promote the Redis replica on the backup', promoteRedis(heir.name)));
+    steps.push(
+      step("Take the primary's domains offline in the domain list", setDomainsStatus(heir.name, failed.address, 'offline')),
+      step("Point the backup's services at its own MariaDB and Redis", rewriteBindings(heir.name, bindingsFor(fleet, first), target)),
+      step(`Restart ${first.join(', ')} on the backup`, restartServices(heir.name, first)),
+      parallel(
+        'Remove the primary from the nginx forwarding lists',
+        edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed: failed.name, heir: heir.name }))),
+      ),
+      businessAnswers({ domains: domainsOf(edges), services: forwardedServices(fleet, first) }),
+      step('Fence the old primary before its singletons start elsewhere', fenceSingletons(failed.name, singletons)),
+    );
+    if (later.length > 0) {
+      steps.push(
+        step(`Point ${later.join(', ')} on the backup at its own MariaDB and Redis`, rewriteBindings(heir.name, bindingsFor(fleet, later), target)),
+        step(`Start ${later.join(', ')} on the backup`, startServices(heir.name, later)),
+      );
+    }
+    if (fleet.crontabs['db-primary']) {
+      steps.push(step("Align the backup's crontab with the primary's", installCrontab(heir.name, ['db-primary'])));
+    }
+    return steps;
+  },
+
+  followUps(input) {
+    return [
+      `${input.failed} is out of service and the fleet has no backup app server now: provision one from a spare ` +
+        `(\`lifeboat recover backup-down --failed ${input.failed} --replacement <spare>\` once the fleet file names the new roles).`,
+      `When ${input.failed} comes back, do not start its services: it holds a stale database and would run go-job twice.`,
+      'Re-issue certificates for domains whose IP changed, if any clients reach the app servers directly.',
+    ];
+  },
+};
