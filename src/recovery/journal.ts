@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { Change } from '../actions/action.ts';
 import { newRunId } from '../state/ids.ts';
+import type { Statement } from 'better-sqlite3';
 import { openState, type OpenStateOptions, type StateDb } from '../state/db.ts';
 import { redactChange, redactText, redactValue } from './redact.ts';
 import {
@@ -55,10 +56,22 @@ const FINAL_STEP_STATES: ReadonlySet<StepState> = new Set(['verified', 'failed',
 export const THIS_PROCESS = `${hostname()}:${process.pid}`;
 
 export class Journal {
+  /** Prepared once per journal: compiling SQL was most of a step's journaling cost. */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(
     readonly db: StateDb,
     private readonly now: () => number = Date.now,
   ) {}
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   static open(path: string, options?: OpenStateOptions & { now?: () => number }): Journal {
     return new Journal(openState(path, options), options?.now);
@@ -76,12 +89,11 @@ export class Journal {
   createRun(init: RunInit): string {
     const id = newRunId(this.now());
     const at = this.now();
-    const insertStep = this.db.prepare(
+    const insertStep = this.sql(
       `INSERT INTO steps (run_id, idx, parent, title, machines, mutating, undoable) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO runs (id, scenario, input, mode, fleet, automatic, follow_ups, started_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(id, init.scenario, JSON.stringify(redactValue(init.input) ?? null), init.mode, init.fleet ?? null,
@@ -107,7 +119,7 @@ export class Journal {
       if (run.outcome === 'running' && ownerIsAlive(run.owner)) {
         throw new JournalError('run-active', `run ${runId} is still being run by process ${run.owner}; wait for it or stop that process`);
       }
-      this.db.prepare(`UPDATE runs SET outcome = 'running', ended_at = NULL, error = NULL, owner = ? WHERE id = ?`).run(THIS_PROCESS, run.id);
+      this.sql(`UPDATE runs SET outcome = 'running', ended_at = NULL, error = NULL, owner = ? WHERE id = ?`).run(THIS_PROCESS, run.id);
       this.insertEvent(run.id, null, 'run-resumed', `${mode}, was ${run.outcome}${run.owner ? ` in ${run.owner}` : ''}`, this.now());
     }).immediate();
   }
@@ -115,7 +127,7 @@ export class Journal {
   stepPlanned(runId: string, index: number, changes: readonly Change[]): void {
     const safe = changes.map(redactChange);
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE steps SET changes = ? WHERE run_id = ? AND idx = ?`).run(JSON.stringify(safe), runId, index);
+      this.sql(`UPDATE steps SET changes = ? WHERE run_id = ? AND idx = ?`).run(JSON.stringify(safe), runId, index);
       this.insertEvent(runId, index, 'planned', `${safe.length} change(s)`, this.now());
     })();
   }
@@ -128,8 +140,7 @@ export class Journal {
     const at = this.now();
     const error = details.error ? redactText(details.error.message) : null;
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      this.sql(
           `UPDATE steps SET state = ?,
              applications = applications + ?,
              started_at = CASE WHEN ? THEN ? ELSE COALESCE(started_at, ?) END,
@@ -146,8 +157,7 @@ export class Journal {
 
   /** Progress lines an action logged while the step ran. */
   stepOutput(runId: string, index: number, line: string): void {
-    this.db
-      .prepare(`UPDATE steps SET output = output || ? WHERE run_id = ? AND idx = ?`)
+    this.sql(`UPDATE steps SET output = output || ? WHERE run_id = ? AND idx = ?`)
       .run(`${redactText(line)}\n`, runId, index);
   }
 
@@ -158,7 +168,7 @@ export class Journal {
   finishRun(runId: string, outcome: Exclude<RunOutcome, 'running'>, error?: string): void {
     const at = this.now();
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE runs SET outcome = ?, ended_at = ?, error = ? WHERE id = ?`)
+      this.sql(`UPDATE runs SET outcome = ?, ended_at = ?, error = ? WHERE id = ?`)
         .run(outcome, at, error === undefined ? null : redactText(error), runId);
       this.insertEvent(runId, null, `run-${outcome}`, error === undefined ? null : redactText(error), at);
     })();
@@ -169,7 +179,7 @@ export class Journal {
     const id = this.resolveId(runId);
     const at = this.now();
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO acknowledgements (run_id, at, by, comment) VALUES (?, ?, ?, ?)`)
+      this.sql(`INSERT INTO acknowledgements (run_id, at, by, comment) VALUES (?, ?, ?, ?)`)
         .run(id, at, by, comment === undefined ? null : redactText(comment));
       this.insertEvent(id, null, 'acknowledged', `by ${by}`, at);
     })();
@@ -185,8 +195,7 @@ export class Journal {
   }
 
   resolveId(idOrPrefix: string): string {
-    const rows = this.db
-      .prepare(`SELECT id FROM runs WHERE id = ? OR substr(id, 1, ?) = ? ORDER BY id LIMIT 3`)
+    const rows = this.sql(`SELECT id FROM runs WHERE id = ? OR substr(id, 1, ?) = ? ORDER BY id LIMIT 3`)
       .all(idOrPrefix, idOrPrefix.length, idOrPrefix) as { id: string }[];
     const exact = rows.find((r) => r.id === idOrPrefix);
     if (exact) return exact.id;
@@ -196,7 +205,7 @@ export class Journal {
   }
 
   private insertEvent(runId: string, step: number | null, event: string, detail: string | null, at: number): void {
-    this.db.prepare(`INSERT INTO events (run_id, at, step, event, detail) VALUES (?, ?, ?, ?, ?)`).run(runId, at, step, event, detail);
+    this.sql(`INSERT INTO events (run_id, at, step, event, detail) VALUES (?, ?, ?, ?, ?)`).run(runId, at, step, event, detail);
   }
 }
 
