@@ -20,6 +20,8 @@ export interface PidRef {
 }
 
 const READY_MARKER = 'lab-anchor.ready';
+/** On the machine; outlives labs (it is a cache, content-addressed by tsx). */
+export const TSX_CACHE = '/var/lib/lifeboat/cache/tsx-0';
 
 /** The script every anchor runs; generated so the folder list lives in one place. */
 export function anchorScript(): string {
@@ -55,6 +57,9 @@ bind_dir() { mkdir -p "$hd/$1"; mount --bind "$hd/$1" "$R$2"; }
 bind_file() { mount --bind "$hd/files/$1" "$R$2"; }
 ${binds}
 ${files}
+# tsx's compile cache, shared by every host of every lab: each stand-in otherwise compiles
+# the same TypeScript again in every host's own /tmp, which dominated bring-up on 2 cores.
+mkdir -p "${TSX_CACHE}" "$R/tmp/tsx-0"; mount --bind "${TSX_CACHE}" "$R/tmp/tsx-0"
 mount --bind "$repo" "$R${REPO_IN_HOST}"; mount -o remount,bind,ro "$R${REPO_IN_HOST}"
 mount --bind "$shared" "$R${SHARED_IN_HOST}"; mount -o remount,bind,ro "$R${SHARED_IN_HOST}"
 # The shared folder also appears at its machine path, so file: secret references in the
