@@ -106,11 +106,13 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
 
       const changes: Change[] = [];
       let planFailure: string | undefined;
+      const unplanned = new Set<Leaf>();
       for (const leaf of todo) {
         try {
           changes.push(...(await runner.plan(leaf)));
         } catch (error) {
           const failure = runner.planFailed(leaf, error);
+          unplanned.add(leaf);
           finishLeaf(leaf, 'failed', 0, failure.message);
           planFailure ??= `${name(leaf.index, leaf.step.title)} could not be planned: ${failure.message}`;
         }
@@ -118,7 +120,7 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
       if (mode === 'plan') {
         if (planFailure) planProblems.push(planFailure);
         if (item.step.mutating || !runChecks || planFailure) {
-          for (const leaf of todo) if (!planFailure) finishLeaf(leaf, 'planned', 0);
+          for (const leaf of todo) if (!unplanned.has(leaf)) finishLeaf(leaf, 'planned', 0);
           continue;
         }
         const failed = await executeItem(item, todo);
@@ -145,7 +147,8 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
       }
       const failed = await executeItem(item, todo);
       if (failed) {
-        stop = { outcome: 'failed', error: failed };
+        // A step that failed because the run was cancelled under it: the run was stopped, not broken.
+        stop = { outcome: ctx.signal?.aborted ? 'aborted' : 'failed', error: failed };
         break;
       }
     }
