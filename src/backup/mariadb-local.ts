@@ -33,9 +33,13 @@ export const PLAIN_START =
   'rm -f /run/mysqld/mysqld.sock; install -d -o mysql -g mysql /run/mysqld; ' +
   'setsid -f /usr/sbin/mariadbd --user=mysql >>/var/log/mysql/mariadbd.log 2>&1 </dev/null';
 
-function waitAnswering(socket: string, seconds: number): string {
+/** Polls the socket; with `launched` (a pid in `$launched`) gives up at once when that process died. */
+function waitAnswering(socket: string, seconds: number, errorLog?: string): string {
   const tries = seconds * 10;
-  return `i=0; until mariadb-admin --socket=${shq(socket)} --user=root --connect-timeout=1 ping >/dev/null 2>&1; do ` +
+  const died = errorLog
+    ? `if [ -n "\${launched:-}" ] && ! kill -0 "$launched" 2>/dev/null; then echo "mariadbd exited during start-up:" >&2; tail -n 15 ${shq(errorLog)} >&2 || true; exit 1; fi; `
+    : '';
+  return `i=0; until mariadb-admin --socket=${shq(socket)} --user=root --connect-timeout=1 ping >/dev/null 2>&1; do ${died}` +
     `i=$((i+1)); if [ $i -ge ${tries} ]; then echo "mariadb did not answer on ${socket} within ${seconds} s" >&2; exit 1; fi; sleep 0.1; done`;
 }
 
@@ -47,7 +51,16 @@ export function systemdControl(socket: string, unit = 'mariadb'): MariadbControl
   };
 }
 
-export function pidfileControl(options: { pidFile: string; start: string; socket: string }): MariadbControl {
+export interface PidfileControlOptions {
+  pidFile: string;
+  /** Shell that starts mariadbd in the background; it may set `launched=<pid>` to fail fast. */
+  start: string;
+  socket: string;
+  /** Shown when the launched process dies before answering. */
+  errorLog?: string;
+}
+
+export function pidfileControl(options: PidfileControlOptions): MariadbControl {
   const pid = shq(options.pidFile);
   return {
     kind: 'pidfile',
@@ -56,7 +69,7 @@ export function pidfileControl(options: { pidFile: string; start: string; socket
 if [ -z "$p" ] || ! kill -0 "$p" 2>/dev/null; then exit 0; fi
 kill -TERM "$p"
 i=0; while kill -0 "$p" 2>/dev/null; do i=$((i+1)); if [ $i -ge 1200 ]; then echo "mariadbd $p did not stop within 120 s" >&2; exit 1; fi; sleep 0.1; done`),
-    startCommand: () => bash(`${options.start}\n${waitAnswering(options.socket, 120)}`),
+    startCommand: () => bash(`${options.start}\n${waitAnswering(options.socket, 120, options.errorLog)}`),
   };
 }
 

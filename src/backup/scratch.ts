@@ -3,6 +3,7 @@
  * file, no network, no binary log, none of the machine's config. `backup verify` restores into
  * one and the bench measures with one; the running server of the machine is never touched.
  */
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Remote } from '../remote/remote.ts';
 import { pidfileControl, type MariadbLocal } from './mariadb-local.ts';
@@ -26,25 +27,30 @@ export interface Scratch {
 
 export function scratchLocal(dir: string, options: ScratchOptions = {}): MariadbLocal {
   const datadir = posix.join(dir, 'data');
-  const socket = posix.join(dir, 'mysqld.sock');
+  const socket = posix.join(dir, 'sock');
+  // A unix socket path is limited to 107 bytes; past that mariadbd starts but nobody can connect.
+  if (Buffer.byteLength(socket) > 100) throw new Error(`scratch folder ${dir} is too deep for a unix socket path; use a shorter work folder`);
   const pidFile = posix.join(dir, 'mysqld.pid');
+  const errorLog = posix.join(dir, 'error.log');
   const args = [
     '--no-defaults', '--user=mysql', `--datadir=${datadir}`, `--socket=${socket}`, `--pid-file=${pidFile}`,
-    `--log-error=${posix.join(dir, 'error.log')}`, '--skip-networking', '--skip-log-bin',
+    `--log-error=${errorLog}`, '--skip-networking', '--skip-log-bin',
     `--innodb-buffer-pool-size=${options.bufferPoolMb ?? 256}M`, ...(options.args ?? []),
   ].map(shq).join(' ');
   return {
     socket,
     datadir,
     osUser: 'mysql',
-    control: pidfileControl({ pidFile, socket, start: `setsid -f mariadbd ${args} </dev/null >/dev/null 2>&1` }),
+    // Background `setsid` in a non-interactive shell execs mariadbd itself, so $! is its pid.
+    control: pidfileControl({ pidFile, socket, errorLog, start: `setsid mariadbd ${args} </dev/null >/dev/null 2>&1 &\nlaunched=$!` }),
   };
 }
 
-export async function createScratch(remote: Remote, parent: string, name: string, options: ScratchOptions = {}): Promise<Scratch> {
-  const dir = posix.join(parent, `lifeboat-scratch-${name}`);
+/** `label` is for people reading `ps`/`ls`; the folder name itself stays short (socket path limit). */
+export async function createScratch(remote: Remote, parent: string, label: string, options: ScratchOptions = {}): Promise<Scratch> {
+  const dir = posix.join(parent, `lifeboat-scratch-${randomBytes(4).toString('hex')}`);
   const local = scratchLocal(dir, options);
-  await runBash(remote, `rm -rf -- ${shq(dir)}\ninstall -d -o mysql -g mysql -m 0750 ${shq(dir)} ${shq(local.datadir)}`);
+  await runBash(remote, `install -d -o mysql -g mysql -m 0750 ${shq(dir)} ${shq(local.datadir)}\necho ${shq(label)} > ${shq(dir)}/label`);
   let destroyed = false;
   return {
     dir,
