@@ -180,7 +180,7 @@ test('resume refuses a scenario whose steps changed since the run was journaled'
   const failed = await runRecovery({ scenario: first, input, ctx: fakeContext(), mode: 'auto', journal });
   const changed = scenarioOf(() => [step('Write z', fakeFileAction(dir, 'z'))]);
   await assert.rejects(runRecovery({ scenario: changed, input, ctx: fakeContext(), mode: 'auto', journal, resumeRunId: failed.id }),
-    (e: unknown) => e instanceof RecoveryError && e.code === 'plan-changed');
+    (e: unknown) => e instanceof RecoveryError && e.code === 'plan-changed' && e.exitCode === 2);
   await assert.rejects(runRecovery({ scenario: { ...first, name: 'other' }, input, ctx: fakeContext(), mode: 'auto', journal, resumeRunId: failed.id }),
     (e: unknown) => e instanceof RecoveryError && e.code === 'scenario-mismatch');
 });

@@ -8,4 +8,9 @@ export class RecoveryError extends Error {
   ) {
     super(message);
   }
+
+  /** The CLI's exit code: 2 when the operator asked for something impossible, 3 for a bug. */
+  get exitCode(): number {
+    return this.code === 'confirm-missing' ? 3 : 2;
+  }
 }

@@ -39,6 +39,8 @@ export interface RunInit {
 
 export class JournalError extends Error {
   override name = 'JournalError';
+  /** Every journal refusal is about what the operator asked for: the CLI exits 2. */
+  readonly exitCode = 2;
   constructor(readonly code: 'run-not-found' | 'run-ambiguous' | 'not-resumable' | 'run-active', message: string) {
     super(message);
   }
