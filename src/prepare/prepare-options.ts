@@ -1,3 +1,5 @@
+import { DEFAULT_KEEPER, type KeeperOptions } from './sync-keeper.ts';
+
 /** What can be tuned about the prepared state; the defaults are what a real fleet gets. */
 export interface PrepareOptions {
   /**
@@ -24,6 +26,14 @@ export interface PrepareOptions {
   settleMs: number;
   /** How many installation archives each store keeps per machine. */
   keepArchives: number;
+  /** authorized_keys of the SSH user on a sync target; `~/` is that user's home there. */
+  authorizedKeys: (machine: string) => string;
+  /** The public host key of a sync target's sshd, read there and pinned on the source. */
+  targetHostKey: (machine: string) => string;
+  /** Where the target keeps a synced folder: the same path as on the source in a real fleet. */
+  uploadTargetPath: (path: string) => string;
+  /** Where supervisor/systemd programs that lifeboat keeps running are declared. */
+  keeper: KeeperOptions;
 }
 
 export const DEFAULT_PREPARE_OPTIONS: PrepareOptions = {
@@ -33,18 +43,12 @@ export const DEFAULT_PREPARE_OPTIONS: PrepareOptions = {
   stateDir: '/var/lib/lifeboat',
   settleMs: 15_000,
   keepArchives: 5,
+  authorizedKeys: () => '~/.ssh/authorized_keys',
+  targetHostKey: () => '/etc/ssh/ssh_host_ed25519_key.pub',
+  uploadTargetPath: (path) => path,
+  keeper: DEFAULT_KEEPER,
 };
 
 export function prepareOptions(overrides: Partial<PrepareOptions> = {}): PrepareOptions {
   return { ...DEFAULT_PREPARE_OPTIONS, ...overrides };
-}
-
-/** Polls `probe` until it returns true or `withinMs` passed; bounded. */
-export async function settle(probe: () => Promise<boolean>, withinMs: number, stepMs = 200): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() + stepMs > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, stepMs));
-  }
 }

@@ -6,7 +6,8 @@
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import type { Machine } from '../fleet/schema.ts';
 import { fileChange, readIfExists } from './desired-file.ts';
-import { settle, type PrepareOptions } from './prepare-options.ts';
+import type { PrepareOptions } from './prepare-options.ts';
+import { settle } from './settle.ts';
 import { info, redisPassword, redisPort, withRedis } from './redis-connection.ts';
 
 const BLOCK_START = '# --- lifeboat prepare: replication (promotion rewrites this block) ---';

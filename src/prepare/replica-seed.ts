@@ -15,7 +15,8 @@ import type { Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, shq } from '../remote/remote.ts';
 import { replicationCredentials } from './replication-account.ts';
 import { replicaLink, schemaHasRows, type ReplicaLink } from './mariadb-state.ts';
-import { settle, type PrepareOptions } from './prepare-options.ts';
+import type { PrepareOptions } from './prepare-options.ts';
+import { settle } from './settle.ts';
 import { runStatements, sql, sqlChanges, type Statement } from './sql-statements.ts';
 
 export interface SeedOptions {

@@ -8,7 +8,7 @@ import { withAdmin } from '../actions/db-connection.ts';
 import type { Machine } from '../fleet/schema.ts';
 import type { CheckSpec } from '../recovery/step.ts';
 import { globalStatus, isOn, replicaLink } from './mariadb-state.ts';
-import { settle } from './prepare-options.ts';
+import { settle } from './settle.ts';
 
 export interface ReplicationHealth {
   running: boolean;

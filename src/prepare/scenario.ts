@@ -13,6 +13,7 @@ import { replicaOf } from './replica-seed.ts';
 import { replicationAccount } from './replication-account.ts';
 import { replicationHealthy } from './replication-health.ts';
 import { redisReplicaOf } from './redis-replica.ts';
+import { uploadSyncSteps } from './upload-sync.ts';
 import { topology } from './topology.ts';
 
 export interface PrepareInput extends ScenarioInput {
@@ -53,6 +54,7 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
         const primary = t.redisPrimary;
         steps.push(parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(primary, r, options))));
       }
+      if (parts.has('uploads')) for (const sync of t.uploads) steps.push(...uploadSyncSteps(sync, options));
       return steps;
     },
     followUps: () => [],

@@ -27,6 +27,8 @@ export interface TestFleetOptions {
   services?: Record<string, unknown>;
   backups?: Record<string, unknown>;
   sshPort?: number;
+  /** Default 127.0.0.2; SSH tests put both machines on the test sshd's 127.0.0.1. */
+  backupAddress?: string;
 }
 
 export function testFleet(o: TestFleetOptions = {}): Fleet {
@@ -36,7 +38,7 @@ export function testFleet(o: TestFleetOptions = {}): Fleet {
     ...(o.sshPort ? { ssh: { port: o.sshPort } } : {}),
     machines: [
       { name: 'primary', address: PRIMARY, roles: ['db-primary', 'redis', 'upload', 'app'] },
-      { name: 'backup', address: BACKUP, roles: ['db-replica', 'redis-replica', 'backup-store', 'app'] },
+      { name: 'backup', address: o.backupAddress ?? BACKUP, roles: ['db-replica', 'redis-replica', 'backup-store', 'app'] },
     ],
     services: o.services ?? {},
     ...(o.dbPort ? {

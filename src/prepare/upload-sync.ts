@@ -1,0 +1,239 @@
+/**
+ * Upload files follow the primary: a loop on the machine that runs go-upload pushes its data
+ * folders to the standby with rsync over SSH every few seconds. The SSH hop uses a key pair
+ * of its own made on the source (the private half never leaves it); on the target that key
+ * may only run rrsync, write-only, into the synced folder, from the source's address; the
+ * target's host key is pinned from the target itself, read over lifeboat's verified SSH.
+ * Files deleted on the source stay on the target: a wiped disk must not wipe the copy.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
+import { check, step, type ActionStep } from '../recovery/step.ts';
+import { runChecked, shq } from '../remote/remote.ts';
+import { fileChange, fileDelta, readIfExists, verifyDesired, writeDesired, type DesiredFile } from './desired-file.ts';
+import type { PrepareOptions } from './prepare-options.ts';
+import { settle } from './settle.ts';
+import { keepRunning } from './sync-keeper.ts';
+import { sshPortOf, sshUserOf, type UploadSync } from './topology.ts';
+
+export interface SyncPaths {
+  dir: string;
+  key: string;
+  knownHosts: string;
+  script: string;
+  lastOk: string;
+  lastError: string;
+  program: string;
+}
+
+export function syncPaths(sync: UploadSync, options: PrepareOptions): SyncPaths {
+  const dir = `${options.stateDir}/sync`;
+  const id = `${sync.service}-to-${sync.target.name}`;
+  return {
+    dir, key: `${dir}/id_ed25519`, knownHosts: `${dir}/known_hosts-${sync.target.name}`, script: `${dir}/${id}.sh`,
+    lastOk: `${dir}/${id}.last-ok`, lastError: `${dir}/${id}.last-error`, program: `lifeboat-sync-${id}`,
+  };
+}
+
+/** The deepest folder holding every synced folder: what the target's rrsync is confined to. */
+export function commonRoot(dirs: readonly string[]): string {
+  const split = dirs.map((d) => posix.normalize(d).split('/').filter(Boolean));
+  const first = split[0] ?? [];
+  let n = 0;
+  while (n < first.length && split.every((parts) => parts[n] === first[n])) n++;
+  return '/' + first.slice(0, n).join('/');
+}
+
+export function syncScript(sync: UploadSync, options: PrepareOptions, fleetPort: number, user: string): string {
+  const p = syncPaths(sync, options);
+  const targetRoot = options.uploadTargetPath(commonRoot(sync.dataDirs));
+  const ssh = `ssh -i ${p.key} -o IdentitiesOnly=yes -o UserKnownHostsFile=${p.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 -o ServerAliveInterval=5 -p ${fleetPort}`;
+  const copies = sync.dataDirs.map((dir) => {
+    const relative = posix.relative(commonRoot(sync.dataDirs), dir) || '.';
+    return `  mkdir -p ${shq(dir)} && rsync -a --partial --timeout=30 -e "$ssh" ${shq(`${dir}/`)} ${shq(`${user}@${sync.target.address}:./${relative === '.' ? '' : `${relative}/`}`)} 2>>"$err.tmp" || ok=0`;
+  });
+  return [
+    '#!/bin/sh',
+    `# Written by \`lifeboat prepare\`: ${sync.service}'s files on ${sync.source.name} follow to ${sync.target.name}`,
+    `# (${targetRoot} there) every ${options.uploadSyncIntervalS} s. No --delete: a file removed here stays there.`,
+    'set -u',
+    `ssh=${shq(ssh)}`,
+    `err=${shq(p.lastError)}`,
+    'while :; do',
+    '  ok=1; : > "$err.tmp"',
+    ...copies,
+    `  if [ "$ok" = 1 ]; then date +%s > ${shq(`${p.lastOk}.tmp`)} && mv ${shq(`${p.lastOk}.tmp`)} ${shq(p.lastOk)}; fi`,
+    '  mv "$err.tmp" "$err"',
+    `  sleep ${options.uploadSyncIntervalS}`,
+    'done',
+    '',
+  ].join('\n');
+}
+
+/** The authorized_keys options that confine the sync key (see `man rrsync`). */
+export function authorizedLine(sync: UploadSync, publicKey: string, options: PrepareOptions): string {
+  const [type, blob] = publicKey.trim().split(/\s+/);
+  const root = options.uploadTargetPath(commonRoot(sync.dataDirs));
+  return `restrict,from="${sync.source.address}",command="/usr/bin/rrsync -wo -no-del -munge ${root}" ${type} ${blob} ${marker(sync)}`;
+}
+
+function marker(sync: UploadSync): string {
+  return `lifeboat-sync:${sync.source.name}:${sync.service}`;
+}
+
+function withAuthorized(current: string | undefined, sync: UploadSync, line: string): string {
+  const kept = (current ?? '').split('\n').filter((l) => l !== '' && !l.endsWith(` ${marker(sync)}`));
+  return [...kept, line, ''].join('\n');
+}
+
+/** The path of the SSH user's authorized_keys on the target ('~' is that user's home). */
+async function authorizedKeysPath(ctx: ActionContext, sync: UploadSync, options: PrepareOptions): Promise<string> {
+  const path = options.authorizedKeys(sync.target.name);
+  if (!path.startsWith('~/')) return path;
+  const home = (await runChecked(ctx.remote(sync.target.name), 'printf %s "$HOME"')).stdout.trim();
+  return `${home}${path.slice(1)}`;
+}
+
+async function publicKey(ctx: ActionContext, sync: UploadSync, p: SyncPaths): Promise<string | undefined> {
+  return readIfExists(ctx.remote(sync.source.name), `${p.key}.pub`);
+}
+
+function syncKey(sync: UploadSync, p: SyncPaths): Action {
+  const command = `mkdir -p -m 700 ${shq(p.dir)} && ssh-keygen -q -t ed25519 -N '' -C ${shq(`lifeboat-sync@${sync.source.name}`)} -f ${shq(p.key)}`;
+  return {
+    title: `Key pair for upload sync on ${sync.source.name}`,
+    machines: [sync.source.name],
+    mutating: true,
+    async plan(ctx) {
+      return (await publicKey(ctx, sync, p)) ? [] : [{ kind: 'command', machine: sync.source.name, command }];
+    },
+    async apply(ctx) {
+      if (await publicKey(ctx, sync, p)) return;
+      // A half-written pair from a crash would make ssh-keygen ask before overwriting.
+      await runChecked(ctx.remote(sync.source.name), `rm -f ${shq(p.key)} ${shq(`${p.key}.pub`)} && ${command}`);
+    },
+    async verify(ctx) {
+      if (!(await publicKey(ctx, sync, p))) throw new ActionError('verify-failed', `${sync.source.name}: ${p.key}.pub is missing`);
+    },
+  };
+}
+
+function authorizeKey(sync: UploadSync, p: SyncPaths, options: PrepareOptions): Action {
+  async function file(ctx: ActionContext): Promise<DesiredFile> {
+    const key = await publicKey(ctx, sync, p);
+    const path = await authorizedKeysPath(ctx, sync, options);
+    return {
+      machine: sync.target.name, path, mode: 0o600,
+      content: (current) => withAuthorized(current, sync, authorizedLine(sync, key ?? `ssh-ed25519 <public-key-made-on-${sync.source.name}>`, options)),
+    };
+  }
+  return {
+    title: `Let ${sync.source.name}'s sync key write ${sync.service}'s files on ${sync.target.name}, and nothing else`,
+    machines: [sync.target.name],
+    mutating: true,
+    async plan(ctx) {
+      const f = await file(ctx);
+      const { before, after } = await fileDelta(ctx, f);
+      return fileChange(f, before, after);
+    },
+    async apply(ctx) {
+      const f = await file(ctx);
+      await runChecked(ctx.remote(sync.target.name), `mkdir -p -m 700 ${shq(posix.dirname(f.path))}`);
+      await writeDesired(ctx, f);
+    },
+    verify: async (ctx) => verifyDesired(ctx, await file(ctx)),
+  };
+}
+
+function pinHostKey(sync: UploadSync, p: SyncPaths, options: PrepareOptions): Action {
+  async function file(ctx: ActionContext): Promise<DesiredFile> {
+    // Read from the target over lifeboat's own SSH, whose host key is verified: no first-use trust.
+    const hostKey = await readIfExists(ctx.remote(sync.target.name), options.targetHostKey(sync.target.name));
+    if (!hostKey) throw new ActionError('precondition', `${sync.target.name}: no host key at ${options.targetHostKey(sync.target.name)}`);
+    const [type, blob] = hostKey.trim().split(/\s+/);
+    const port = sshPortOf(ctx.fleet, sync.target);
+    const host = port === 22 ? sync.target.address : `[${sync.target.address}]:${port}`;
+    return { machine: sync.source.name, path: p.knownHosts, mode: 0o600, content: `${host} ${type} ${blob}\n` };
+  }
+  return {
+    title: `Pin ${sync.target.name}'s SSH host key on ${sync.source.name}`,
+    machines: [sync.source.name, sync.target.name],
+    mutating: true,
+    async plan(ctx) {
+      const f = await file(ctx);
+      const { before, after } = await fileDelta(ctx, f);
+      return fileChange(f, before, after);
+    },
+    apply: async (ctx) => { await writeDesired(ctx, await file(ctx)); },
+    verify: async (ctx) => verifyDesired(ctx, await file(ctx)),
+  };
+}
+
+/** Seconds since the last complete pass, on the source's clock; undefined before the first. */
+export async function uploadSyncLag(ctx: ActionContext, sync: UploadSync, options: PrepareOptions): Promise<{ lagS?: number; lastError: string }> {
+  const p = syncPaths(sync, options);
+  const r = await ctx.remote(sync.source.name).run(`date +%s; cat ${shq(p.lastOk)} 2>/dev/null || echo; cat ${shq(p.lastError)} 2>/dev/null`, { timeoutMs: 10_000 });
+  const [now, last, ...error] = r.stdout.split('\n');
+  const lastError = error.join(' ').trim();
+  return last && /^\d+$/.test(last.trim()) ? { lagS: Number(now) - Number(last), lastError } : { lastError };
+}
+
+export function uploadSyncSteps(sync: UploadSync, options: PrepareOptions): ActionStep[] {
+  const p = syncPaths(sync, options);
+  const name = `${sync.service} ${sync.source.name} → ${sync.target.name}`;
+  return [
+    check(`rsync and ssh on ${sync.source.name}, rsync and rrsync on ${sync.target.name}`, {
+      machines: [sync.source.name, sync.target.name],
+      async verify(ctx) {
+        const [s, t] = await Promise.all([
+          ctx.remote(sync.source.name).run('command -v rsync && command -v ssh && command -v ssh-keygen'),
+          ctx.remote(sync.target.name).run('command -v rsync && test -x /usr/bin/rrsync'),
+        ]);
+        if (s.code !== 0) throw new ActionError('precondition', `${sync.source.name}: rsync, ssh or ssh-keygen is missing (scripts/prerequisites.sh installs them)`);
+        if (t.code !== 0) throw new ActionError('precondition', `${sync.target.name}: rsync or /usr/bin/rrsync is missing (Debian's rsync package ships both)`);
+      },
+    }),
+    step(syncKey(sync, p)),
+    step(authorizeKey(sync, p, options)),
+    step(pinHostKey(sync, p, options)),
+    step(scriptAction(sync, p, options)),
+    step(keepRunning(`Keep the sync of ${name} running`, sync.source.name, p.program, `/bin/sh ${p.script}`, sync.spec.driver, {
+      keeper: options.keeper, settleMs: options.settleMs,
+      // In the program's own file, so a changed script changes it and the manager restarts the loop.
+      fingerprint: (ctx) => createHash('sha256').update(scriptFor(ctx, sync, options)).digest('hex').slice(0, 16),
+    })),
+    check(`${name}: a first complete pass within ${options.uploadSyncIntervalS} s`, {
+      machines: [sync.source.name],
+      describe: `${p.lastOk} on ${sync.source.name} is at most ${options.uploadSyncIntervalS * 3} s old`,
+      async verify(ctx) {
+        let last: Awaited<ReturnType<typeof uploadSyncLag>> | undefined;
+        const fresh = await settle(async () => {
+          last = await uploadSyncLag(ctx, sync, options);
+          return last.lagS !== undefined && last.lagS <= options.uploadSyncIntervalS * 3;
+        }, options.settleMs);
+        if (!fresh) throw new ActionError('verify-failed', `${name}: no complete pass lately${last?.lastError ? `: ${last.lastError}` : ''}`);
+      },
+    }),
+  ];
+}
+
+function scriptFor(ctx: ActionContext, sync: UploadSync, options: PrepareOptions): string {
+  return syncScript(sync, options, sshPortOf(ctx.fleet, sync.target), sshUserOf(ctx.fleet, sync.target));
+}
+
+function scriptAction(sync: UploadSync, p: SyncPaths, options: PrepareOptions): Action {
+  const file = (ctx: ActionContext): DesiredFile => ({ machine: sync.source.name, path: p.script, mode: 0o755, content: scriptFor(ctx, sync, options) });
+  return {
+    title: `Sync loop script for ${sync.service} ${sync.source.name} → ${sync.target.name}`,
+    machines: [sync.source.name],
+    mutating: true,
+    async plan(ctx) {
+      const f = file(ctx);
+      const { before, after } = await fileDelta(ctx, f);
+      return fileChange(f, before, after);
+    },
+    apply: async (ctx) => { await writeDesired(ctx, file(ctx)); },
+    verify: (ctx) => verifyDesired(ctx, file(ctx)),
+  };
+}
