@@ -44,3 +44,15 @@ export function ttyConfirm(input: NodeJS.ReadableStream, output: NodeJS.Writable
     close: () => rl.close(),
   };
 }
+
+/** One yes/no question (e.g. "undo these 4 steps?"); anything but yes is no. */
+export async function askYesNo(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, question: string): Promise<boolean> {
+  const rl = createInterface({ input, terminal: false });
+  try {
+    output.write(`${question} [y/N] `);
+    const next = await rl[Symbol.asyncIterator]().next();
+    return !next.done && parseAnswer(next.value) === 'yes';
+  } finally {
+    rl.close();
+  }
+}

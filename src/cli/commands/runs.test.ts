@@ -65,3 +65,15 @@ test('runs ack records who acknowledged; listing a missing state file creates no
   assert.equal(await lifeboat('runs', '--state', missing), 'No recovery runs recorded.\n');
   assert.equal(existsSync(missing), false);
 });
+
+test('runs undo asks first (refused off a terminal) and says so when a run changed nothing', async (t) => {
+  const { dir, state, run } = await recordedRun(t);
+  await assert.rejects(lifeboat('runs', 'undo', run.id, '--state', state), (e: unknown) => e instanceof UsageError && /--yes/.test(e.message));
+  const journal = Journal.open(state);
+  const planned = await runRecovery({
+    scenario: { name: 'edge-down', describe: 'an edge is lost', build: () => [step('Write b', fakeFileAction(dir, 'b'))] },
+    input: { failed: 'edge1' }, ctx: fakeContext(), mode: 'plan', journal,
+  });
+  journal.close();
+  assert.match(await lifeboat('runs', 'undo', planned.id, '--state', state), /changed nothing: nothing to undo/);
+});

@@ -1,14 +1,20 @@
 /**
  * `lifeboat runs`: the journal of recovery runs — list them, show one with its steps,
- * timings, errors and events, and acknowledge one (lifts the automatic cool-down).
+ * timings, errors and events, acknowledge one (lifts the automatic cool-down), and undo
+ * what a stopped run changed.
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Journal, JournalError } from '../../recovery/journal.ts';
 import { acknowledge } from '../../recovery/cooldown.ts';
-import { renderRunDetail, renderRunList, runToJson } from '../../recovery/render.ts';
-import { UsageError } from '../exit.ts';
-import { stateFileFrom } from '../options.ts';
+import { askYesNo } from '../../recovery/prompt.ts';
+import { renderRunDetail, renderRunList, renderSummary, runToJson } from '../../recovery/render.ts';
+import { scenarioNamed } from '../../recovery/scenarios/index.ts';
+import { stepLabels } from '../../recovery/step.ts';
+import { undoRun } from '../../recovery/undo.ts';
+import { EXIT, UsageError } from '../exit.ts';
+import { fleetFileFrom, stateFileFrom } from '../options.ts';
+import { openSession } from '../session.ts';
 
 const STATE_HELP = 'state file (default: $LIFEBOAT_STATE or ~/.lifeboat/state.db)';
 
@@ -70,6 +76,61 @@ export function registerRuns(program: Command): void {
         journal.close();
       }
     });
+
+  runs
+    .command('undo')
+    .description("Put back what a stopped run changed, newest step first, with each action's own undo")
+    .argument('<id>', 'run id, or a unique prefix of it')
+    .option('-f, --fleet <file>', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    .option('--partial', 'undo what can be undone even if some changed steps cannot be')
+    .option('-y, --yes', 'do not ask before undoing')
+    .option('--state <path>', STATE_HELP)
+    .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
+    .addHelpText('after', '\nExit codes: 0 undone, 1 an undo failed, 2 the run cannot be undone (or no such run).')
+    .action(async (id: string, options: UndoCommandOptions) => {
+      process.exitCode = await undo(id, options);
+    });
+}
+
+interface UndoCommandOptions {
+  fleet?: string;
+  partial?: boolean;
+  yes?: boolean;
+  state?: string;
+  acceptNewHostKeys?: boolean;
+}
+
+async function undo(id: string, options: UndoCommandOptions): Promise<number> {
+  const path = stateFileFrom(options.state);
+  if (!existsSync(path)) throw new UsageError(`no state file at ${path}: no run has been recorded there`);
+  const journal = Journal.open(path);
+  try {
+    const run = journal.run(id);
+    const scenario = scenarioNamed(run.scenario);
+    if (!scenario) throw new UsageError(`run ${run.id} is a ${run.scenario} run, a scenario this lifeboat does not know`);
+    const labels = stepLabels(run.steps);
+    const touched = run.steps.filter((s) => s.mutating && ['applying', 'applied', 'verified', 'failed'].includes(s.state)
+      && !run.steps.some((c) => c.parent === s.index));
+    if (touched.length === 0) {
+      process.stdout.write(`run ${run.id} changed nothing: nothing to undo\n`);
+      return EXIT.ok;
+    }
+    if (!options.yes) {
+      if (!process.stdin.isTTY) throw new UsageError('not a terminal, so nobody can confirm: pass --yes to undo without asking');
+      const list = touched.reverse().map((s) => `  ${labels.get(s.index)}. ${s.title}${s.undoable ? '' : '  (cannot be undone)'}`).join('\n');
+      if (!(await askYesNo(process.stdin, process.stderr, `Undo these steps of run ${run.id}, in this order?\n${list}\n`))) return EXIT.unhealthy;
+    }
+    const session = await openSession(fleetFileFrom(options.fleet), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+    try {
+      const after = await undoRun({ scenario, ctx: session.ctx, journal, runId: run.id, partial: options.partial ?? false });
+      process.stdout.write(renderSummary(after));
+      return after.outcome === 'undone' ? EXIT.ok : EXIT.unhealthy;
+    } finally {
+      await session.close();
+    }
+  } finally {
+    journal.close();
+  }
 }
 
 /** Read-only: listing or showing runs must not create a state file as a side effect. */
