@@ -76,6 +76,8 @@ echo written`;
       throw new RemoteError('io-failed', this.machine, `cannot read ${localPath}`, { cause });
     });
     if (!info.isDirectory()) {
+      const parent = await this.run(`mkdir -p -- ${shq(dirname(remotePath))}`);
+      if (parent.code !== 0) throw new RemoteError('io-failed', this.machine, `cannot create ${dirname(remotePath)}: ${parent.stderr.trim()}`);
       await this.writeFile(remotePath, await readFile(localPath), { backup: false, mode: info.mode & 0o7777 });
       return;
     }
