@@ -4,6 +4,7 @@
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { asActionError } from './action-errors.ts';
 import { withAdmin, type DbConnectOptions } from './db-connection.ts';
 import { gtidCovers, gtidGap } from './gtid.ts';
 import { readReplicaStatus, requireMariadb, type ReplicaStatus } from './replica-status.ts';
@@ -18,15 +19,6 @@ export interface PromoteOptions extends DbConnectOptions {
    * Transactions the old primary acknowledged can be lost: only for a person to decide.
    */
   acceptDataLoss?: boolean;
-}
-
-async function errors<T>(code: ActionError['code'], machine: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ActionError) throw error;
-    throw new ActionError(code, `${machine}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 function describeStatus(s: ReplicaStatus): string {
@@ -75,7 +67,7 @@ export function promoteReplica(machine: string, options: PromoteOptions = {}): A
     },
     async apply(ctx) {
       requireMariadb(ctx);
-      await errors('apply-failed', machine, () =>
+      await asActionError('apply-failed', machine, () =>
         withAdmin(ctx, machine, async (db) => {
           let status = await readReplicaStatus(db, machine);
           if (status.replicating) {
@@ -108,7 +100,7 @@ export function promoteReplica(machine: string, options: PromoteOptions = {}): A
       ctx.log(`${machine}: promoted to primary`);
     },
     async verify(ctx) {
-      const status = await errors('verify-failed', machine, () => withAdmin(ctx, machine, (db) => readReplicaStatus(db, machine), options));
+      const status = await asActionError('verify-failed', machine, () => withAdmin(ctx, machine, (db) => readReplicaStatus(db, machine), options));
       if (status.replicating || status.readOnly) throw new ActionError('verify-failed', `not promoted: ${describeStatus(status)}`);
     },
   };
@@ -126,7 +118,7 @@ export function setReadOnly(machine: string, readOnly: boolean, options: DbConne
       return [{ kind: 'sql', machine, sql: 'SET GLOBAL read_only = ?', params: [value] }];
     },
     async apply(ctx) {
-      await errors('apply-failed', machine, () =>
+      await asActionError('apply-failed', machine, () =>
         withAdmin(ctx, machine, async (db) => {
           const [rows] = await db.query<RowDataPacket[]>('SELECT @@global.read_only AS ro');
           previous ??= Number(rows[0]?.ro) === 1;
@@ -135,7 +127,7 @@ export function setReadOnly(machine: string, readOnly: boolean, options: DbConne
       );
     },
     async verify(ctx) {
-      const ro = await errors('verify-failed', machine, () =>
+      const ro = await asActionError('verify-failed', machine, () =>
         withAdmin(ctx, machine, async (db) => Number((await db.query<RowDataPacket[]>('SELECT @@global.read_only AS ro'))[0][0]?.ro), options),
       );
       if (ro !== value) throw new ActionError('verify-failed', `${machine}: read_only is ${ro}, expected ${value}`);
@@ -143,7 +135,7 @@ export function setReadOnly(machine: string, readOnly: boolean, options: DbConne
     async undo(ctx) {
       if (previous === undefined) return;
       const back = previous ? 1 : 0;
-      await errors('undo-failed', machine, () => withAdmin(ctx, machine, (db) => db.query('SET GLOBAL read_only = ?', [back]), options));
+      await asActionError('undo-failed', machine, () => withAdmin(ctx, machine, (db) => db.query('SET GLOBAL read_only = ?', [back]), options));
     },
   };
 }
@@ -151,7 +143,7 @@ export function setReadOnly(machine: string, readOnly: boolean, options: DbConne
 /** The GTID position a server has reached (`@@gtid_current_pos`): what a drill compares for RPO. */
 export async function gtidPosition(ctx: ActionContext, machine: string, options?: DbConnectOptions): Promise<string> {
   requireMariadb(ctx);
-  return errors('precondition', machine, () =>
+  return asActionError('precondition', machine, () =>
     withAdmin(ctx, machine, async (db) => String((await db.query<RowDataPacket[]>('SELECT @@global.gtid_current_pos AS p'))[0][0]?.p ?? ''), options),
   );
 }
@@ -167,7 +159,7 @@ export function waitForGtid(machine: string, gtid: string, timeoutS = 10, option
     },
     async apply(ctx) {
       requireMariadb(ctx);
-      const reached = await errors('apply-failed', machine, () => withAdmin(ctx, machine, (db) => waitApplied(db, gtid, timeoutS), options));
+      const reached = await asActionError('apply-failed', machine, () => withAdmin(ctx, machine, (db) => waitApplied(db, gtid, timeoutS), options));
       if (!reached) throw new ActionError('apply-failed', `${machine} did not apply ${gtid} within ${timeoutS} s`);
     },
     async verify(ctx) {

@@ -5,6 +5,7 @@
  */
 import type { RowDataPacket, ResultSetHeader, Connection } from 'mysql2/promise';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { asActionError } from './action-errors.ts';
 import { escapeId, fleetDatabase, qualified, withAdmin, type DbConnectOptions } from './db-connection.ts';
 
 export type DomainStatus = 'online' | 'offline';
@@ -51,15 +52,6 @@ async function inTransaction<T>(db: Connection, work: () => Promise<T>): Promise
   }
 }
 
-async function asActionError<T>(code: ActionError['code'], work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ActionError) throw error;
-    throw new ActionError(code, `domain list: ${(error as Error).message}`, { cause: error });
-  }
-}
-
 /** Sets every domain row of `ip` to `status`; `dbMachine` is the machine holding the writable database. */
 export function setDomainsStatus(dbMachine: string, ip: string, status: DomainStatus, options: DbConnectOptions = {}): Action {
   let changed: DomainRow[] = [];
@@ -87,7 +79,7 @@ export function setDomainsStatus(dbMachine: string, ip: string, status: DomainSt
     },
     async apply(ctx) {
       const s = statements(ctx, status);
-      const result = await asActionError('apply-failed', () => withAdmin(ctx, dbMachine, (db) =>
+      const result = await asActionError('apply-failed', 'domain list', () => withAdmin(ctx, dbMachine, (db) =>
         inTransaction(db, async () => {
           const [rows] = await db.query<RowDataPacket[]>(s.lock, [ip]);
           const pending = (rows as DomainRow[]).filter((row) => Number(row.status) !== s.value);
@@ -104,7 +96,7 @@ export function setDomainsStatus(dbMachine: string, ip: string, status: DomainSt
     },
     async verify(ctx) {
       const s = statements(ctx, status);
-      const left = await asActionError('verify-failed', () => withAdmin(ctx, dbMachine, async (db) => {
+      const left = await asActionError('verify-failed', 'domain list', () => withAdmin(ctx, dbMachine, async (db) => {
         const [rows] = await db.query<RowDataPacket[]>(s.count, [ip, s.value]);
         return Number(rows[0]?.n);
       }, options));
@@ -113,7 +105,7 @@ export function setDomainsStatus(dbMachine: string, ip: string, status: DomainSt
     async undo(ctx) {
       const s = statements(ctx, status);
       if (changed.length === 0) return;
-      await asActionError('undo-failed', () => withAdmin(ctx, dbMachine, (db) =>
+      await asActionError('undo-failed', 'domain list', () => withAdmin(ctx, dbMachine, (db) =>
         inTransaction(db, async () => {
           for (const row of changed) await db.query(s.restore, [row.status, ip, row.domain]);
         }),

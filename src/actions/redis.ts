@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { asActionError } from './action-errors.ts';
 import { redisInfo, redisPassword, withRedis, type RedisConnectOptions } from './redis-connection.ts';
 
 export interface RedisRole {
@@ -45,15 +46,6 @@ async function persist(client: Redis): Promise<void> {
   if (server.config_file) await client.config('REWRITE');
 }
 
-async function errors<T>(code: ActionError['code'], machine: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ActionError) throw error;
-    throw new ActionError(code, `${machine}: Redis: ${(error as Error).message}`, { cause: error });
-  }
-}
-
 async function roleNote(ctx: ActionContext, machine: string, options: RedisConnectOptions): Promise<Change> {
   try {
     return { kind: 'note', machine, text: `Redis on ${machine} is now ${describe(await redisRole(ctx, machine, options))}` };
@@ -77,7 +69,7 @@ export function promoteRedis(machine: string, options: RedisConnectOptions = {})
       ];
     },
     async apply(ctx) {
-      await errors('apply-failed', machine, () =>
+      await asActionError('apply-failed', `${machine}: Redis`, () =>
         withRedis(ctx, machine, async (client) => {
           const role = await readRedisRole(client);
           if (role.role === 'master') return; // already promoted: applying again changes nothing
@@ -89,7 +81,7 @@ export function promoteRedis(machine: string, options: RedisConnectOptions = {})
       );
     },
     async verify(ctx) {
-      const role = await errors('verify-failed', machine, () => redisRole(ctx, machine, options));
+      const role = await asActionError('verify-failed', `${machine}: Redis`, () => redisRole(ctx, machine, options));
       if (role.role !== 'master') throw new ActionError('verify-failed', `Redis on ${machine} is still a ${describe(role)}`);
     },
     async undo(ctx) {
@@ -126,7 +118,7 @@ export function replicaOf(machine: string, host: string, port: number, options: 
     },
     async apply(ctx) {
       const password = await redisPassword(ctx);
-      await errors('apply-failed', machine, () =>
+      await asActionError('apply-failed', `${machine}: Redis`, () =>
         withRedis(ctx, machine, async (client) => {
           const role = await readRedisRole(client);
           previous ??= role;
@@ -140,7 +132,7 @@ export function replicaOf(machine: string, host: string, port: number, options: 
     async verify(ctx) {
       const deadline = Date.now() + within;
       for (;;) {
-        const role = await errors('verify-failed', machine, () => redisRole(ctx, machine, options));
+        const role = await asActionError('verify-failed', `${machine}: Redis`, () => redisRole(ctx, machine, options));
         const right = role.role === 'replica' && role.source?.host === host && role.source.port === port;
         if (right && role.source?.linkUp) return;
         if (Date.now() + 100 > deadline) {
