@@ -1,5 +1,6 @@
 /** The one place where commands are registered. Keep one import and one line per command. */
 import type { Command } from 'commander';
+import { registerDrill } from './drill.ts';
 import { registerFleet } from './fleet.ts';
 import { registerRuns } from './runs.ts';
 import { registerRecover } from './recover.ts';
@@ -8,6 +9,7 @@ import { registerStatus } from './status.ts';
 import { registerLab } from './lab.ts';
 
 export function registerCommands(program: Command): void {
+  registerDrill(program);
   registerFleet(program);
   registerRuns(program);
   registerRecover(program);

@@ -14,6 +14,9 @@ import { putDir, putFile, seedFrom } from './files.ts';
 
 export const EDGE_PORT = 80;
 
+/** Where users reach each stand-in service behind an edge (src/lab/apps/services/*). */
+const USER_PATHS: Record<string, string> = { 'go-api': '/api/', 'go-admin': '/admin/', 'go-fly': '/chat/', 'go-upload': '/upload/' };
+
 const NGINX_CONF = `# Written by lifeboat's lab.
 user www-data;
 worker_processes 1;
@@ -60,6 +63,11 @@ export function siteConfig(upstreams: Upstreams, fleet: Fleet): string {
   for (const { name, service } of fleet.nginx?.upstreams ?? []) {
     if (!upstreams[name]) continue;
     lines.push(`  location /${service}/ { proxy_pass http://${name}/; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; }`);
+  }
+  // The users' paths, as the stand-ins serve them (the real edges route the same way).
+  for (const { name, service } of fleet.nginx?.upstreams ?? []) {
+    const prefix = USER_PATHS[service];
+    if (upstreams[name] && prefix) lines.push(`  location ${prefix} { proxy_pass http://${name}; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; }`);
   }
   if (names[0]) lines.push(`  location / { proxy_pass http://${names[0]}; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; }`);
   lines.push('}');

@@ -1,0 +1,48 @@
+/**
+ * `lifeboat drill SCENARIO`: prove a recovery on a lab replica of the fleet — traffic,
+ * fault, `lifeboat recover`, and a report of RTO, lost writes, lost uploads, double job runs.
+ */
+import type { Command } from 'commander';
+import { DRILLS, drillNamed } from '../../lab/drill/drills.ts';
+import { renderDrillReport } from '../../lab/drill/report.ts';
+import { runDrill } from '../../lab/drill/run-drill.ts';
+import { nearest } from '../../util/suggest.ts';
+import { EXIT, UsageError } from '../exit.ts';
+
+const EXAMPLE_FLEET = new URL('../../../examples/go-speed/fleet.yaml', import.meta.url).pathname;
+
+export function registerDrill(program: Command): void {
+  program
+    .command('drill')
+    .description('Drill a recovery scenario on a lab replica of the fleet (needs root): traffic, fault, recover, report')
+    .argument('[scenario]', `one of: ${DRILLS.map((d) => d.name).join(', ')}`)
+    .option('--list', 'print the drills, one per line: name, then what it does')
+    .option('-f, --fleet <file>', 'fleet file the lab is built from', EXAMPLE_FLEET)
+    .option('--json', 'print the report as JSON')
+    .option('--keep', 'leave the lab up afterwards')
+    .option('--lab-id <id>', 'lab id (default: a fresh random one)')
+    .option('--rate <n>', 'user requests per second during the drill', (v) => Number(v), 20)
+    .addHelpText('after', '\nExit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.')
+    .action(async (name: string | undefined, options: { list?: boolean; fleet: string; json?: boolean; keep?: boolean; labId?: string; rate: number }) => {
+      if (options.list) {
+        for (const d of DRILLS) process.stdout.write(`${d.name}\t${d.describe}\n`);
+        return;
+      }
+      if (!name) throw new UsageError(`which drill? lifeboat drill SCENARIO (lifeboat drill --list shows them)`);
+      const spec = drillNamed(name);
+      if (!spec) {
+        const guess = nearest(name, DRILLS.map((d) => d.name));
+        throw new UsageError(`unknown drill \`${name}\`${guess ? ` — did you mean \`${guess}\`?` : ''} (drills: ${DRILLS.map((d) => d.name).join(', ')})`);
+      }
+      if (!Number.isFinite(options.rate) || options.rate <= 0 || options.rate > 200) throw new UsageError('--rate: expected a number of requests per second in (0, 200]');
+      const report = await runDrill(spec, {
+        fleetFile: options.fleet,
+        rate: options.rate,
+        ...(options.keep ? { keep: true } : {}),
+        ...(options.labId ? { labId: options.labId } : {}),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderDrillReport(report));
+      process.exitCode = report.ok ? EXIT.ok : EXIT.unhealthy;
+    });
+}

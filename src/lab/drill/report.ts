@@ -1,0 +1,27 @@
+/** The drill report for people: the figures first, then every step with its time. */
+import type { DrillReport } from './run-drill.ts';
+
+const s = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v.toFixed(2)} s`);
+
+export function renderDrillReport(r: DrillReport): string {
+  const lines = [
+    `Drill ${r.scenario}: ${r.ok ? 'PASSED' : 'FAILED'}  (lab ${r.labId}, run ${r.runId ?? '—'})`,
+    '',
+    `  time to recover (fault → first successful user request)  ${s(r.rtoSeconds)}`,
+    `  lifeboat recover run                                      ${s(r.recoverSeconds)}`,
+    `  acknowledged writes lost                                  ${r.lostWrites}${r.lostWritesAfterBackup !== undefined ? ` (${r.lostWritesAfterBackup} made after the newest backup)` : ''}`,
+    `  acknowledged uploads lost                                 ${r.lostUploads}`,
+    `  go-job running twice at once                              ${r.doubleJobRuns}`,
+    `  traffic                                                   ${r.traffic.requests} requests, ${r.traffic.ok} ok, ${r.traffic.failed} failed; checked ${Object.entries(r.acknowledged).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing'}`,
+    '',
+    '  first success after the fault, per domain:',
+    ...Object.entries(r.rtoByDomain).map(([d, v]) => `    ${d.padEnd(16)} ${s(v)}`),
+    '  per service:',
+    ...Object.entries(r.rtoByService).map(([d, v]) => `    ${d.padEnd(16)} ${s(v)}`),
+    '',
+    '  recovery steps:',
+    ...r.steps.map((st) => `    ${(st.seconds === null ? '' : st.seconds.toFixed(2)).padStart(6)}  ${st.outcome.padEnd(9)} ${st.title}`),
+  ];
+  if (r.problems.length) lines.push('', '  problems:', ...r.problems.map((p) => `    - ${p}`));
+  return lines.join('\n') + '\n';
+}

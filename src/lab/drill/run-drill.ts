@@ -1,0 +1,211 @@
+/**
+ * One drill, end to end, on a lab of its own: bring the lab up, prepare the fleet, start
+ * bounded user traffic from the client host, inject the fault, run `lifeboat recover` from
+ * the ops host exactly as an operator would, let traffic run on, then measure from the
+ * client's own record: time to the first successful request per domain and service (RTO),
+ * acknowledged writes and uploads lost (RPO), go-job running twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Lab } from '../lab.ts';
+import { REPO_IN_HOST } from '../paths.ts';
+import { firstSuccessAfter, type Recovery } from '../traffic/analysis.ts';
+import { readRecords, type TrafficRecord } from '../traffic/records.ts';
+import type { DrillSpec } from './drills.ts';
+import type { VerifyOutput } from './verify-main.ts';
+
+export interface DrillOptions {
+  fleetFile: string;
+  /** Lab id; default a fresh random one, so a drill never touches a lab a person has up. */
+  labId?: string;
+  /** Leave the lab up afterwards, for a look around. */
+  keep?: boolean;
+  /** Requests per second of the traffic generator. */
+  rate?: number;
+  log?: (line: string) => void;
+}
+
+export interface DrillStep {
+  title: string;
+  seconds: number | null;
+  outcome: string;
+}
+
+export interface DrillReport {
+  scenario: string;
+  ok: boolean;
+  /** Fault to the first successful user request after it, any domain or service. */
+  rtoSeconds: number | null;
+  /** Fault to the end of the `lifeboat recover` run. */
+  recoverSeconds: number | null;
+  rtoByDomain: Record<string, number | null>;
+  rtoByService: Record<string, number | null>;
+  lostWrites: number;
+  lostUploads: number;
+  /** Writes lost after the newest backup, when no replica survives (scenario 5, §4.4). */
+  lostWritesAfterBackup?: number;
+  doubleJobRuns: number;
+  acknowledged: Record<string, number>;
+  traffic: { requests: number; ok: number; failed: number };
+  steps: DrillStep[];
+  runId: string | null;
+  problems: string[];
+  labId: string;
+}
+
+const IN_HOST_CLI = `node ${REPO_IN_HOST}/bin/lifeboat.mjs`;
+const TSX = `node --import tsx`;
+const TRAFFIC_FILE = '/tmp/lifeboat-drill-traffic.jsonl';
+/** Seconds of traffic before the fault and after the recovery ends. */
+const WARM_UP_S = 4;
+const COOL_DOWN_S = 4;
+const MAX_TRAFFIC_S = 240;
+
+export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<DrillReport> {
+  const log = options.log ?? (() => undefined);
+  const labId = options.labId ?? `dr${randomBytes(2).toString('hex')}`;
+  const problems: string[] = [];
+  log(`drill ${spec.name}: lab ${labId} coming up`);
+  const lab = await Lab.up({ id: labId, fleetFile: options.fleetFile, log: (line) => log(`  ${line}`) });
+  try {
+    const fleetFile = lab.fleetFile;
+    const ops = (command: string, timeoutMs: number, stdin?: string) =>
+      lab.exec('ops', `cd ${REPO_IN_HOST} && ${command}`, { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
+    const must = async (title: string, command: string, timeoutMs: number) => {
+      const t0 = performance.now();
+      const r = await ops(command, timeoutMs);
+      if (r.code !== 0) throw new Error(`${title} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`);
+      log(`  ${title}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    };
+    if (spec.prepare) await must('prepare', `${IN_HOST_CLI} prepare --fleet ${fleetFile} --yes`, 300_000);
+    if (spec.backup) await must('backup', `${IN_HOST_CLI} backup run --fleet ${fleetFile}`, 300_000);
+    const backupAt = spec.backup ? Date.now() : undefined;
+
+    const urls = lab.fleet.machines.filter((m) => m.roles.includes('edge')).flatMap((m) => m.domains).map((d) => `http://${d}`);
+    const clientDir = lab.paths.host('client');
+    await rm(join(clientDir, 'tmp', TRAFFIC_FILE.slice('/tmp/'.length)), { force: true });
+    const traffic = lab.exec(
+      'client',
+      `cd ${REPO_IN_HOST} && ${TSX} src/lab/traffic/main.ts --urls ${urls.join(',')} --seconds ${MAX_TRAFFIC_S} --rate ${options.rate ?? 20} --out ${TRAFFIC_FILE} --timeout-ms 1000`,
+      { timeoutMs: (MAX_TRAFFIC_S + 60) * 1000 },
+    );
+    const recordsFile = join(clientDir, 'tmp', TRAFFIC_FILE.slice('/tmp/'.length));
+    await waitForTraffic(recordsFile, WARM_UP_S * 1000, 60_000);
+
+    const faultAt = Date.now();
+    await Promise.all(spec.faults.map((f) => lab.fault(f)));
+    log(`  fault injected: ${spec.faults.map((f) => `${f.kind} ${'host' in f ? f.host : ''}`).join(', ')}`);
+
+    const t0 = performance.now();
+    const recover = await ops(`${IN_HOST_CLI} recover ${spec.name} --fleet ${fleetFile} ${spec.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
+    const recoverSeconds = (performance.now() - t0) / 1000;
+    const run = parseRun(recover.stdout);
+    if (recover.code !== 0) problems.push(`lifeboat recover exited ${recover.code}: ${recover.stderr.trim().split('\n').slice(-6).join(' | ')}`);
+    log(`  recover: ${recover.code === 0 ? 'recovered' : 'FAILED'} in ${recoverSeconds.toFixed(2)} s`);
+
+    await new Promise((resolve) => setTimeout(resolve, COOL_DOWN_S * 1000));
+    await stopTraffic(lab);
+    const trafficResult = await traffic;
+    if (trafficResult.code !== 0 && trafficResult.signal === null && trafficResult.code !== 143) {
+      problems.push(`traffic generator exited ${trafficResult.code}: ${trafficResult.stderr.trim().slice(-300)}`);
+    }
+    const records = await readRecords(recordsFile);
+    const after = firstSuccessAfter(records, faultAt);
+
+    const verify = await ops(
+      `${TSX} src/lab/drill/verify-main.ts`,
+      120_000,
+      JSON.stringify({ fleetFile, databaseAfter: spec.databaseAfter, uploadsAfter: spec.uploadsAfter, records: records.filter((r) => r.ok && r.ack) }),
+    );
+    let verdict: VerifyOutput = { checked: {}, missing: [], doubleJobRuns: 0 };
+    if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
+    else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
+
+    return report(spec, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0 });
+  } finally {
+    if (options.keep) log(`lab ${labId} left up: lifeboat lab down --id ${labId}`);
+    else await lab.down();
+  }
+}
+
+interface RunJson {
+  id: string;
+  outcome: string;
+  steps: Array<{ title: string; parent: number | null; durationMs: number | null; state: string }>;
+}
+
+function parseRun(stdout: string): RunJson | undefined {
+  const start = stdout.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    return JSON.parse(stdout.slice(start)) as RunJson;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForTraffic(file: string, warmUpMs: number, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  let firstOk: number | undefined;
+  while (Date.now() < deadline) {
+    const records = await readRecords(file).catch(() => [] as TrafficRecord[]);
+    firstOk ??= records.find((r) => r.ok)?.t;
+    if (firstOk !== undefined && Date.now() - firstOk >= warmUpMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no successful user request within ${limitMs / 1000} s of starting the traffic: the lab does not serve`);
+}
+
+/** SIGTERM to the generator: it stops sending and flushes its records. */
+async function stopTraffic(lab: Lab): Promise<void> {
+  await lab.exec('client', `pkill -TERM -f ${TRAFFIC_FILE} || true`, { timeoutMs: 10_000 });
+}
+
+interface Measured {
+  labId: string;
+  run: RunJson | undefined;
+  recoverSeconds: number;
+  records: TrafficRecord[];
+  after: Recovery;
+  verdict: VerifyOutput;
+  faultAt: number;
+  backupAt: number | undefined;
+  problems: string[];
+  recoverOk: boolean;
+}
+
+function report(spec: DrillSpec, m: Measured): DrillReport {
+  const seconds = (ms: number | undefined | null) => (ms === undefined || ms === null ? null : Math.round(ms) / 1000);
+  const ackTime = new Map(m.records.filter((r) => r.ack).map((r) => [JSON.stringify(r.ack), r.t]));
+  const missing = m.verdict.missing.map((a) => ({ ack: a, t: ackTime.get(JSON.stringify(a)) ?? 0 }));
+  const lostUploads = missing.filter((x) => x.ack?.kind === 'upload').length;
+  const lostWrites = missing.length - lostUploads;
+  const afterBackup = m.backupAt === undefined ? 0 : missing.filter((x) => x.t >= m.backupAt!).length;
+  const problems = [...m.problems];
+  const allowedLoss = spec.lossBoundedByBackup ? afterBackup : 0;
+  if (missing.length > allowedLoss) problems.push(`${missing.length - allowedLoss} acknowledged write(s) or upload(s) lost that the recovery must keep`);
+  if (m.verdict.doubleJobRuns > 0) problems.push(`go-job ran twice at once ${m.verdict.doubleJobRuns} time(s)`);
+  if (!m.after.overall) problems.push('no user request succeeded after the fault');
+  const byDomain = Object.fromEntries(Object.entries(m.after.byDomain).map(([d, f]) => [d, seconds(f?.afterMs)]));
+  const byService = Object.fromEntries(Object.entries(m.after.byService).map(([s, f]) => [s, seconds(f?.afterMs)]));
+  const steps: DrillStep[] = (m.run?.steps ?? []).map((s) => ({ title: `${s.parent === null ? '' : '  '}${s.title}`, seconds: seconds(s.durationMs), outcome: s.state }));
+  return {
+    scenario: spec.name,
+    ok: m.recoverOk && problems.length === 0,
+    rtoSeconds: seconds(m.after.overall?.afterMs),
+    recoverSeconds: Math.round(m.recoverSeconds * 1000) / 1000,
+    rtoByDomain: byDomain,
+    rtoByService: byService,
+    lostWrites,
+    lostUploads,
+    ...(spec.lossBoundedByBackup ? { lostWritesAfterBackup: afterBackup } : {}),
+    doubleJobRuns: m.verdict.doubleJobRuns,
+    acknowledged: m.verdict.checked,
+    traffic: { requests: m.records.length, ok: m.records.filter((r) => r.ok).length, failed: m.records.filter((r) => !r.ok).length },
+    steps,
+    runId: m.run?.id ?? null,
+    problems,
+    labId: m.labId,
+  };
+}
