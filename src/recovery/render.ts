@@ -22,7 +22,7 @@ export function formatDuration(ms: number): string {
 }
 
 function stepLine(mark: string, time: string, title: string, depth: number): string {
-  return `${'  '.repeat(depth + 1)}${mark} ${time.padStart(7)}  ${title}`;
+  return `${'  '.repeat(depth + 1)}${mark} ${time.padStart(6)}  ${title}`;
 }
 
 /** Live progress: one line per finished step, as `  ✓ 0.18 s  Promote the replica on backup`. */
