@@ -93,7 +93,7 @@ export async function startFixture(): Promise<Fixture> {
         if (child.exitCode !== null) throw new Error(`${service} exited ${child.exitCode}: ${output}`);
         const res = await fetch(`http://127.0.0.1:${ports[service]}/healthz`, { signal: AbortSignal.timeout(1000) });
         if (res.status !== 200) throw new Error(`${service} /healthz ${res.status}: ${await res.text()}`);
-      }, 20_000).catch(async (error: unknown) => {
+      }, 60_000).catch(async (error: unknown) => {
         await stopChild(child, 5000);
         throw error;
       });

@@ -128,7 +128,7 @@ export async function waitFor(probe: () => Promise<unknown>, timeoutMs: number):
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  throw new Error(`not ready after ${timeoutMs} ms`, { cause: last });
+  throw new Error(`not ready after ${timeoutMs} ms: ${(last as Error | undefined)?.message ?? 'no attempt'}`, { cause: last });
 }
 
 /** SIGTERM by pid, SIGKILL after `graceMs`; resolves once the process has exited. */

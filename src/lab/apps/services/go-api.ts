@@ -12,18 +12,21 @@ import { field, HttpError } from '../http.ts';
 import type { RunningService, StartService } from '../service.ts';
 
 type ApiConfig = Extract<ServiceConfig, { service: 'go-api' }>;
-const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: { N: number }) => Promise<Buffer>;
+// Lab accounts guard nothing real: a cheap cost keeps register/login from being CPU-bound
+// on a 2-core lab machine (the default N=16384 costs ~50 ms of CPU per call).
+const SCRYPT = { N: 1024 };
 
 async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, 32);
+  const key = await scryptAsync(password, salt, 32, SCRYPT);
   return `scrypt$${salt.toString('hex')}$${key.toString('hex')}`;
 }
 
 async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !key) return false;
-  const actual = await scryptAsync(password, Buffer.from(salt, 'hex'), 32);
+  const actual = await scryptAsync(password, Buffer.from(salt, 'hex'), 32, SCRYPT);
   return timingSafeEqual(actual, Buffer.from(key, 'hex'));
 }
 

@@ -1,0 +1,96 @@
+/**
+ * The traffic generator against the real stand-ins (MariaDB, Redis, local upload folder),
+ * reached through two domain names resolved by the system resolver, with go-fly cut off at
+ * the edge for a second mid-run; then the RTO and RPO analysis over the recorded run.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type Server } from 'node:http';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { firstSuccessAfter, uploadsInDir, verifyAcknowledged } from '../../src/lab/traffic/analysis.ts';
+import { runTraffic } from '../../src/lab/traffic/generator.ts';
+import { readRecords } from '../../src/lab/traffic/records.ts';
+import { startFixture, type Fixture } from './fixture.ts';
+
+let fx: Fixture;
+let edge: Server;
+/** Services the edge answers 502 for, as nginx does when an upstream is down. */
+const cutOff = new Set<string>();
+before(async () => {
+  fx = await startFixture();
+  await Promise.all((['go-fly', 'go-api', 'go-admin', 'go-upload'] as const).map((s) => fx.spawnService(s)));
+  edge = await startEdge(fx);
+});
+after(async () => {
+  edge?.close();
+  await fx?.stop();
+});
+
+/** Stands in for nginx: routes /api, /admin, /chat, /upload to the services; 502 when one is down. */
+function startEdge(f: Fixture): Promise<Server> {
+  const prefixes = { '/api/': 'go-api', '/admin/': 'go-admin', '/chat/': 'go-fly', '/upload/': 'go-upload' } as const;
+  const server = createServer((req, res) => {
+    const entry = Object.entries(prefixes).find(([p]) => req.url?.startsWith(p));
+    if (!entry) return res.writeHead(404).end();
+    if (cutOff.has(entry[1])) return res.writeHead(502).end();
+    const headers = { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' };
+    const upstream = request({ host: '127.0.0.1', port: f.ports[entry[1]], path: req.url, method: req.method, headers, agent: false }, (up) => {
+      res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/octet-stream' });
+      up.pipe(res);
+    });
+    upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+test('a run with go-fly cut off: per-service recovery and every acknowledged write kept', async () => {
+  const port = (edge.address() as { port: number }).port;
+  const out = join(fx.root, 'traffic.jsonl');
+  const urls = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+  // Longer per-request timeout than the lab's 1 s: this machine's CPU is shared and a test
+  // must not fail because another process held the core for a second.
+  const traffic = runTraffic({ urls, seconds: 6, rate: 20, maxRequests: 100, timeoutMs: 4000, out });
+
+  await new Promise((r) => setTimeout(r, 1500));
+  const down = Date.now();
+  cutOff.add('go-fly');
+  await new Promise((r) => setTimeout(r, 1000));
+  cutOff.delete('go-fly');
+
+  const summary = await traffic;
+  assert.equal(summary.requests, 100, 'bounded by count');
+  assert.ok(summary.ms < 6000 + 4000 + 500, `stops by itself: ${summary.ms} ms`);
+  const records = await readRecords(out);
+  assert.equal(records.length, summary.requests);
+  assert.deepEqual(new Set(records.map((r) => r.domain)), new Set(['127.0.0.1', 'localhost']));
+
+  const flyFailures = records.filter((r) => r.service === 'go-fly' && !r.ok && r.t >= down);
+  assert.ok(flyFailures.length > 0, 'chat failed while go-fly was down');
+  const recovery = firstSuccessAfter(records, down);
+  const flyBack = recovery.byService['go-fly'];
+  assert.ok(flyBack, 'chat recovered');
+  assert.ok(flyBack.at >= Math.min(...flyFailures.map((r) => r.t)), 'recovery comes after the outage began');
+  assert.ok(flyBack.afterMs >= 1000, `go-fly was down 1 s: ${flyBack.afterMs}`);
+  assert.ok(recovery.byService['go-api'], 'go-api served after the cut too');
+  assert.ok(recovery.byDomain.localhost && recovery.byDomain['127.0.0.1']);
+
+  const conn = await fx.db.connect('speed');
+  try {
+    const fetchUpload = uploadsInDir(join(fx.root, 'wwwroot/go/go-upload/uploads'));
+    const ok = await verifyAcknowledged(records, { mysqlConn: conn, fetchUpload });
+    assert.deepEqual(ok.missing, []);
+    for (const kind of ['user', 'user_log', 'chat', 'upload'] as const) assert.ok(ok.checked[kind] > 0, `checked some ${kind}`);
+
+    // The check must be able to fail: lose one chat message and one uploaded file.
+    const chat = records.find((r) => r.ack?.kind === 'chat')!.ack!;
+    const upload = records.find((r) => r.ack?.kind === 'upload')!.ack!;
+    await conn.query('DELETE FROM chat_messages WHERE id = ?', [(chat as { id: number }).id]);
+    await rm(join(fx.root, 'wwwroot/go/go-upload/uploads', (upload as { name: string }).name));
+    const lost = await verifyAcknowledged(records, { mysqlConn: conn, fetchUpload });
+    assert.deepEqual(lost.missing, [chat, upload]);
+  } finally {
+    await conn.end();
+  }
+});
