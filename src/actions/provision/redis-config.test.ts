@@ -8,6 +8,8 @@ test('the drop-in quotes the password, and masking hides it', () => {
   assert.ok(text.includes('bind 198.51.100.20 127.0.0.1'));
   assert.ok(!maskRedisSecrets(text).includes('\\"b'));
   assert.match(maskRedisSecrets(text), /^masterauth \*\*\*$/m);
+  assert.ok(!text.includes('protected-mode no'));
+  assert.match(renderRedisDropIn({ machine: 'm', bind: ['198.51.100.20'], port: 6379 }), /^protected-mode no$/m);
 });
 
 test('withIncludeLast appends the include, moves an earlier one, and leaves a good file alone', () => {

@@ -48,6 +48,10 @@ export function renderRedisDropIn(spec: RedisDropInSpec): string {
   if (spec.password !== undefined) {
     // masterauth too: the day this machine becomes a replica it logs in with the same password.
     lines.push(`requirepass ${redisValue(spec.password)}`, `masterauth ${redisValue(spec.password)}`);
+  } else {
+    // Without a password Redis 7 answers only loopback ("protected mode"), yet the other
+    // machines of the fleet must reach it. The fleet file chose no password; say so here.
+    lines.push('# The fleet file sets no redis.password: anyone who reaches the addresses above gets in.', 'protected-mode no');
   }
   return lines.join('\n') + '\n';
 }
