@@ -23,7 +23,7 @@ export interface AppRequest {
   /** Groups captured by the route's RegExp. */
   params: string[];
   headers: IncomingMessage['headers'];
-  /** Address of the peer (behind nginx: the edge; X-Real-IP is preferred when present). */
+  /** The user's address: X-Real-IP or the first X-Forwarded-For set by the edge, else the peer. */
   ip: string;
   body(limit?: number): Promise<Buffer>;
   json(): Promise<Record<string, unknown>>;
@@ -88,10 +88,11 @@ export async function serve(listen: Address, routes: Route[], log: Log): Promise
     let params: string[] | null = null;
     const route = routes.find((r) => (params = match(r, method, url.pathname)) !== null);
     if (!route || !params) return sendJson(404, { error: 'NOT_FOUND' });
-    const realIp = req.headers['x-real-ip'];
+    const forwarded = req.headers['x-real-ip'] ?? req.headers['x-forwarded-for'];
+    const realIp = typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : undefined;
     const appReq: AppRequest = {
       method, path: url.pathname, query: url.searchParams, params, headers: req.headers,
-      ip: (typeof realIp === 'string' && realIp) || req.socket.remoteAddress || '',
+      ip: realIp || req.socket.remoteAddress || '',
       body: (limit = JSON_LIMIT) => readBody(req, limit),
       json: async () => {
         const raw = await readBody(req, JSON_LIMIT);
