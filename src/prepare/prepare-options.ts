@@ -32,6 +32,8 @@ export interface PrepareOptions {
   targetHostKey: (machine: string) => string;
   /** Where the target keeps a synced folder: the same path as on the source in a real fleet. */
   uploadTargetPath: (path: string) => string;
+  /** Where a store keeps the installation archives of `source` (fleet `backups.installDir`). */
+  archiveDir: (store: string, installDir: string, source: string) => string;
   /** Where supervisor/systemd programs that lifeboat keeps running are declared. */
   keeper: KeeperOptions;
 }
@@ -46,6 +48,7 @@ export const DEFAULT_PREPARE_OPTIONS: PrepareOptions = {
   authorizedKeys: () => '~/.ssh/authorized_keys',
   targetHostKey: () => '/etc/ssh/ssh_host_ed25519_key.pub',
   uploadTargetPath: (path) => path,
+  archiveDir: (_store, installDir, source) => `${installDir}/${source}`,
   keeper: DEFAULT_KEEPER,
 };
 

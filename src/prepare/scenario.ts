@@ -14,6 +14,7 @@ import { replicationAccount } from './replication-account.ts';
 import { replicationHealthy } from './replication-health.ts';
 import { redisReplicaOf } from './redis-replica.ts';
 import { uploadSyncSteps } from './upload-sync.ts';
+import { archiveInstallation, archivedMachines, installSet, storesFor } from './install-archive.ts';
 import { topology } from './topology.ts';
 
 export interface PrepareInput extends ScenarioInput {
@@ -55,6 +56,13 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
         steps.push(parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(primary, r, options))));
       }
       if (parts.has('uploads')) for (const sync of t.uploads) steps.push(...uploadSyncSteps(sync, options));
+      if (parts.has('install') && ctx.fleet.backups) {
+        const fleet = ctx.fleet;
+        const archived = archivedMachines(fleet).filter((m) => storesFor(fleet, m, options).length > 0);
+        if (archived.length) {
+          steps.push(parallel('Installation files archived on the backup stores', archived.map((m) => archiveInstallation(fleet, installSet(fleet, m, options), options))));
+        }
+      }
       return steps;
     },
     followUps: () => [],
