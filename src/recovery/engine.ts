@@ -59,7 +59,9 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
   if (resumed && resumed.scenario !== scenario.name) {
     throw new RecoveryError('scenario-mismatch', `run ${resumed.id} is a ${resumed.scenario} run, not ${scenario.name}`);
   }
-  const input = resumed ? (resumed.input as I) : options.input;
+  // Decisions a scenario takes from the fleet's state (promote or restore?) are made once,
+  // before the run starts, and journaled with the input: a resumed run replays them.
+  const input = resumed ? (resumed.input as I) : ((await scenario.resolve?.(options.input, ctx)) ?? options.input);
   const items = flatten(await scenario.build(input, ctx));
   const rows = items.flatMap(rowsOf);
   const labels = stepLabels(rows);

@@ -57,6 +57,12 @@ export interface Scenario<I extends ScenarioInput = ScenarioInput> {
   readonly name: string;
   /** One sentence: which failure this recovers from. */
   readonly describe: string;
+  /**
+   * Completes the input with decisions read from the fleet's current state (e.g. "the
+   * backup is a replica: promote it"). Runs once per run, before it starts; the result is
+   * journaled, so `build` gives the same steps when the run is resumed. Changes nothing.
+   */
+  resolve?(input: I, ctx: ActionContext): Promise<I>;
   /** The ordered steps for this input. Builds descriptions only; changes nothing. */
   build(input: I, ctx: ActionContext): readonly Step[] | Promise<readonly Step[]>;
   /** What a person still has to do after the run (buy a machine, re-issue a certificate…). */

@@ -14,9 +14,9 @@ import { machine, machinesWithRole } from '../../fleet/model.ts';
 import { ActionError } from '../../actions/action.ts';
 import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
 import { fenceSingletons } from '../fence.ts';
-import { databaseUp } from '../database-up.ts';
-import { restoreNewestCopy } from '../restore-dump.ts';
-import { parallel, step, type Scenario, type Step } from '../step.ts';
+import { databaseUp, databaseUpMode, type DatabaseUpMode } from '../database-up.ts';
+import { parallel, step, type Scenario, type ScenarioInput, type Step } from '../step.ts';
+import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { bindingsFor, domainsOf, edgesExcept, forwardedServices, localTarget, servicesByPriority, upstreamsAfter } from '../topology.ts';
 import { businessAnswers } from '../verify-business.ts';
 
@@ -24,13 +24,18 @@ export const primaryDown: Scenario = {
   name: 'primary-down',
   describe: 'The primary application server failed (§4.3): the backup takes over its database, Redis, services and jobs',
 
+  async resolve(input, ctx) {
+    const heir = heirOf(ctx.fleet, input);
+    return { ...input, heir: heir.name, database: await databaseUpMode(ctx, heir.name) };
+  },
+
   build(input, ctx) {
     const fleet = ctx.fleet;
     const failed = machine(fleet, input.failed);
     if (!failed.roles.includes('db-primary')) {
       throw new ActionError('precondition', `${failed.name} is not the primary (roles: ${failed.roles.join(', ')}); primary-down recovers the machine with role db-primary`);
     }
-    const heir = machine(fleet, input.replacement ?? machinesWithRole(fleet, 'db-replica')[0]?.name ?? machinesWithRole(fleet, 'app').find((m) => m.name !== failed.name)?.name ?? '');
+    const heir = heirOf(fleet, input);
     const edges = edgesExcept(fleet, [failed.name]);
     const { first, later } = servicesByPriority(fleet);
     const singletons = Object.entries(fleet.services).filter(([, s]) => s.singleton && s.roles.some((r) => failed.roles.includes(r))).map(([n]) => n);
@@ -41,8 +46,7 @@ export const primaryDown: Scenario = {
         edgesHealthy(ctx, [failed.name]),
         machineFailed(failed.name, input.force),
       ]),
-      // A replica is promoted; without one the seed's way: the newest dump, on the backup first.
-      step('Bring the database up on the backup', databaseUp(heir.name, () => restoreNewestCopy(heir.name))),
+      databaseUp(heir.name, input.database as DatabaseUpMode),
     ];
     if (fleet.redis && heir.roles.includes('redis-replica')) steps.push(step('Promote the Redis replica on the backup', promoteRedis(heir.name)));
     steps.push(
@@ -77,3 +81,10 @@ export const primaryDown: Scenario = {
     ];
   },
 };
+
+/** Who takes over: the named replacement, else the replica, else another app server. */
+function heirOf(fleet: Fleet, input: ScenarioInput): Machine {
+  const name = input.replacement ?? machinesWithRole(fleet, 'db-replica')[0]?.name ?? machinesWithRole(fleet, 'app').find((m) => m.name !== input.failed)?.name;
+  if (!name) throw new ActionError('precondition', 'no machine can take over: the fleet has no replica and no other app server');
+  return machine(fleet, name);
+}
