@@ -23,8 +23,9 @@ export function upstreamsAfter(fleet: Fleet, t: Takeover): Upstreams {
     const spec = fleet.services[service];
     if (!spec?.port) continue;
     const runners = machinesRunning(fleet, service).map((m) => m.name).filter((m) => m !== t.failed);
-    let servers = [...runners, ...(t.extraServers ?? [])];
-    if (spec.singleton || servers.length === 0) servers = t.heir ? [t.heir] : servers;
+    // A singleton moves only to the heir; new machines never get a second copy of it.
+    let servers = spec.singleton ? runners : [...runners, ...(t.extraServers ?? [])];
+    if (servers.length === 0 && t.heir) servers = [t.heir];
     servers = [...new Set(servers)];
     // The heir first: it holds the database now, so it answers fastest and without a hop.
     if (t.heir && servers.includes(t.heir)) servers = [t.heir, ...servers.filter((s) => s !== t.heir)];
