@@ -218,3 +218,28 @@ test('a step that outlives its time limit fails with code timeout and its signal
   assert.equal(aborted, true);
   assert.equal(run.steps[1]!.state, 'pending');
 });
+
+test('resolve decides once from the fleet; a resumed run replays the journaled decision', async (t) => {
+  const { dir, journal } = setup(t);
+  let resolved = 0;
+  let replicating = true;
+  let broken = true;
+  const scenario: Scenario<{ failed: string; mode?: string }> = {
+    name: 'fake-down',
+    describe: 'a fake failure',
+    resolve: async (i) => (resolved++, { ...i, mode: replicating ? 'promote' : 'restore' }),
+    build: (i) => [
+      step(i.mode === 'promote' ? 'Promote the replica' : 'Load the newest dump', fakeFileAction(dir, 'db')),
+      step('Write b', fakeFileAction(dir, 'b', { failApply: () => broken })),
+    ],
+  };
+  const failed = await runRecovery({ scenario, input, ctx: fakeContext(), mode: 'auto', journal });
+  assert.deepEqual(failed.input, { failed: 'primary', mode: 'promote' });
+  // The promotion happened: asked again now, the fleet would say "no replica here".
+  replicating = false;
+  broken = false;
+  const run = await runRecovery({ scenario, input, ctx: fakeContext(), mode: 'auto', journal, resumeRunId: failed.id });
+  assert.equal(run.outcome, 'recovered');
+  assert.equal(resolved, 1);
+  assert.equal(run.steps[0]!.title, 'Promote the replica');
+});
