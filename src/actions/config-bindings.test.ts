@@ -127,3 +127,15 @@ test('unified diff hunks carry correct line numbers', () => {
     ['--- a', '+++ b', '@@ -1,3 +1,3 @@', ' line 1', '-line 2', '+line two', ' line 3', '@@ -17,3 +17,2 @@', ' line 17', '-line 18', ' line 19'].join('\n'),
   );
 });
+
+test('YAML sequences are addressed by index, and a plain value that would change meaning gets quotes', () => {
+  const listed = 'database:\n  default:\n    - link: mysql:u:p@tcp(10.0.0.1:3306)/speed # first node\n      role: master\n';
+  const binding: Binding = { service: 'x', file: '/x.yaml', format: 'yaml', keys: { 'database.default.0.link': 'mysql-dsn-goframe' } };
+  assert.equal(
+    renderBinding(listed, binding, { mysqlHost: '10.0.0.2', mysqlPort: 3307 }),
+    listed.replace('10.0.0.1:3306', '10.0.0.2:3307'),
+  );
+  const hostKey: Binding = { service: 'x', file: '/x.yaml', format: 'yaml', keys: { 'db.host': 'mysql-host' } };
+  // `yes` written plain would read back as a boolean in YAML 1.1 tools; `1e3` as a number.
+  assert.equal(renderBinding('db:\n  host: a # keep\n', hostKey, { mysqlHost: '1e3' }), 'db:\n  host: "1e3" # keep\n');
+});

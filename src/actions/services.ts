@@ -14,6 +14,12 @@ export interface ServicesOptions {
   drivers?: DriverOptions;
   /** How long verify waits for a service to come up and answer. Default 5000 ms. */
   verifyWithinMs?: number;
+  /**
+   * Where the health check connects, from the machine itself. Default 127.0.0.1 (services
+   * listening on every interface answer there); pass the machine's address for services
+   * bound to it only.
+   */
+  healthHost?: string;
 }
 
 type Operation = 'start' | 'stop' | 'restart';
@@ -48,7 +54,7 @@ function servicesAction(operation: Operation, machine: string, names: readonly s
       const state = await waitForState(ctx, machine, driver, 'running', within);
       if (state !== 'running') throw new ActionError('verify-failed', `${machine}: ${name} is ${state}, expected running`);
       if (!service.health) continue;
-      const probe = healthProbe(service.health);
+      const probe = healthProbe(service.health, options.healthHost);
       const result = await probeUntil(ctx.remote(machine), probe, within);
       if (!result.ok) throw new ActionError('verify-failed', `${machine}: ${name} runs but its health check failed: ${describeProbe(probe)}: ${result.detail}`);
     }

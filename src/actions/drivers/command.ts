@@ -1,6 +1,8 @@
 /**
  * A service managed by the fleet's own shell commands. The status command follows the LSB
  * init-script convention: exit 0 = running, 1–3 = not running, anything else = unknown.
+ * A start command that leaves a process behind must detach it from the session's output
+ * (`setsid … >log 2>&1 </dev/null &`), or the command never returns and times out.
  */
 import type { DriverOptions, ServiceDriver, ServiceState } from './driver.ts';
 import { runStep } from './run-step.ts';
