@@ -34,7 +34,7 @@ export function scratchLocal(dir: string, options: ScratchOptions = {}): Mariadb
   const errorLog = posix.join(dir, 'error.log');
   const args = [
     '--no-defaults', '--user=mysql', `--datadir=${datadir}`, `--socket=${socket}`, `--pid-file=${pidFile}`,
-    `--log-error=${errorLog}`, '--skip-networking', '--skip-log-bin',
+    `--log-error=${errorLog}`, `--tmpdir=${posix.join(dir, 'tmp')}`, '--skip-networking', '--skip-log-bin',
     `--innodb-buffer-pool-size=${options.bufferPoolMb ?? 256}M`, ...(options.args ?? []),
   ].map(shq).join(' ');
   return {
@@ -50,7 +50,7 @@ export function scratchLocal(dir: string, options: ScratchOptions = {}): Mariadb
 export async function createScratch(remote: Remote, parent: string, label: string, options: ScratchOptions = {}): Promise<Scratch> {
   const dir = posix.join(parent, `lifeboat-scratch-${randomBytes(4).toString('hex')}`);
   const local = scratchLocal(dir, options);
-  await runBash(remote, `install -d -o mysql -g mysql -m 0750 ${shq(dir)} ${shq(local.datadir)}\necho ${shq(label)} > ${shq(dir)}/label`);
+  await runBash(remote, `install -d -o mysql -g mysql -m 0750 ${shq(dir)} ${shq(local.datadir)} ${shq(posix.join(dir, 'tmp'))}\necho ${shq(label)} > ${shq(dir)}/label`);
   let destroyed = false;
   return {
     dir,

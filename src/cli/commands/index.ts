@@ -1,5 +1,6 @@
 /** The one place where commands are registered. Keep one import and one line per command. */
 import type { Command } from 'commander';
+import { registerBackup } from './backup.ts';
 import { registerDrill } from './drill.ts';
 import { registerFleet } from './fleet.ts';
 import { registerRuns } from './runs.ts';
@@ -9,6 +10,7 @@ import { registerStatus } from './status.ts';
 import { registerLab } from './lab.ts';
 
 export function registerCommands(program: Command): void {
+  registerBackup(program);
   registerDrill(program);
   registerFleet(program);
   registerRuns(program);
