@@ -5,14 +5,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { firstSuccessAfter, uploadsInDir, verifyAcknowledged } from '../../src/lab/traffic/analysis.ts';
 import { runTraffic } from '../../src/lab/traffic/generator.ts';
 import { readRecords } from '../../src/lab/traffic/records.ts';
 import { startFixture, type Fixture } from './fixture.ts';
 
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 let fx: Fixture;
 let edge: Server;
 /** Services the edge answers 502 for, as nginx does when an upstream is down. */
@@ -93,4 +96,21 @@ test('a run with go-fly cut off: per-service recovery and every acknowledged wri
   } finally {
     await conn.end();
   }
+});
+
+test('the CLI runs a bounded run, prints its summary and refuses bad arguments', async () => {
+  const port = (edge.address() as { port: number }).port;
+  const out = join(fx.root, 'cli.jsonl');
+  const cli = (args: string[]) => new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/lab/traffic/main.ts', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.once('exit', (code) => resolve({ code, stdout }));
+  });
+  const run = await cli(['--urls', `http://localhost:${port}`, '--seconds', '1', '--rate', '10', '--max-requests', '5', '--timeout-ms', '4000', '--out', out]);
+  assert.equal(run.code, 0);
+  const summary = JSON.parse(run.stdout) as { requests: number };
+  assert.equal(summary.requests, 5);
+  assert.equal((await readRecords(out)).length, 5);
+  assert.equal((await cli(['--urls', 'http://localhost:1', '--seconds', '0', '--rate', '1', '--out', out])).code, 2);
 });
