@@ -100,7 +100,7 @@ test('promotion refuses while received transactions cannot be applied, and leave
   await waitForGtid('app', await gtidPosition(contextFor(primary, primaryAdmin), 'app'), 10).apply(replicaCtx);
 });
 
-test('primary dies with transactions only in the replica relay log: promotion applies them all, then takes writes', async () => {
+test('primary dies with transactions only in the replica relay log: promotion applies them all, then takes writes', async (t) => {
   const replicaCtx = contextFor(replica, replicaAdmin);
   // The SQL thread lags (stopped); the IO thread keeps receiving.
   await onReplica.query('STOP SLAVE SQL_THREAD');
@@ -120,7 +120,7 @@ test('primary dies with transactions only in the replica relay log: promotion ap
   const started = performance.now();
   await action.apply(replicaCtx);
   await action.verify(replicaCtx);
-  replicaCtx.log(`promotion took ${Math.round(performance.now() - started)} ms`);
+  t.diagnostic(`promotion took ${Math.round(performance.now() - started)} ms`);
   assert.equal(await count(onReplica), 61, 'every received transaction was applied (10 + 1000 + 50)');
   await action.apply(replicaCtx); // interrupted and re-applied: a no-op
   await action.verify(replicaCtx);

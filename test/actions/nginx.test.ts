@@ -31,7 +31,7 @@ async function answer(): Promise<string> {
   return (await response.text()).trim();
 }
 
-test('setUpstreams moves traffic to the new backend and verify proves who answers', async () => {
+test('setUpstreams moves traffic to the new backend and verify proves who answers', async (t) => {
   assert.equal(await answer(), 'backend a');
   const options = {
     file: nginx.upstreamFile,
@@ -50,7 +50,7 @@ test('setUpstreams moves traffic to the new backend and verify proves who answer
   const started = performance.now();
   await action.apply(ctx);
   await action.verify(ctx);
-  ctx.log(`switch + verify took ${Math.round(performance.now() - started)} ms`);
+  t.diagnostic(`switch + verify took ${Math.round(performance.now() - started)} ms`);
   assert.equal(await answer(), 'backend b');
   assert.equal(await readFile(nginx.upstreamFile, 'utf8'), renderUpstreams({ app: [{ host: '127.0.0.1', port: b.port }] }));
 

@@ -30,14 +30,14 @@ before(async () => {
 });
 after(() => supervisor?.stop());
 
-test('startServices: plan shows the command, apply starts, verify waits for the health check; twice is harmless', async () => {
+test('startServices: plan shows the command, apply starts, verify waits for the health check; twice is harmless', async (t) => {
   const action = startServices('app', ['web'], options);
   assert.deepEqual((await action.plan(ctx)).map(renderChange), [`[app] $ ${supervisor.supervisorctl} start web`]);
   await assert.rejects(action.verify(ctx), (e) => e instanceof ActionError && e.code === 'verify-failed');
   const started = performance.now();
   await action.apply(ctx);
   await action.verify(ctx);
-  ctx.log(`start + healthy in ${Math.round(performance.now() - started)} ms`);
+  t.diagnostic(`start + healthy in ${Math.round(performance.now() - started)} ms`);
   await action.apply(ctx);
   assert.deepEqual(await serviceStates(ctx, 'app', ['web', 'sleeper'], options.drivers), { web: 'running', sleeper: 'stopped' });
   assert.match((await action.plan(ctx)).map(renderChange).join('\n'), /web is already running/);
