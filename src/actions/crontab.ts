@@ -97,7 +97,11 @@ export function installCrontab(machine: string, roles: readonly Role[], options:
       const before = await readTextOrUndefined(remote, path);
       if (before === after) return;
       previous ??= { text: before };
-      await remote.writeFile(path, after, { backup: true, mode: 0o644 });
+      try {
+        await remote.writeFile(path, after, { backup: true, mode: 0o644 });
+      } catch (error) {
+        throw new ActionError('apply-failed', `${machine}: cannot write ${path}: ${(error as Error).message}`, { cause: error });
+      }
       ctx.log(`${machine}: ${path} holds ${cronEntries(ctx.fleet, roles).length} cron jobs`);
     },
     verify: (ctx) => checkInstalled(ctx, machine, path, render(ctx)),

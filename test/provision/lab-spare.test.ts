@@ -69,6 +69,9 @@ describe('provisioning lab spares', { skip }, () => {
     assert.equal(login.stdout.trim(), '120\t1\tspeed');
     const ping = await lab.exec('backup', `redis-cli -h ${spare.address} -p ${ctx.fleet.redis!.port} PING`);
     assert.equal(ping.stdout.trim(), 'PONG');
+    // The data folder (a root-owned mount point on the bare spare) is Redis's own now.
+    const save = await lab.exec('spare-1', `redis-cli -h ${spare.address} -p ${ctx.fleet.redis!.port} SAVE`);
+    assert.equal(save.stdout.trim(), 'OK', save.stderr);
     const config = await lab.exec('spare-1', 'cat /wwwroot/go/go-api/config.yaml');
     assert.equal(config.code, 0);
     assert.match(config.stdout, /database:/);

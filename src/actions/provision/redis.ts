@@ -64,9 +64,11 @@ export function provisionRedis(machine: string, options: ProvisionRedisOptions =
     return renderRedisDropIn({ machine, bind: s.bind, port: s.port, ...(password !== undefined ? { password } : {}) });
   }
 
+  /** Missing folders are created for redis; existing ones only change owner when redis does not own them (a bare spare's root-owned mount point). */
   function foldersCommand(paths: RedisPaths): string {
     const dirs = [...new Set([paths.dataDir, dirOf(paths.pidFile), dirOf(paths.logFile)])];
-    return `install -d -o ${shq(osUser)} -g ${shq(osUser)} -m 0750 -- ${dirs.map(shq).join(' ')}`;
+    const user = shq(osUser);
+    return `for d in ${dirs.map(shq).join(' ')}; do if [ -d "$d" ]; then [ "$(stat -c %U -- "$d")" = ${user} ] || chown ${user}:${user} -- "$d"; else install -d -o ${user} -g ${user} -m 0750 -- "$d"; fi; done`;
   }
 
   async function cli(ctx: ActionContext, s: ReturnType<typeof setup>, args: string, timeoutMs = 5000) {
