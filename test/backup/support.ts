@@ -46,7 +46,8 @@ export interface BackupWorld {
   cleanup(): Promise<void>;
 }
 
-export async function backupWorld(server: MariadbServer, key: string): Promise<BackupWorld> {
+/** `remotes` replaces the LocalRemote of some machines (e.g. a store reached over real SSH). */
+export async function backupWorld(server: MariadbServer, key: string, remotes: Record<string, Remote> = {}): Promise<BackupWorld> {
   const root = await mkdtemp(join(tmpdir(), 'lifeboat-backup-test-'));
   // mariadbd runs as mysql: the scratch folders below must be reachable for it.
   await chmod(root, 0o755);
@@ -59,13 +60,13 @@ export async function backupWorld(server: MariadbServer, key: string): Promise<B
     await chmod(join(root, m), 0o755);
   }
   const fleet = backupFleet();
-  const remotes = new Map<string, Remote>();
+  const made = new Map<string, Remote>(Object.entries(remotes));
   const logs: string[] = [];
   const ctx: ActionContext = {
     fleet,
     remote(machine) {
-      let r = remotes.get(machine);
-      if (!r) remotes.set(machine, (r = new LocalRemote(machine)));
+      let r = made.get(machine);
+      if (!r) made.set(machine, (r = new LocalRemote(machine)));
       return r;
     },
     async secret(ref) {
@@ -93,6 +94,7 @@ export async function backupWorld(server: MariadbServer, key: string): Promise<B
       return backupSettings(f, { dumpDir, workDir, mariadb: { db } });
     },
     async cleanup() {
+      for (const r of made.values()) await r.close();
       await rm(root, { recursive: true, force: true });
     },
   };
