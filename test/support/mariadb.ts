@@ -50,7 +50,8 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
     // --no-defaults keeps the machine's /etc/mysql out of the test server.
     await run('mariadb-install-db', [
       '--no-defaults', '--user=mysql', '--skip-test-db', '--auth-root-authentication-method=normal',
-      `--datadir=${datadir}`,
+      // Same redo log and pool as the server below: a 34 MB datadir instead of 114 MB.
+      `--datadir=${datadir}`, '--innodb-log-file-size=16M', '--innodb-buffer-pool-size=32M',
     ], { timeout: 120_000 });
     const port = await freePort();
     const logFile = join(dir, 'error.log');
