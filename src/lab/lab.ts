@@ -8,7 +8,7 @@
  *   await lab.heal();
  *   await lab.down();
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ import { hostPublicKeyPath } from './servers/sshd.ts';
 import { putFile } from './servers/files.ts';
 import { readState, writeState, type LabState } from './state.ts';
 import { teardown } from './teardown.ts';
+import { withLabLock } from './lock.ts';
 
 export const DEFAULT_LAB_ID = 'lb0';
 
@@ -98,10 +99,14 @@ export class Lab {
   /** Builds the lab, or checks and repairs it when it is already up (fast the second time). */
   static async up(options: LabUpOptions): Promise<Lab> {
     assertRoot();
-    const log = options.log ?? (() => undefined);
-    const started = performance.now();
     const id = options.id ?? DEFAULT_LAB_ID;
     assertLabId(id);
+    return withLabLock(id, () => Lab.bringUp(id, options));
+  }
+
+  private static async bringUp(id: string, options: LabUpOptions): Promise<Lab> {
+    const log = options.log ?? (() => undefined);
+    const started = performance.now();
     const fleetSource = resolve(options.fleetFile);
     const fleet = await loadFleet(fleetSource);
     const plan = planLab(id, fleet);
@@ -191,7 +196,17 @@ export class Lab {
   /** The host's PID 1 as seen from the machine; throws when the host is not running. */
   anchorPid(name: string): number {
     this.host(name);
-    const ref = this.state.anchors[name];
+    let ref = this.state.anchors[name];
+    if (!isAlive(ref)) {
+      // Another process (a heal, a second `lab up`) may have restarted the host since.
+      try {
+        const onDisk = JSON.parse(readFileSync(this.paths.stateFile, 'utf8')) as LabState;
+        const fresh = onDisk.anchors[name];
+        if (fresh && isAlive(fresh)) ref = this.state.anchors[name] = fresh;
+      } catch {
+        /* no state on disk: the lab is gone */
+      }
+    }
     if (!ref || !isAlive(ref)) throw new LabError('not-found', `host ${name} of lab ${this.id} is not running`);
     return ref.pid;
   }
@@ -224,31 +239,55 @@ export class Lab {
   }
 
   async fault(spec: FaultSpec): Promise<void> {
-    await applyFault(this, spec);
+    await withLabLock(this.id, async () => {
+      await this.refresh();
+      try {
+        await applyFault(this, spec);
+      } finally {
+        await this.saveState(); // a stopped host's anchor is gone from the state
+      }
+    });
   }
 
   /** Undoes one fault, or every fault in force when none is given. */
   async heal(spec?: FaultSpec): Promise<void> {
-    await healFaults(this, spec);
+    await withLabLock(this.id, async () => {
+      await this.refresh();
+      try {
+        await healFaults(this, spec);
+      } finally {
+        await this.saveState(); // a rebooted host has a new anchor
+      }
+    });
   }
 
   /** Stops every host and removes every namespace, mount and file of the lab. */
   async down(): Promise<void> {
     assertRoot();
-    await teardown(this.id, this.state.anchors);
+    await withLabLock(this.id, async () => {
+      await this.refresh().catch(() => undefined);
+      await teardown(this.id, this.state.anchors);
+    });
+  }
+
+  /** Re-reads the state another process (or another Lab object) may have changed. */
+  private async refresh(): Promise<void> {
+    this.state = await readState(this.id);
   }
 
   /** Tears down a lab by id even when its state is unreadable (namespaces are found by prefix). */
   static async down(id = DEFAULT_LAB_ID): Promise<void> {
     assertRoot();
     assertLabId(id);
-    let anchors: Record<string, PidRef> = {};
-    try {
-      anchors = (await readState(id)).anchors;
-    } catch {
-      /* nothing recorded: teardown still finds the namespaces by prefix */
-    }
-    await teardown(id, anchors);
+    await withLabLock(id, async () => {
+      let anchors: Record<string, PidRef> = {};
+      try {
+        anchors = (await readState(id)).anchors;
+      } catch {
+        /* nothing recorded: teardown still finds the namespaces by prefix */
+      }
+      await teardown(id, anchors);
+    });
   }
 
   // ——— for faults.ts and the lab's own bring-up ———
