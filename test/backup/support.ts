@@ -17,12 +17,13 @@ import type { MariadbServer } from '../support/mariadb.ts';
 export const STORES = ['store-a', 'store-b', 'store-c'] as const;
 export const KEY_REF = 'env:LIFEBOAT_TEST_BACKUP_KEY';
 
-export function backupFleet(): Fleet {
+export function backupFleet(withReplica = false): Fleet {
   return fleetSchema.parse({
     version: 1,
     name: 'backup-test',
     machines: [
       { name: 'db', address: '127.0.0.1', roles: ['db-primary'] },
+      ...(withReplica ? [{ name: 'replica', address: '127.0.0.6', roles: ['db-replica' as const] }] : []),
       { name: 'store-a', address: '127.0.0.2', roles: ['backup-store'] },
       { name: 'store-b', address: '127.0.0.3', roles: ['backup-store'] },
       { name: 'store-c', address: '127.0.0.4', roles: ['backup-store'], offsite: true },
@@ -47,19 +48,24 @@ export interface BackupWorld {
 }
 
 /** `remotes` replaces the LocalRemote of some machines (e.g. a store reached over real SSH). */
-export async function backupWorld(server: MariadbServer, key: string, remotes: Record<string, Remote> = {}): Promise<BackupWorld> {
+export async function backupWorld(
+  server: MariadbServer,
+  key: string,
+  remotes: Record<string, Remote> = {},
+  replica?: MariadbServer,
+): Promise<BackupWorld> {
   const root = await mkdtemp(join(tmpdir(), 'lifeboat-backup-test-'));
   // mariadbd runs as mysql: the scratch folders below must be reachable for it.
   await chmod(root, 0o755);
   const dumpDir: Record<string, string> = {};
   const workDir: Record<string, string> = {};
-  for (const m of ['db', ...STORES, 'spare']) {
+  for (const m of ['db', 'replica', ...STORES, 'spare']) {
     dumpDir[m] = join(root, m, 'sql_backup');
     workDir[m] = join(root, m, 'work');
     await mkdir(workDir[m]!, { recursive: true, mode: 0o755 });
     await chmod(join(root, m), 0o755);
   }
-  const fleet = backupFleet();
+  const fleet = backupFleet(replica !== undefined);
   const made = new Map<string, Remote>(Object.entries(remotes));
   const logs: string[] = [];
   const ctx: ActionContext = {
@@ -75,11 +81,12 @@ export async function backupWorld(server: MariadbServer, key: string, remotes: R
     },
     log: (line) => logs.push(line),
   };
-  const db = {
-    socket: server.socket, datadir: join(server.dir, 'data'), osUser: 'mysql',
-    // The test harness owns this server's process; backups never stop it.
-    control: pidfileControl({ pidFile: join(server.dir, 'mysqld.pid'), socket: server.socket, start: 'false' }),
-  };
+  // The test harness owns these servers' processes; backups never stop them.
+  const local = (s: MariadbServer) => ({
+    socket: s.socket, datadir: join(s.dir, 'data'), osUser: 'mysql',
+    control: pidfileControl({ pidFile: join(s.dir, 'mysqld.pid'), socket: s.socket, start: 'false' }),
+  });
+  const mariadb = { db: local(server), ...(replica ? { replica: local(replica) } : {}) };
   return {
     fleet, ctx, root, dumpDir, logs,
     settings(overrides = {}) {
@@ -91,7 +98,7 @@ export async function backupWorld(server: MariadbServer, key: string, remotes: R
           ...('encryptionKey' in overrides ? { encryptionKey: overrides.encryptionKey } : {}),
         },
       };
-      return backupSettings(f, { dumpDir, workDir, mariadb: { db } });
+      return backupSettings(f, { dumpDir, workDir, mariadb });
     },
     async cleanup() {
       for (const r of made.values()) await r.close();
