@@ -32,7 +32,12 @@ interface User { username: string; password: string; id?: number; token?: string
 const MIX: [Op, number][] = [['register', 1], ['login', 1], ['heartbeat', 3], ['chat', 2], ['upload', 1], ['domains', 2]];
 const MIX_TOTAL = MIX.reduce((s, [, w]) => s + w, 0);
 
-interface Planned { op: Op; method: 'GET' | 'POST'; path: string; body?: Buffer; contentType: string; onOk(json: unknown): Ack | undefined }
+interface Planned {
+  op: Op; method: 'GET' | 'POST'; path: string; body?: Buffer; contentType: string;
+  onOk(json: unknown): Ack | undefined;
+  /** A refused session (401): the app logs in again, as a real client would after a Redis switch. */
+  onUnauthorized?(): void;
+}
 
 export async function runTraffic(options: TrafficOptions): Promise<TrafficSummary> {
   if (options.urls.length === 0) throw new Error('no base URL given');
@@ -72,7 +77,8 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
       case 'heartbeat': {
         const user = pick(loggedIn)!;
         return { op, method: 'POST', path: '/api/heartbeat', body: json({ token: user.token }), contentType: 'application/json',
-          onOk: (j) => ({ kind: 'user_log', userId: user.id!, datestr: String((j as { datestr: string }).datestr) }) };
+          onOk: (j) => ({ kind: 'user_log', userId: user.id!, datestr: String((j as { datestr: string }).datestr) }),
+          onUnauthorized: () => { delete user.token; } };
       }
       case 'chat':
         return { op, method: 'POST', path: '/chat/messages', body: json({ sender: `traffic-${run}`, body: `message ${n}` }), contentType: 'application/json',
@@ -103,6 +109,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
         if (ack) record.ack = ack;
       } else {
         record.error = `HTTP_${answer.status}`;
+        if (answer.status === 401) p.onUnauthorized?.();
       }
     } catch (error) {
       record.ok = false;
