@@ -55,6 +55,8 @@ export interface HostStatus {
   /** Its switch port is up. */
   link: boolean;
   servers: Record<string, boolean>;
+  /** Supervisor programs (the stand-in services) and their state: RUNNING, STOPPED, FATAL… */
+  programs: Record<string, string>;
 }
 
 export interface LabStatus {
@@ -232,7 +234,16 @@ export class Lab {
           servers[server.name] = running ? await server.running(this.hostContext(h)).catch(() => false) : false;
         }
         const link = await portIsUp(this.id, h).catch(() => false);
-        return { name: h.name, kind: h.kind, address: h.address, roles: h.roles, running, link, servers };
+        const programs: Record<string, string> = {};
+        if (servers.supervisor) {
+          // `status` exits non-zero when a program is not running; its lines still say which.
+          const r = await this.exec(h.name, 'supervisorctl -c /etc/supervisor/supervisord.conf status', { timeoutMs: 10_000 }).catch(() => undefined);
+          for (const line of r?.stdout.split('\n') ?? []) {
+            const [program, state] = line.trim().split(/\s+/);
+            if (program && state) programs[program] = state;
+          }
+        }
+        return { name: h.name, kind: h.kind, address: h.address, roles: h.roles, running, link, servers, programs };
       }),
     );
     return { id: this.id, fleetFile: this.fleetFile, hosts, faults: [...this.state.faults] };

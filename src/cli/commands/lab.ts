@@ -16,8 +16,11 @@ function renderStatus(s: LabStatus): string {
     const servers = Object.entries(h.servers)
       .map(([name, ok]) => `${name}${ok ? '' : '(DOWN)'}`)
       .join(' ');
+    const programs = Object.entries(h.programs)
+      .map(([name, state]) => (state === 'RUNNING' ? name : `${name}(${state})`))
+      .join(' ');
     const state = !h.running ? 'STOPPED' : !h.link ? 'NO-LINK' : 'up';
-    lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} ${state.padEnd(8)} ${h.kind.padEnd(6)} ${(h.roles.join(',') || '-').padEnd(40)} ${servers}`);
+    lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} ${state.padEnd(8)} ${h.kind.padEnd(6)} ${(h.roles.join(',') || '-').padEnd(40)} ${servers}${programs ? ` | ${programs}` : ''}`);
   }
   lines.push(s.faults.length ? `faults in force:\n${s.faults.map((f) => `  ${describeFault(f)}  (since ${f.since})`).join('\n')}` : 'faults in force: none');
   return lines.join('\n');
@@ -56,7 +59,9 @@ export function registerLab(program: Command): void {
     .action(async (options: { id: string; json?: boolean }) => {
       const status = await (await Lab.open(options.id)).status();
       out(options.json ? JSON.stringify(status, null, 2) : renderStatus(status));
-      const down = status.hosts.some((h) => !h.running || !h.link || Object.values(h.servers).some((ok) => !ok));
+      const down = status.hosts.some(
+        (h) => !h.running || !h.link || Object.values(h.servers).some((ok) => !ok) || Object.values(h.programs).some((p) => p !== 'RUNNING'),
+      );
       if (down) process.exitCode = 1;
     });
 
