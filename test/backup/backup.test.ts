@@ -161,6 +161,7 @@ test('verify flags a flipped byte and a truncation; a restore picks the newest g
   const counts = await countRows(world.ctx.remote('spare'), target.local, 'speed');
   assert.deepEqual(counts, { users: 75, user_logs: 20 });
   assert.deepEqual(counts, good.copy.tables);
+  assert.ok(action.outcome?.aside, 'the previous data folder is kept aside');
 
   // Without the key, the encrypted copy cannot be restored, and says why.
   const keyless = restoreCopy({ copy: good, to: 'spare', settings: world.settings({ encryptionKey: undefined }), target: target.local });
@@ -176,6 +177,10 @@ test('verify flags a flipped byte and a truncation; a restore picks the newest g
   await load.apply(world.ctx);
   await load.verify(world.ctx);
   assert.deepEqual(await countRows(world.ctx.remote('spare'), fresh.local, 'speed'), { users: 75, user_logs: 0 });
+
+  // Undo of the physical restore brings the target's previous (empty) data back.
+  await action.undo!(world.ctx);
+  assert.deepEqual(await countRows(world.ctx.remote('spare'), target.local, 'speed'), {});
 });
 
 test('older good copies are chosen past damaged newer ones; none at all is an error with a code', async () => {
