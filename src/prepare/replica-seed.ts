@@ -14,7 +14,7 @@ import { fleetDatabase, withAdmin } from '../actions/db-connection.ts';
 import type { Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, shq } from '../remote/remote.ts';
 import { replicationCredentials } from './replication-account.ts';
-import { replicaLink, schemaHasRows, type ReplicaLink } from './mariadb-state.ts';
+import { globals, replicaLink, schemaHasRows, type ReplicaLink } from './mariadb-state.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
 import { runStatements, sql, sqlChanges, type Statement } from './sql-statements.ts';
@@ -59,6 +59,12 @@ export function gtidFromSeedOutput(stderr: string): string {
   return value;
 }
 
+/** True when the server's binlog holds a transaction it wrote itself (its own server_id). */
+export async function hasOwnWrites(conn: Parameters<typeof replicaLink>[0]): Promise<boolean> {
+  const v = await globals(conn, ['gtid_binlog_pos', 'server_id']);
+  return (v.gtid_binlog_pos ?? '').split(',').some((gtid) => gtid.split('-')[1] === v.server_id);
+}
+
 export function replicaOf(primary: Machine, replica: Machine, options: PrepareOptions, seed: SeedOptions = {}): Action {
   async function inspect(ctx: ActionContext) {
     const db = fleetDatabase(ctx);
@@ -66,7 +72,10 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
     return withAdmin(ctx, replica.name, async (conn) => {
       const link = await replicaLink(conn);
       const state = linkState(link, primary, db.port, user);
-      const hasRows = state === 'replicating' || state === 'stopped' ? false : await schemaHasRows(conn, db.schema);
+      // Data the replica got from provisioning (loaded without binlog) or from the primary is
+      // safe to replace; data written on the replica itself (a GTID with its own server_id) is not.
+      const own = state === 'replicating' || state === 'stopped' ? false : await hasOwnWrites(conn);
+      const hasRows = own ? await schemaHasRows(conn, db.schema) : false;
       return { state, link, hasRows };
     });
   }
@@ -91,7 +100,7 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
     throw new ActionError('precondition',
       state === 'broken'
         ? `${replica.name}: replication from ${primary.name} is broken; \`lifeboat prepare --reseed\` replaces ${replica.name}'s copy with a fresh one`
-        : `${replica.name}: schema ${fleetDatabase(ctx).schema} holds data and does not replicate from ${primary.name}; \`lifeboat prepare --reseed\` replaces it with a copy of ${primary.name}`);
+        : `${replica.name}: schema ${fleetDatabase(ctx).schema} holds data written on ${replica.name} itself and does not replicate from ${primary.name}; \`lifeboat prepare --reseed\` replaces it with a copy of ${primary.name}`);
   }
 
   return {

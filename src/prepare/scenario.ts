@@ -15,6 +15,7 @@ import { replicationHealthy } from './replication-health.ts';
 import { redisReplicaOf } from './redis-replica.ts';
 import { uploadSyncSteps } from './upload-sync.ts';
 import { archiveInstallation, archivedMachines, installSet, storesFor } from './install-archive.ts';
+import { postCondition } from './post-condition.ts';
 import { topology } from './topology.ts';
 
 export interface PrepareInput extends ScenarioInput {
@@ -47,8 +48,10 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
           parallel('Replication account on every MariaDB machine', [primary, ...replicas].map((m) => replicationAccount(m))),
           parallel('Replicas acknowledge semi-sync and refuse writes', replicas.map((r) => mariadbSettings(r, 'replica', options))),
           ...replicas.map((r) => step(replicaOf(primary, r, options, { reseed: input.reseed === true }))),
-          step(mariadbSettings(primary, 'primary', options)),
-          check('Replication runs and the primary waits for the replica', replicationHealthy(primary, replicas, MAX_LAG_S, options.settleMs)),
+          step(`Turn on semi-sync on ${primary.name} and see the replicas acknowledge`, [
+            mariadbSettings(primary, 'primary', options),
+            postCondition('Replication runs and the primary waits for the replica', replicationHealthy(primary, replicas, MAX_LAG_S, options.settleMs)),
+          ]),
         );
       }
       if (parts.has('redis') && t.redisPrimary && t.redisReplicas.length > 0) {

@@ -15,6 +15,7 @@ import { fileChange, fileDelta, readIfExists, verifyDesired, writeDesired, type 
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
 import { keepRunning } from './sync-keeper.ts';
+import { postCondition } from './post-condition.ts';
 import { sshPortOf, sshUserOf, type UploadSync } from './topology.ts';
 
 export interface SyncPaths {
@@ -198,23 +199,25 @@ export function uploadSyncSteps(sync: UploadSync, options: PrepareOptions): Acti
     step(authorizeKey(sync, p, options)),
     step(pinHostKey(sync, p, options)),
     step(scriptAction(sync, p, options)),
-    step(keepRunning(`Keep the sync of ${name} running`, sync.source.name, p.program, `/bin/sh ${p.script}`, sync.spec.driver, {
-      keeper: options.keeper, settleMs: options.settleMs,
-      // In the program's own file, so a changed script changes it and the manager restarts the loop.
-      fingerprint: (ctx) => createHash('sha256').update(scriptFor(ctx, sync, options)).digest('hex').slice(0, 16),
-    })),
-    check(`${name}: a first complete pass within ${options.uploadSyncIntervalS} s`, {
-      machines: [sync.source.name],
-      describe: `${p.lastOk} on ${sync.source.name} is at most ${options.uploadSyncIntervalS * 3} s old`,
-      async verify(ctx) {
-        let last: Awaited<ReturnType<typeof uploadSyncLag>> | undefined;
-        const fresh = await settle(async () => {
-          last = await uploadSyncLag(ctx, sync, options);
-          return last.lagS !== undefined && last.lagS <= options.uploadSyncIntervalS * 3;
-        }, options.settleMs);
-        if (!fresh) throw new ActionError('verify-failed', `${name}: no complete pass lately${last?.lastError ? `: ${last.lastError}` : ''}`);
-      },
-    }),
+    step(`Keep the sync of ${name} running`, [
+      keepRunning(`Keep the sync of ${name} running`, sync.source.name, p.program, `/bin/sh ${p.script}`, sync.spec.driver, {
+        keeper: options.keeper, settleMs: options.settleMs,
+        // In the program's own file, so a changed script changes it and the manager restarts the loop.
+        fingerprint: (ctx) => createHash('sha256').update(scriptFor(ctx, sync, options)).digest('hex').slice(0, 16),
+      }),
+      postCondition(`${name}: a complete pass within ${options.uploadSyncIntervalS * 3} s`, {
+        machines: [sync.source.name],
+        describe: `${p.lastOk} on ${sync.source.name} is at most ${options.uploadSyncIntervalS * 3} s old`,
+        async verify(ctx) {
+          let last: Awaited<ReturnType<typeof uploadSyncLag>> | undefined;
+          const fresh = await settle(async () => {
+            last = await uploadSyncLag(ctx, sync, options);
+            return last.lagS !== undefined && last.lagS <= options.uploadSyncIntervalS * 3;
+          }, options.settleMs);
+          if (!fresh) throw new ActionError('verify-failed', `${name}: no complete pass lately${last?.lastError ? `: ${last.lastError}` : ''}`);
+        },
+      }),
+    ]),
   ];
 }
 

@@ -67,13 +67,25 @@ test('seeds the replica from a primary under writes, replicates with GTID and se
     await primary.query('CREATE TABLE speed.events (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64)) ENGINE=InnoDB');
     for (let i = 0; i < 50; i++) await primary.query('INSERT INTO speed.events (note) VALUES (?)', [`before ${i}`]);
 
+    // Data written on the backup itself is never replaced unasked.
+    await backup.query('CREATE DATABASE speed');
+    await backup.query('CREATE TABLE speed.local_only (id INT PRIMARY KEY) ENGINE=InnoDB');
+    await backup.query('INSERT INTO speed.local_only VALUES (1)');
+    const refused = await runRecovery({ scenario, input: { failed: '' }, ctx: testContext(fleet), mode: 'auto', journal });
+    assert.equal(refused.outcome, 'failed');
+    assert.match(refused.error ?? '', /written on backup itself.*--reseed/);
+    const [[kept]] = await backup.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM speed.local_only');
+    assert.equal(Number(kept!.n), 1);
+
     const load = writer(await connectAs(PRIMARY, pair.port));
     const log: string[] = [];
-    const run = await runRecovery({ scenario, input: { failed: '' }, ctx: testContext(fleet, log), mode: 'auto', journal });
+    const run = await runRecovery({ scenario, input: { failed: '', reseed: true }, ctx: testContext(fleet, log), mode: 'auto', journal });
     const written = await load.stop();
     assert.equal(run.outcome, 'recovered', run.error ?? '');
     assert.ok(written > 0, 'the writer wrote during the seed');
-    assert.ok(prepareReport(run).changed.length >= 4, JSON.stringify(prepareReport(run)));
+    const [gone] = await backup.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'speed' AND TABLE_NAME = 'local_only'");
+    assert.equal(Number(gone[0]!.n), 0, "--reseed replaced the backup's schema with the primary's");
+    assert.ok(prepareReport(run).changed.includes('Seed backup from primary and replicate with GTID'), JSON.stringify(prepareReport(run)));
 
     // Every acknowledged row reaches the replica, and the copies are identical.
     const deadline = Date.now() + 20_000;

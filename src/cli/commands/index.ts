@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerBackup } from './backup.ts';
 import { registerDrill } from './drill.ts';
 import { registerFleet } from './fleet.ts';
+import { registerPrepare } from './prepare.ts';
 import { registerRuns } from './runs.ts';
 import { registerRecover } from './recover.ts';
 import { registerSchema } from './schema.ts';
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerBackup(program);
   registerDrill(program);
   registerFleet(program);
+  registerPrepare(program);
   registerRuns(program);
   registerRecover(program);
   registerSchema(program);
