@@ -8,11 +8,9 @@
 import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ActionContext } from '../../src/actions/action.ts';
+import { ActionError, type ActionContext } from '../../src/actions/action.ts';
 import { copyTree } from '../../src/actions/files.ts';
-import { provisionEdge } from '../../src/actions/provision/edge.ts';
-import { provisionMariadb } from '../../src/actions/provision/mariadb.ts';
-import { provisionRedis } from '../../src/actions/provision/redis.ts';
+import { provisionEdge, provisionMariadb, provisionRedis } from '../../src/actions/provision/index.ts';
 import { loadFleet } from '../../src/fleet/load.ts';
 import { secretResolver } from '../../src/fleet/secrets.ts';
 import { Lab } from '../../src/lab/lab.ts';
@@ -90,5 +88,13 @@ describe('provisioning lab spares', { skip }, () => {
     const same = await lab.exec('spare-2', 'cat /etc/nginx/conf.d/lifeboat-upstreams.conf');
     const original = await lab.exec('edge-1', 'cat /etc/nginx/conf.d/lifeboat-upstreams.conf');
     assert.equal(same.stdout, original.stdout);
+  });
+
+  test('a site nginx -t refuses is not started on the new edge, which keeps serving', async () => {
+    await lab.remote('edge-1').writeFile('/etc/nginx/conf.d/zz-broken.conf', 'this is not nginx;\n');
+    const action = provisionEdge('spare-2', 'edge-1');
+    await assert.rejects(action.apply(ctx), (e) => e instanceof ActionError && e.code === 'apply-failed' && /nginx -t refuses/.test(e.message));
+    const r = await lab.exec('client', `curl -sS --max-time 3 -o /dev/null -w '%{http_code}' http://${lab.host('spare-2').address}/lab-edge-health`);
+    assert.equal(r.stdout.trim(), '200');
   });
 });

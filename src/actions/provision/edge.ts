@@ -78,7 +78,10 @@ export function provisionEdge(newEdge: string, fromEdge: string, options: Provis
   async function nginxTest(ctx: ActionContext, code: ActionError['code']): Promise<void> {
     const r = await ctx.remote(newEdge).run('nginx -t', { timeoutMs: 15_000 });
     if (r.code !== 0) {
-      throw new ActionError(code, `${newEdge}: nginx -t refuses the copied configuration: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+      // Nothing is started or reloaded after a refusal, so a running nginx keeps its old config;
+      // the copied files stay on disk (a folder copy cannot be rolled back file by file).
+      const why = r.stderr.trim().split('\n').slice(-2).join(' | ');
+      throw new ActionError(code, `${newEdge}: nginx -t refuses the copied configuration: ${why}. Nothing was started or reloaded; fix the site on ${fromEdge} and run this step again`);
     }
   }
 
