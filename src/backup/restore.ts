@@ -80,6 +80,7 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
       const remote = ctx.remote(to);
       const local = await targetOf(ctx);
       const key = copy.copy.encrypted && settings.encryptionKey ? await ctx.secret(settings.encryptionKey) : undefined;
+      if (kind === 'physical') await requireSameSeries(ctx, to, copy.manifest.serverVersion);
       const brought = await bringCopy(ctx, settings, copy, to, workDirOf(), key);
       try {
         if (kind === 'physical') {
@@ -123,6 +124,17 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
     },
   };
   return action;
+}
+
+/** A data folder only starts under the MariaDB series that wrote it (10.11 → 10.11). */
+async function requireSameSeries(ctx: ActionContext, machine: string, written: string): Promise<void> {
+  const series = (v: string): string | undefined => /(\d+\.\d+)\.\d+/.exec(v)?.[1];
+  const r = await ctx.remote(machine).run('mariadbd --version');
+  const installed = series(r.stdout);
+  if (!installed) throw new ActionError('precondition', `${machine}: mariadbd is not installed (a physical copy needs MariaDB ${series(written) ?? written})`);
+  if (installed !== series(written)) {
+    throw new ActionError('precondition', `${machine}: MariaDB ${installed} cannot start a physical copy written by ${written}; restore the logical copy (--kind logical) instead`);
+  }
 }
 
 /** Runs one step and names it in the error, so the operator knows what state the machine is in. */
