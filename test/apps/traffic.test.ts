@@ -10,6 +10,7 @@ import { createServer, request, type Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { firstSuccessAfter, uploadsInDir, verifyAcknowledged } from '../../src/lab/traffic/analysis.ts';
 import { runTraffic } from '../../src/lab/traffic/generator.ts';
 import { readRecords } from '../../src/lab/traffic/records.ts';
@@ -113,4 +114,23 @@ test('the CLI runs a bounded run, prints its summary and refuses bad arguments',
   assert.equal(summary.requests, 5);
   assert.equal((await readRecords(out)).length, 5);
   assert.equal((await cli(['--urls', 'http://localhost:1', '--seconds', '0', '--rate', '1', '--out', out])).code, 2);
+});
+
+test('sessions lost with Redis: users log in again and heartbeats succeed again', async () => {
+  const port = (edge.address() as { port: number }).port;
+  const out = join(fx.root, 'flush.jsonl');
+  const traffic = runTraffic({ urls: [`http://localhost:${port}`], seconds: 4, rate: 20, timeoutMs: 4000, out });
+  await new Promise((r) => setTimeout(r, 2000));
+  const flushed = Date.now();
+  const redis = new Redis({ host: '127.0.0.1', port: fx.redis.port });
+  try {
+    await redis.flushall();
+  } finally {
+    redis.disconnect();
+  }
+  await traffic;
+  const beats = (await readRecords(out)).filter((r) => r.op === 'heartbeat' && r.t >= flushed);
+  const firstRefused = beats.find((r) => r.status === 401);
+  assert.ok(firstRefused, 'a stale session was refused');
+  assert.ok(beats.some((r) => r.ok && r.t > firstRefused.t), 'a heartbeat succeeded after logging in again');
 });
