@@ -109,7 +109,7 @@ describe('lab lifecycle', { skip }, () => {
     assert.match(refused.stderr, /HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
   });
 
-  test('the derived fleet file parses with the fleet schema, with lab addresses, spares and file: secrets', async () => {
+  test('the derived fleet file parses with the fleet schema, and lifeboat check and status work against it from ops', async () => {
     const fleet = fleetSchema.parse(parse(await readFile(lab.fleetFile, 'utf8')));
     assert.equal(fleet.machines.find((m) => m.name === 'primary')?.address, lab.host('primary').address);
     assert.deepEqual(fleet.machines.filter((m) => m.roles.includes('spare')).map((m) => m.name), ['spare-1', 'spare-2']);
@@ -118,6 +118,10 @@ describe('lab lifecycle', { skip }, () => {
     // lifeboat itself runs inside ops against it.
     const check = await lab.exec('ops', `cd /lifeboat && node bin/lifeboat.mjs fleet check ${lab.fleetFile}`, { timeoutMs: 60_000 });
     assert.equal(check.code, 0, check.stderr);
+    // …and reaches every machine over SSH (ssh2, strict host keys) and finds every server healthy.
+    const status = await lab.exec('ops', `cd /lifeboat && node bin/lifeboat.mjs status ${lab.fleetFile}`, { timeoutMs: 120_000 });
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    for (const h of lab.hosts.filter((x) => x.kind === 'fleet' || x.kind === 'spare')) assert.match(status.stdout, new RegExp(`^ok\\s+${h.name}\\s`, 'm'));
   });
 
   test('the Remote over nsenter: write with backup, read, missing file, timeout', async () => {
