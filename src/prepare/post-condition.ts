@@ -11,7 +11,8 @@ export function postCondition(title: string, spec: CheckSpec): Action {
     title,
     machines: spec.machines,
     mutating: false,
-    plan: async () => [{ kind: 'note', text: `then check: ${spec.describe ?? title}` }],
+    // Nothing to show: the step's title already says what is checked after it.
+    plan: async () => [],
     apply: async () => {},
     verify: (ctx) => spec.verify(ctx),
   };

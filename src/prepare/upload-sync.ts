@@ -100,6 +100,33 @@ async function publicKey(ctx: ActionContext, sync: UploadSync, p: SyncPaths): Pr
   return readIfExists(ctx.remote(sync.source.name), `${p.key}.pub`);
 }
 
+/** rrsync is confined to the folder and refuses to start when it does not exist. */
+function targetFolders(sync: UploadSync, options: PrepareOptions): Action {
+  const dirs = sync.dataDirs.map((d) => options.uploadTargetPath(d));
+  const missing = async (ctx: ActionContext) => {
+    const r = await ctx.remote(sync.target.name).run(dirs.map((d) => `[ -d ${shq(d)} ] || echo ${shq(d)}`).join('; '));
+    return r.stdout.split('\n').filter(Boolean);
+  };
+  const command = (list: string[]) => `mkdir -p ${list.map(shq).join(' ')}`;
+  return {
+    title: `Folders for ${sync.service}'s files on ${sync.target.name}`,
+    machines: [sync.target.name],
+    mutating: true,
+    async plan(ctx) {
+      const list = await missing(ctx);
+      return list.length ? [{ kind: 'command', machine: sync.target.name, command: command(list) }] : [];
+    },
+    async apply(ctx) {
+      const list = await missing(ctx);
+      if (list.length) await runChecked(ctx.remote(sync.target.name), command(list));
+    },
+    async verify(ctx) {
+      const list = await missing(ctx);
+      if (list.length) throw new ActionError('verify-failed', `${sync.target.name}: ${list.join(', ')} missing`);
+    },
+  };
+}
+
 function syncKey(sync: UploadSync, p: SyncPaths): Action {
   const command = `mkdir -p -m 700 ${shq(p.dir)} && ssh-keygen -q -t ed25519 -N '' -C ${shq(`lifeboat-sync@${sync.source.name}`)} -f ${shq(p.key)}`;
   return {
@@ -195,6 +222,7 @@ export function uploadSyncSteps(sync: UploadSync, options: PrepareOptions): Acti
         if (t.code !== 0) throw new ActionError('precondition', `${sync.target.name}: rsync or /usr/bin/rrsync is missing (Debian's rsync package ships both)`);
       },
     }),
+    step(targetFolders(sync, options)),
     step(syncKey(sync, p)),
     step(authorizeKey(sync, p, options)),
     step(pinHostKey(sync, p, options)),
