@@ -19,3 +19,19 @@ export async function writeHostFiles(dir: string, plan: LabPlan, host: LabHost):
   await putFile(join(files, 'resolv.conf'), resolvConf(plan));
   await putFile(join(files, 'hostname'), `${host.name}\n`);
 }
+
+/** On the operator's host a plain `ssh primary` works, with strict host-key checking. */
+export function operatorSshConfig(sshDir: string): string {
+  return `# Written by lifeboat's lab.
+Host *
+  User root
+  IdentityFile ${sshDir}/id_ed25519
+  UserKnownHostsFile ${sshDir}/known_hosts
+  StrictHostKeyChecking yes
+  ConnectTimeout 3
+`;
+}
+
+export async function writeOperatorFiles(dir: string, sshDir: string): Promise<void> {
+  await putFile(join(dir, 'root', '.ssh', 'config'), operatorSshConfig(sshDir), { mode: 0o600 });
+}

@@ -22,7 +22,7 @@ import { applyFault, healFaults } from './faults.ts';
 import type { ActiveFault, FaultSpec } from './fault-kinds.ts';
 import { ensureHostDisk } from './host-disk.ts';
 import { execRaw } from './host-exec.ts';
-import { writeHostFiles } from './host-files.ts';
+import { writeHostFiles, writeOperatorFiles } from './host-files.ts';
 import { ensureLabSecrets } from './lab-secrets.ts';
 import { LabRemote } from './lab-remote.ts';
 import { ensureNetwork, portIsUp } from './network.ts';
@@ -325,6 +325,7 @@ export class Lab {
     const dir = this.paths.host(host.name);
     await ensureHostDisk(dir, host.kind === 'fleet' || host.kind === 'spare' ? '2g' : '256m');
     await writeHostFiles(dir, this.plan, host);
+    if (host.kind === 'ops') await writeOperatorFiles(dir, this.paths.ssh);
     // Daemons running as their own users (mariadbd's temporary files) need a sticky /tmp.
     await mkdir(join(dir, 'tmp'), { recursive: true });
     await chmod(join(dir, 'tmp'), 0o1777);
