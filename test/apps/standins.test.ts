@@ -174,3 +174,30 @@ test('a bad config file exits 78 naming the key, never printing the password', a
   assert.match(err, /mysql\.json: Port: expected the port as a string/);
   assert.doesNotMatch(err, /secret-pw-123/);
 });
+
+test('go-upload on a full disk: 503, and the failed upload leaves no partial file behind', async () => {
+  const root = join(fx.root, 'full-disk');
+  const ports = { ...fx.ports, 'go-upload': await freePort() };
+  await writeConfigs(root, `127.0.0.1:${fx.db.port}`, `127.0.0.1:${fx.redis.port}`, ports, fx.speedPassword);
+  const uploads = join(root, 'wwwroot/go/go-upload/uploads');
+  // A 64 KiB tmpfs in a private mount namespace: gone with the process, nothing on the machine.
+  const child = fx.spawnRaw('go-upload', root, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+    'mkdir -p "$0" && mount -t tmpfs -o size=64k lab-full "$0" && exec "$@"', uploads]);
+  const base = `http://127.0.0.1:${ports['go-upload']}`;
+  try {
+    let up = false;
+    for (let i = 0; i < 100 && !up; i++) {
+      up = (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200;
+      if (!up) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(up, 'go-upload answered');
+    const put = (name: string, bytes: number) => fetch(`${base}/upload/files?name=${name}`, { method: 'POST', body: randomBytes(bytes) });
+    assert.equal((await put('a.bin', 40_000)).status, 201);
+    assert.equal((await put('b.bin', 40_000)).status, 503, 'no space left');
+    // Fits only if the half-written b.bin was removed.
+    assert.equal((await put('c.bin', 20_000)).status, 201);
+    assert.equal((await fetch(`${base}/upload/files/b.bin`)).status, 404);
+  } finally {
+    await stopChild(child, 5000);
+  }
+});

@@ -22,16 +22,17 @@ function checkName(name: string | null | undefined): string {
 
 async function writeDurably(dir: string, name: string, data: Buffer): Promise<void> {
   const temp = join(dir, `.incoming-${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'wx', 0o644);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, join(dir, name));
   } catch (error) {
+    // A full disk (a lab fault) must not be left fuller by half-written temp files.
     await rm(temp, { force: true });
     throw error;
   }
