@@ -11,6 +11,7 @@ import { LocalRemote } from '../remote/local.ts';
 import type { Remote } from '../remote/remote.ts';
 import { ActionError, type ActionContext } from './action.ts';
 import { copyTree, extractArchive } from './files.ts';
+import { decryptFile, encryptFile } from '../prepare/archive-crypt.ts';
 
 const fleet = fleetSchema.parse({
   version: 1,
@@ -61,7 +62,9 @@ test('copyTree copies a folder, leaves out what is excluded, and verify compares
     const to = join(dir, 'to', 'wwwroot');
     await sampleTree(from);
     const ctx = context();
-    const action = copyTree('primary', 'spare', from, { exclude: ['*.log', 'go/go-api/logs'], targetPath: to });
+    const temp = join(dir, 'tmp');
+    await mkdir(temp);
+    const action = copyTree('primary', 'spare', from, { exclude: ['*.log', 'go/go-api/logs'], targetPath: to, remoteTempDir: temp, localTempDir: temp });
 
     const plan = await action.plan(ctx);
     assert.match(JSON.stringify(plan), /3 files/);
@@ -77,8 +80,7 @@ test('copyTree copies a folder, leaves out what is excluded, and verify compares
     await assert.rejects(stat(join(to, 'debug.log')), { code: 'ENOENT' });
     await assert.rejects(stat(join(to, 'go', 'go-api', 'logs')), { code: 'ENOENT' });
     assert.ok(ctx.logs.some((l) => /matches primary/.test(l)));
-    const leftovers = (await readdir(tmpdir())).filter((n) => n.startsWith('lifeboat-relay-') || n.startsWith('lifeboat-tree-'));
-    assert.deepEqual(leftovers, [], 'temp archives are removed');
+    assert.deepEqual(await readdir(temp), [], 'temp archives are removed');
 
     // Re-applying after a crash is safe, and the check notices a changed or an extra file.
     await action.apply(ctx);
@@ -108,7 +110,9 @@ test('copyTree refuses a missing source and an exclude pattern that leaves the f
   await withDirs(async (dir) => {
     const ctx = context();
     await assert.rejects(copyTree('primary', 'spare', join(dir, 'nope')).plan(ctx), (e) => e instanceof ActionError && e.code === 'precondition');
-    await assert.rejects(copyTree('primary', 'spare', join(dir, 'nope')).apply(ctx), (e) => e instanceof ActionError && e.code === 'apply-failed');
+    await mkdir(join(dir, 'tmp'));
+    await assert.rejects(copyTree('primary', 'spare', join(dir, 'nope'), { remoteTempDir: join(dir, 'tmp') }).apply(ctx), (e) => e instanceof ActionError && e.code === 'apply-failed');
+    assert.deepEqual(await readdir(join(dir, 'tmp')), [], 'a failed pack leaves no archive behind');
     assert.throws(() => copyTree('primary', 'spare', dir, { exclude: ['../etc'] }), (e) => e instanceof ActionError && e.code === 'precondition');
   });
 });
@@ -150,5 +154,45 @@ test('extractArchive accepts .tar.gz and refuses unknown formats', async () => {
     await action.apply(ctx);
     await action.verify(ctx);
     assert.throws(() => extractArchive('primary', join(dir, 'x.zip'), 'spare', dir), (e) => e instanceof ActionError && e.code === 'precondition');
+  });
+});
+
+test('extractArchive takes chosen members of an installation archive laid out as prepare makes it', async () => {
+  await withDirs(async (dir) => {
+    const root = join(dir, 'machine');
+    await sampleTree(join(root, 'wwwroot'));
+    await mkdir(join(root, 'shell'), { recursive: true });
+    await writeFile(join(root, 'shell', 'database_backup_speed.py'), 'print(1)\n');
+    // src/prepare/install-archive.ts: `tar -C / -czf … wwwroot shell …`, names relative to /.
+    const archive = join(dir, 'install-primary-0123456789abcdef.tar.gz');
+    execFileSync('tar', ['-C', root, '-czf', archive, 'wwwroot', 'shell']);
+    const ctx = context();
+    const target = join(dir, 'spare-root');
+    const action = extractArchive('primary', archive, 'spare', target, { members: ['wwwroot'], chown: 'nobody' });
+    await action.apply(ctx);
+    await action.verify(ctx);
+    assert.equal(await readFile(join(target, 'wwwroot', 'go', 'a file with spaces.txt'), 'utf8'), 'spaces\n');
+    await assert.rejects(stat(join(target, 'shell')), { code: 'ENOENT' }, 'only the chosen members');
+    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    assert.equal((await stat(join(target, 'wwwroot', 'go', 'go-api', 'config.yaml'))).uid, nobody);
+    assert.throws(() => extractArchive('primary', archive, 'spare', '/', { chown: 'nobody' }), (e) => e instanceof ActionError && e.code === 'precondition');
+  });
+});
+
+test('extractArchive opens an archive sealed for an off-site store on the operator only', async () => {
+  await withDirs(async (dir) => {
+    await sampleTree(join(dir, 'src'));
+    const clear = join(dir, 'install-hk.tar.gz');
+    execFileSync('tar', ['-C', join(dir, 'src'), '-czf', clear, '.']);
+    const sealed = `${clear}.enc`;
+    await encryptFile(clear, sealed, 'backup-key');
+    execFileSync('bash', ['-c', `cd '${dir}' && sha256sum install-hk.tar.gz.enc > install-hk.tar.gz.enc.sha256`]);
+    const ctx = context();
+    assert.throws(() => extractArchive('primary', sealed, 'spare', join(dir, 'out')), (e) => e instanceof ActionError && e.code === 'precondition');
+    const action = extractArchive('primary', sealed, 'spare', join(dir, 'out'), { decrypt: (from, to) => decryptFile(from, to, 'backup-key') });
+    await action.apply(ctx);
+    await action.verify(ctx);
+    const wrongKey = extractArchive('primary', sealed, 'spare', join(dir, 'out2'), { decrypt: (from, to) => decryptFile(from, to, 'wrong') });
+    await assert.rejects(wrongKey.apply(ctx), (e) => e instanceof ActionError && e.code === 'apply-failed');
   });
 });
