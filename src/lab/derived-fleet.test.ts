@@ -40,6 +40,7 @@ test('the derived fleet: lab addresses, spares, the lab SSH identity, every secr
   assert.equal(derived.ssh.port, 22);
   assert.equal(derived.ssh.identity, 'file:/var/lib/lifeboat/labs/lbx/shared/ssh/id_ed25519');
   assert.equal(derived.ssh.knownHosts, '/var/lib/lifeboat/labs/lbx/shared/ssh/known_hosts');
+  assert.equal(derived.database?.driver.type, 'command', 'lab hosts have no systemd');
   for (const ref of [derived.database?.password, derived.database?.adminPassword, derived.database?.replicationPassword]) {
     assert.match(ref ?? '', /^file:\/var\/lib\/lifeboat\/labs\/lbx\/shared\/secrets\//);
   }

@@ -1,7 +1,8 @@
 /**
  * The fleet file of a running lab: the input fleet with every machine at its lab address,
- * the spares added, SSH pointed at the lab's key and known_hosts, and every secret a `file:`
- * reference into the lab's shared folder. Other lifeboat commands run against it unchanged,
+ * the spares added, SSH pointed at the lab's key and known_hosts, every secret a `file:`
+ * reference into the lab's shared folder, and the lab's own start/stop commands as the
+ * MariaDB, Redis and nginx drivers (lab hosts have no systemd). Other lifeboat commands run against it unchanged,
  * on the machine or inside the ops host (the shared folder has the same path in both).
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import type { Fleet } from '../fleet/schema.ts';
 import { secretRefFor } from './lab-secrets.ts';
 import type { LabPaths } from './paths.ts';
 import type { LabPlan } from './plan.ts';
+import { labServerDrivers } from './server-drivers.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -36,14 +38,20 @@ export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths): Raw {
     knownHosts: join(paths.ssh, 'known_hosts'),
     connectTimeoutMs: 2000,
   };
+  // Lab hosts have no systemd: servers start and stop as the lab starts them.
+  const drivers = labServerDrivers();
   const db = out.database as Raw | undefined;
   if (db) {
+    db.driver = drivers.database;
     db.password = secretRefFor(paths, 'dbAppPassword');
     db.adminPassword = secretRefFor(paths, 'dbAdminPassword');
     db.replicationPassword = secretRefFor(paths, 'dbReplicationPassword');
   }
   const redis = out.redis as Raw | undefined;
+  if (redis) redis.driver = drivers.redis;
   if (redis?.password) redis.password = secretRefFor(paths, 'redisPassword');
+  const nginx = out.nginx as Raw | undefined;
+  if (nginx) nginx.driver = drivers.nginx;
   const backups = out.backups as Raw | undefined;
   if (backups?.encryptionKey) backups.encryptionKey = secretRefFor(paths, 'backupKey');
   return out;
