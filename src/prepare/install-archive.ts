@@ -13,6 +13,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
+import { CRONTAB_FILE, renderCrontab } from '../actions/crontab.ts';
 import { servicesOn } from '../fleet/model.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, runChecked, shq } from '../remote/remote.ts';
@@ -32,15 +33,14 @@ export interface InstallSet {
 
 export function installSet(fleet: Fleet, m: Machine, options: PrepareOptions): InstallSet {
   const services = servicesOn(fleet, m);
-  const paths = [...services.map(([, s]) => s.dir), '/shell', '/var/spool/cron/crontabs'];
+  const paths = [...services.map(([, s]) => s.dir), '/shell', '/var/spool/cron/crontabs', CRONTAB_FILE];
   if (m.roles.includes('edge')) paths.push('/etc/nginx');
   paths.push(fleetCrontabPath(options, m.name));
-  const entries = m.roles.flatMap((r) => fleet.crontabs[r] ?? []);
   return {
     machine: m,
     paths: [...new Set(paths)],
     exclude: services.flatMap(([, s]) => s.dataDirs),
-    fleetCrontab: `# ${m.name}'s crontab as the fleet file declares it (roles ${m.roles.join(', ')}).\n${entries.map((e) => `${e.schedule} ${e.command}`).join('\n')}\n`,
+    fleetCrontab: renderCrontab(fleet, m.roles),
   };
 }
 

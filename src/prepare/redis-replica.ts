@@ -1,6 +1,9 @@
 /**
  * Makes Redis on a machine a replica of the primary's Redis: live with REPLICAOF (and
  * masterauth when the fleet has a password), and in its redis.conf so a restart keeps it.
+ * Unlike actions/redis.ts `replicaOf` (recovery's, which persists with CONFIG REWRITE), this
+ * plans exactly what it will change — nothing on a prepared fleet — and edits redis.conf
+ * through the Remote, which works where the redis user cannot rewrite its own config folder.
  * The replica's own data is replaced by the primary's on the first sync, as Redis does.
  */
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
@@ -8,7 +11,7 @@ import type { Machine } from '../fleet/schema.ts';
 import { fileChange, readIfExists } from './desired-file.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
-import { info, redisPassword, redisPort, withRedis } from './redis-connection.ts';
+import { redisInfo as info, redisPassword, redisPort, withRedis } from '../actions/redis-connection.ts';
 
 const BLOCK_START = '# --- lifeboat prepare: replication (promotion rewrites this block) ---';
 const BLOCK_END = '# --- end of lifeboat block ---';
