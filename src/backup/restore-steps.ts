@@ -18,13 +18,23 @@ export function physicalPaths(local: MariadbLocal, tag: string): PhysicalPaths {
   return { incoming: `${local.datadir}.lifeboat-incoming-${tag}`, aside: `${local.datadir}.lifeboat-before-${tag}` };
 }
 
-/** Unpack (and prepare when the copy is not prepared yet): the server keeps running meanwhile. */
-export function unpackPhysical(copy: CopyEntry, file: string, local: MariadbLocal, paths: PhysicalPaths): string {
+/**
+ * Unpack (and prepare when the copy is not prepared yet): the server keeps running meanwhile.
+ * With `sha256`, the file is checksummed in parallel with the unpacking and the step fails
+ * before anything of the server's is touched when it differs.
+ */
+export function unpackPhysical(copy: CopyEntry, file: string, local: MariadbLocal, paths: PhysicalPaths, sha256?: string): string {
   const dir = shq(paths.incoming);
   return [
     `rm -rf -- ${dir}`,
     `install -d -m 0750 ${dir}`,
+    sha256 ? `sum=$(mktemp); sha256sum -- ${shq(file)} > "$sum" & hasher=$!` : '',
     `zstd -q -dc -- ${shq(file)} | tar -C ${dir} -xf -`,
+    sha256
+      ? `wait "$hasher"; got=$(cut -d' ' -f1 "$sum"); rm -f "$sum"
+` +
+        `if [ "$got" != ${shq(sha256)} ]; then rm -rf -- ${dir}; echo "sha256 of ${file} is $got, expected ${sha256}" >&2; exit 1; fi`
+      : '',
     copy.prepared ? '' : `mariadb-backup --prepare --target-dir=${dir} >${dir}.prepare.log 2>&1`,
     `chown -R ${shq(local.osUser)}:${shq(local.osUser)} ${dir}`,
   ].filter(Boolean).join('\n');

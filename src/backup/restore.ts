@@ -63,7 +63,7 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
       if (kind === 'physical') {
         const paths = physicalPaths(local, tag);
         changes.push(
-          { kind: 'command', machine: to, command: bash(unpackPhysical(copy.copy, file, local, paths)) },
+          { kind: 'command', machine: to, command: bash(unpackPhysical(copy.copy, file, local, paths, copy.copy.plainSha256)) },
           { kind: 'command', machine: to, command: local.control.stopCommand() },
           { kind: 'command', machine: to, command: bash(swapInPhysical(local, paths)) },
           { kind: 'command', machine: to, command: local.control.startCommand() },
@@ -81,20 +81,25 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
       const local = await targetOf(ctx);
       const key = copy.copy.encrypted && settings.encryptionKey ? await ctx.secret(settings.encryptionKey) : undefined;
       if (kind === 'physical') await requireSameSeries(ctx, to, copy.manifest.serverVersion);
-      const brought = await bringCopy(ctx, settings, copy, to, workDirOf(), key);
+      const brought = await bringCopy(ctx, settings, copy, to, workDirOf(), { ...(key !== undefined ? { key } : {}), deferCheck: kind === 'physical' });
       try {
         if (kind === 'physical') {
           const paths = physicalPaths(local, tag);
-          ctx.log(`${to}: unpacking ${copy.stamp} beside ${local.datadir}`);
-          await runBash(remote, unpackPhysical(copy.copy, brought.path, local, paths), { timeoutMs: 6 * HOUR_MS });
-          ctx.log(`${to}: stopping MariaDB (${local.control.kind}) and swapping the data folder`);
+          let t = performance.now();
+          await step(to, 'unpack and check the copy', () => runBash(remote, unpackPhysical(copy.copy, brought.path, local, paths, brought.unchecked), { timeoutMs: 6 * HOUR_MS }));
+          ctx.log(`${to}: unpacked and checked ${copy.stamp} beside ${local.datadir} in ${secondsSince(t)} s`);
+          t = performance.now();
           await step(to, 'stop MariaDB', () => remote.run(local.control.stopCommand(), { timeoutMs: 5 * 60_000 }));
           await step(to, 'swap the data folder', () => runBash(remote, swapInPhysical(local, paths), { timeoutMs: HOUR_MS }));
           aside = paths.aside;
+          ctx.log(`${to}: MariaDB (${local.control.kind}) stopped and data folder swapped in ${secondsSince(t)} s`);
+          t = performance.now();
           await step(to, 'start MariaDB', () => remote.run(local.control.startCommand(), { timeoutMs: 5 * 60_000 }));
+          ctx.log(`${to}: MariaDB answering after ${secondsSince(t)} s`);
         } else {
-          ctx.log(`${to}: loading ${copy.copy.file}`);
+          const t = performance.now();
           await step(to, 'load the dump', () => runBash(remote, loadLogical(brought.path, local, { binlog: options.binlog ?? false }), { timeoutMs: 12 * HOUR_MS }));
+          ctx.log(`${to}: loaded ${copy.copy.file} in ${secondsSince(t)} s`);
         }
       } finally {
         if (!options.keepTransfer) await remote.run(`rm -rf -- ${shq(brought.workDir)}`).catch(() => undefined);
@@ -125,6 +130,8 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
   };
   return action;
 }
+
+const secondsSince = (t: number): string => ((performance.now() - t) / 1000).toFixed(2);
 
 /** A data folder only starts under the MariaDB series that wrote it (10.11 → 10.11). */
 async function requireSameSeries(ctx: ActionContext, machine: string, written: string): Promise<void> {

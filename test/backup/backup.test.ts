@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, open, readFile, readdir, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { ActionError } from '../../src/actions/action.ts';
 import { findNewestGoodCopy } from '../../src/backup/catalog.ts';
 import { BackupError } from '../../src/backup/errors.ts';
 import { parseManifest, type Manifest } from '../../src/backup/manifest.ts';
@@ -187,6 +188,20 @@ test('older good copies are chosen past damaged newer ones; none at all is an er
   const older = await findNewestGoodCopy(world.ctx, world.settings(), { kind: 'physical', stores: ['store-a', 'store-b'] });
   assert.equal(older.stamp, FIRST_STAMP);
   assert.deepEqual(older.skipped.map((s) => s.stamp), [SECOND_STAMP, SECOND_STAMP]);
+  // Damaged after it was chosen: the restore checks again while unpacking and stops before
+  // the target's data is touched.
+  const target = await createScratch(world.ctx.remote('spare'), join(world.root, 'spare', 'work'), 'late-damage');
+  scratches.push(target);
+  await target.initialize();
+  const late = join(newestDir(older.store, FIRST_STAMP), older.copy.file);
+  const bytes = await readFile(late);
+  bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
+  await writeFile(late, bytes);
+  const action = restoreCopy({ copy: older, to: 'spare', settings: world.settings(), target: target.local });
+  await assert.rejects(action.apply(world.ctx), (e: unknown) => e instanceof ActionError && /sha256/.test(String(e.message)));
+  await run('mariadb-admin', [`--socket=${target.local.socket}`, '--user=root', 'ping']);
+  await target.destroy();
+
   const first = (await manifestOn('store-b', FIRST_STAMP)).copies.find((c) => c.kind === 'physical')!;
   await truncate(join(newestDir('store-b', FIRST_STAMP), first.file), 10);
   await assert.rejects(
