@@ -80,6 +80,9 @@ export async function startFixture(): Promise<Fixture> {
       : spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
+    // Keep the pipes flowing even when nobody reads them: a full pipe would stall the service.
+    child.stdout?.resume();
+    child.stderr?.resume();
     return child;
   };
   return {
