@@ -9,7 +9,7 @@
  *   await lab.down();
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFleet } from '../fleet/load.ts';
@@ -25,8 +25,8 @@ import { execRaw } from './host-exec.ts';
 import { writeHostFiles, writeOperatorFiles } from './host-files.ts';
 import { ensureLabSecrets } from './lab-secrets.ts';
 import { LabRemote } from './lab-remote.ts';
-import { ensureNetwork, portIsUp } from './network.ts';
-import { labPaths, type LabPaths } from './paths.ts';
+import { ensureNetwork, listNamespaces, portIsUp } from './network.ts';
+import { LABS_ROOT, labPaths, type LabPaths } from './paths.ts';
 import { assertLabId, managedHosts, planLab, type LabHost, type LabPlan } from './plan.ts';
 import type { HostContext, LabSecrets, LabServer } from './servers/context.ts';
 import { SERVERS } from './servers/index.ts';
@@ -284,6 +284,28 @@ export class Lab {
   /** Re-reads the state another process (or another Lab object) may have changed. */
   private async refresh(): Promise<void> {
     this.state = await readState(this.id);
+  }
+
+  /** Labs on this machine: those with a state folder and those with namespaces only (half-built). */
+  static async list(): Promise<Array<{ id: string; hosts: number; state: boolean }>> {
+    const ids = new Set<string>();
+    const withState = new Set<string>();
+    for (const name of await readdir(LABS_ROOT).catch(() => [] as string[])) {
+      if (/^[a-z][a-z0-9]{0,7}$/.test(name) && existsSync(labPaths(name).stateFile)) {
+        ids.add(name);
+        withState.add(name);
+      }
+    }
+    const namespaces = await listNamespaces();
+    for (const ns of namespaces) {
+      const m = /^([a-z][a-z0-9]{0,7})-net$/.exec(ns);
+      if (m?.[1]) ids.add(m[1]);
+    }
+    return [...ids].sort().map((id) => ({
+      id,
+      hosts: namespaces.filter((ns) => ns.startsWith(`${id}-`) && ns !== `${id}-net`).length,
+      state: withState.has(id),
+    }));
   }
 
   /** Tears down a lab by id even when its state is unreadable (namespaces are found by prefix). */

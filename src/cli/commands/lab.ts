@@ -66,6 +66,15 @@ export function registerLab(program: Command): void {
     });
 
   lab
+    .command('list')
+    .description('Labs on this machine (a lab with namespaces but no state is half-built: `lab down --id` removes it)')
+    .action(async () => {
+      const labs = await Lab.list();
+      if (labs.length === 0) out('no lab on this machine');
+      for (const l of labs) out(`${l.id.padEnd(10)} ${String(l.hosts).padStart(3)} hosts${l.state ? '' : '  (no state: half-built)'}`);
+    });
+
+  lab
     .command('exec')
     .description('Run a command inside a lab host (as root, with the host\'s own files and network)')
     .argument('<host>', 'host name')
