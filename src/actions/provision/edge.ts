@@ -51,6 +51,8 @@ export function provisionEdge(newEdge: string, fromEdge: string, options: Provis
   /**
    * What to copy. A new edge with no nginx.conf at all (nothing installed its /etc/nginx)
    * takes the surviving edge's whole nginx folder: the site files alone would not run there.
+   * (A crash in the middle of that copy may leave nginx.conf without some of its includes;
+   * the re-run then copies the site files only and `nginx -t` names what is missing.)
    */
   async function parts(ctx: ActionContext): Promise<Part[]> {
     const { nginx } = settings(ctx);

@@ -92,6 +92,9 @@ export function provisionMariadb(machine: string, options: ProvisionMariadbOptio
 
   function setup(ctx: ActionContext): Setup {
     const db = fleetDatabase(ctx);
+    if (db.engine !== 'mariadb') {
+      throw new ActionError('not-supported', `${machine}: provisioning knows MariaDB only (mariadb-install-db, gtid-strict-mode); the fleet says ${db.engine}`);
+    }
     const paths = { ...DEBIAN_MARIADB_PATHS, ...options.paths };
     const bindAddress = options.bindAddress ?? [...new Set([machineAddress(ctx, machine), '127.0.0.1'])].join(',');
     const spec: DropInSpec = { machine, role: options.role, serverId: options.serverId, bindAddress, port: db.port, paths, settings: options.settings };
