@@ -86,7 +86,7 @@ async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError('CONFIG_MISSING', file, 'cannot read the config file', { cause: error });
+    throw new ConfigError('CONFIG_MISSING', file, `cannot read the config file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
 }
 
@@ -188,7 +188,7 @@ async function readOptionalJson(file: string): Promise<unknown> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError('CONFIG_MISSING', file, 'cannot read the config file', { cause: error });
+    throw new ConfigError('CONFIG_MISSING', file, `cannot read the config file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
   return parseJson(text, file);
 }
