@@ -21,7 +21,8 @@ export const unitKinds = {
   command: { path: () => undefined, reload: undefined },
 } satisfies { [T in DriverSpec['type']]: UnitKind<T> };
 
-function unitPath(service: string, spec: DriverSpec): string | undefined {
+/** Where the unit of a service lives on a machine; undefined for drivers without units. */
+export function unitPathOf(service: string, spec: DriverSpec): string | undefined {
   return (unitKinds[spec.type] as UnitKind<DriverSpec['type']>).path(service, spec as never);
 }
 
@@ -29,7 +30,7 @@ function unitsOf(ctx: ActionContext, services: readonly string[]): Array<{ servi
   return services.flatMap((service) => {
     const spec = ctx.fleet.services[service]?.driver;
     if (!spec) throw new ActionError('precondition', `service ${service} is not in the fleet file`);
-    const path = unitPath(service, spec);
+    const path = unitPathOf(service, spec);
     return path ? [{ service, path, spec }] : [];
   });
 }
@@ -65,20 +66,48 @@ export function installServiceUnits(from: string, to: string, services: readonly
         await runChecked(ctx.remote(to), `mkdir -p ${shq(u.path.replace(/\/[^/]+$/, ''))}`);
         await ctx.remote(to).writeFile(u.path, text, { backup: true });
       }
-      for (const reload of new Set(units.map((u) => unitKinds[u.spec.type].reload))) {
-        if (reload) await runChecked(ctx.remote(to), reload, { timeoutMs: 30_000 });
-      }
-      // supervisor learns a new program only through `add`; it starts it if autostart says so.
-      for (const u of units.filter((x) => x.spec.type === 'supervisor')) {
-        const program = (u.spec as Extract<DriverSpec, { type: 'supervisor' }>).program ?? u.service;
-        const status = await ctx.remote(to).run(`supervisorctl status ${shq(program)}`, { timeoutMs: 15_000 });
-        if (/no such process/i.test(status.stdout + status.stderr)) await runChecked(ctx.remote(to), `supervisorctl add ${shq(program)}`, { timeoutMs: 30_000 });
-      }
+      await loadUnits(ctx, to, units);
     },
     async verify(ctx) {
       for (const u of unitsOf(ctx, services)) {
         const [source, target] = await Promise.all([read(ctx, from, u.path), read(ctx, to, u.path)]);
         if (target === undefined || target !== source) throw new ActionError('verify-failed', `${to}: ${u.path} is not the unit ${from} has`);
+      }
+    },
+  };
+}
+
+async function loadUnits(ctx: ActionContext, machine: string, units: ReturnType<typeof unitsOf>): Promise<void> {
+  for (const reload of new Set(units.map((u) => unitKinds[u.spec.type].reload))) {
+    if (reload) await runChecked(ctx.remote(machine), reload, { timeoutMs: 30_000 });
+  }
+  // supervisor learns a new program only through `add`; it starts it if autostart says so.
+  for (const u of units.filter((x) => x.spec.type === 'supervisor')) {
+    const program = (u.spec as Extract<DriverSpec, { type: 'supervisor' }>).program ?? u.service;
+    if (!(await supervisorKnows(ctx, machine, program))) await runChecked(ctx.remote(machine), `supervisorctl add ${shq(program)}`, { timeoutMs: 30_000 });
+  }
+}
+
+async function supervisorKnows(ctx: ActionContext, machine: string, program: string): Promise<boolean> {
+  const status = await ctx.remote(machine).run(`supervisorctl status ${shq(program)}`, { timeoutMs: 15_000 });
+  return !/no such process/i.test(status.stdout + status.stderr);
+}
+
+/** Has the service manager on `machine` read the units of `services` already on its disk. */
+export function loadServiceUnits(machine: string, services: readonly string[]): Action {
+  return {
+    title: `Load the units of ${services.join(', ')} on ${machine}`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx): Promise<Change[]> {
+      const units = unitsOf(ctx, services);
+      return [...new Set(units.map((u) => unitKinds[u.spec.type].reload).filter((r): r is string => !!r))].map((command) => ({ kind: 'command', machine, command }));
+    },
+    apply: (ctx) => loadUnits(ctx, machine, unitsOf(ctx, services)),
+    async verify(ctx) {
+      for (const u of unitsOf(ctx, services).filter((x) => x.spec.type === 'supervisor')) {
+        const program = (u.spec as Extract<DriverSpec, { type: 'supervisor' }>).program ?? u.service;
+        if (!(await supervisorKnows(ctx, machine, program))) throw new ActionError('verify-failed', `${machine}: supervisor does not know ${program} after loading its unit`);
       }
     },
   };

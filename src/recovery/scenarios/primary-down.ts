@@ -14,6 +14,7 @@ import { machine, machinesWithRole } from '../../fleet/model.ts';
 import { ActionError } from '../../actions/action.ts';
 import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
 import { fenceSingletons } from '../fence.ts';
+import { installServicesFromArchive, servicesMissingOn } from '../install-from-archive.ts';
 import { databaseUp, databaseUpMode, type DatabaseUpMode } from '../database-up.ts';
 import { parallel, step, type Scenario, type ScenarioInput, type Step } from '../step.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
@@ -26,7 +27,9 @@ export const primaryDown: Scenario = {
 
   async resolve(input, ctx) {
     const heir = heirOf(ctx.fleet, input);
-    return { ...input, heir: heir.name, database: await databaseUpMode(ctx, heir.name) };
+    const { later } = servicesByPriority(ctx.fleet);
+    const missing = await servicesMissingOn(ctx, heir.name, later);
+    return { ...input, heir: heir.name, database: await databaseUpMode(ctx, heir.name), installFromArchive: missing };
   },
 
   build(input, ctx) {
@@ -60,6 +63,11 @@ export const primaryDown: Scenario = {
       businessAnswers({ domains: domainsOf(edges), services: forwardedServices(fleet, first) }),
       step('Fence the old primary before its singletons start elsewhere', fenceSingletons(failed.name, singletons)),
     );
+    const toInstall = (input.installFromArchive as string[] | undefined) ?? [];
+    if (toInstall.length > 0) {
+      const stores = fleet.backups?.stores.filter((st) => st !== failed.name) ?? [];
+      steps.push(step(`Install ${toInstall.join(', ')} on the backup from the primary's installation archive`, installServicesFromArchive(failed.name, heir.name, toInstall, stores)));
+    }
     if (later.length > 0) {
       steps.push(
         step(`Point ${later.join(', ')} on the backup at its own MariaDB and Redis`, rewriteBindings(heir.name, bindingsFor(fleet, later), target)),

@@ -1,0 +1,83 @@
+/**
+ * "Restore the remaining services" (seed §4.3 step 11, §4.4): when the machine that ran a
+ * service is gone, its files come from the newest installation archive that `prepare` left
+ * on a backup store — the service folders and their units — and the service manager is
+ * told about the new units. The archive is chosen when the step is planned and named in the
+ * plan; the store on the target itself is preferred (no transfer between machines).
+ */
+import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
+import { extractArchive } from '../actions/provision/extract-archive.ts';
+import { loadServiceUnits, unitPathOf } from '../actions/service-units.ts';
+import { shq } from '../remote/remote.ts';
+
+export interface ArchiveChoice {
+  store: string;
+  path: string;
+}
+
+/** The newest archive of `source` on the first store (in the order given) that has one. */
+export async function newestArchive(ctx: ActionContext, stores: readonly string[], source: string): Promise<ArchiveChoice> {
+  const installDir = ctx.fleet.backups?.installDir ?? '/root/workdir';
+  const dir = `${installDir}/${source}`;
+  const tried: string[] = [];
+  for (const store of stores) {
+    try {
+      const r = await ctx.remote(store).run(`ls -1t ${shq(dir)}/install-${source}-*.tar.gz 2>/dev/null | head -n 1`, { timeoutMs: 10_000 });
+      const path = r.stdout.trim();
+      if (path) return { store, path };
+      tried.push(`${store}: none in ${dir}`);
+    } catch (error) {
+      tried.push(`${store}: ${(error as Error).message}`);
+    }
+  }
+  throw new ActionError('precondition', `no installation archive of ${source} on ${tried.join('; ')} — was \`lifeboat prepare\` run?`);
+}
+
+/** Unpacks `services` (folders and units) of `source`'s archive onto `to` and loads the units. */
+export function installServicesFromArchive(source: string, to: string, services: readonly string[], stores: readonly string[]): Action {
+  let inner: { choice: ArchiveChoice; unpack: Action; load: Action } | undefined;
+  async function choose(ctx: ActionContext) {
+    if (inner) return inner;
+    const ordered = [...stores].sort((a, b) => Number(b === to) - Number(a === to));
+    const choice = await newestArchive(ctx, ordered, source);
+    const members = services.flatMap((name) => {
+      const spec = ctx.fleet.services[name];
+      if (!spec) throw new ActionError('precondition', `service ${name} is not in the fleet file`);
+      const unit = unitPathOf(name, spec.driver);
+      return [spec.dir, ...(unit ? [unit] : [])].map((p) => p.replace(/^\//, ''));
+    });
+    inner = { choice, unpack: extractArchive(choice.store, choice.path, to, '/', { members }), load: loadServiceUnits(to, services) };
+    return inner;
+  }
+  return {
+    title: `Install ${services.join(', ')} on ${to} from ${source}'s installation archive`,
+    machines: [to],
+    mutating: true,
+    async plan(ctx): Promise<Change[]> {
+      const { choice, unpack, load } = await choose(ctx);
+      return [{ kind: 'note', text: `newest archive of ${source}: ${choice.store}:${choice.path}` }, ...(await unpack.plan(ctx)), ...(await load.plan(ctx))];
+    },
+    async apply(ctx) {
+      const { unpack, load } = await choose(ctx);
+      await unpack.apply(ctx);
+      await load.apply(ctx);
+    },
+    async verify(ctx) {
+      const { unpack, load } = await choose(ctx);
+      await unpack.verify(ctx);
+      await load.verify(ctx);
+    },
+  };
+}
+
+/** The services whose folder is not on `machine` (to be installed before they can start). */
+export async function servicesMissingOn(ctx: ActionContext, machine: string, services: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const name of services) {
+    const dir = ctx.fleet.services[name]?.dir;
+    if (!dir) continue;
+    const r = await ctx.remote(machine).run(`test -d ${shq(dir)}`, { timeoutMs: 10_000 }).catch(() => undefined);
+    if (r?.code !== 0) missing.push(name);
+  }
+  return missing;
+}
