@@ -43,47 +43,63 @@ async function waitForState(ctx: ActionContext, machine: string, driver: Service
   }
 }
 
+/**
+ * Runs `work` for every service at once (a switch-over waits for the slowest service, not
+ * for the sum) and reports every failure, not only the first.
+ */
+async function forEach<T>(items: readonly T[], code: ActionError['code'], work: (item: T) => Promise<void>): Promise<void> {
+  const results = await Promise.allSettled(items.map(work));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length === 0) return;
+  if (failures.length === 1 && failures[0] instanceof ActionError) throw failures[0];
+  const messages = failures.map((f) => (f instanceof Error ? f.message : String(f)));
+  throw new ActionError(code, messages.join('; '), { cause: failures[0] });
+}
+
 function servicesAction(operation: Operation, machine: string, names: readonly string[], options: ServicesOptions): Action {
   const within = options.verifyWithinMs ?? 5000;
   const drivers = (ctx: ActionContext) =>
-    names.map((name) => ({ name, service: lookUp(ctx, name), driver: driverFor(name, lookUp(ctx, name).driver, options.drivers) }));
+    names.map((name) => {
+      const service = lookUp(ctx, name);
+      return { name, service, driver: driverFor(name, service.driver, options.drivers) };
+    });
   const verb = { start: 'Start', stop: 'Stop', restart: 'Restart' }[operation];
 
-  async function verifyUp(ctx: ActionContext): Promise<void> {
-    for (const { name, service, driver } of drivers(ctx)) {
+  function verifyUp(ctx: ActionContext): Promise<void> {
+    return forEach(drivers(ctx), 'verify-failed', async ({ name, service, driver }) => {
       const state = await waitForState(ctx, machine, driver, 'running', within);
       if (state !== 'running') throw new ActionError('verify-failed', `${machine}: ${name} is ${state}, expected running`);
-      if (!service.health) continue;
+      if (!service.health) return;
       const probe = healthProbe(service.health, options.healthHost);
       const result = await probeUntil(ctx.remote(machine), probe, within);
       if (!result.ok) throw new ActionError('verify-failed', `${machine}: ${name} runs but its health check failed: ${describeProbe(probe)}: ${result.detail}`);
-    }
+    });
   }
 
-  async function verifyDown(ctx: ActionContext): Promise<void> {
-    for (const { name, driver } of drivers(ctx)) {
+  function verifyDown(ctx: ActionContext): Promise<void> {
+    return forEach(drivers(ctx), 'verify-failed', async ({ name, driver }) => {
       const state = await waitForState(ctx, machine, driver, 'stopped', within);
       if (state !== 'stopped') throw new ActionError('verify-failed', `${machine}: ${name} is ${state}, expected stopped`);
-    }
+    });
   }
 
-  async function run(ctx: ActionContext, op: Operation, errorCode: ActionError['code']): Promise<void> {
-    for (const { name, driver } of drivers(ctx)) {
-      const remote = ctx.remote(machine);
+  function run(ctx: ActionContext, op: Operation, errorCode: ActionError['code']): Promise<void> {
+    const remote = ctx.remote(machine);
+    return forEach(drivers(ctx), errorCode, async ({ name, driver }) => {
       try {
         // Skipping what is already done keeps start/stop safe to re-apply after an interruption.
-        if (op === 'start' && (await driver.status(remote)) === 'running') continue;
-        if (op === 'stop' && (await driver.status(remote)) === 'stopped') continue;
+        if (op === 'start' && (await driver.status(remote)) === 'running') return;
+        if (op === 'stop' && (await driver.status(remote)) === 'stopped') return;
         await driver[op](remote);
       } catch (error) {
         // The command may fail because the state was reached meanwhile ("already started").
         const state = await driver.status(remote).catch(() => 'unknown' as const);
-        if ((op !== 'stop' && state === 'running') || (op === 'stop' && state === 'stopped')) continue;
+        if ((op !== 'stop' && state === 'running') || (op === 'stop' && state === 'stopped')) return;
         const detail = error instanceof ServiceDriverError || error instanceof Error ? error.message : String(error);
         throw new ActionError(errorCode, `${machine}: could not ${op} ${name}: ${detail}`, { cause: error });
       }
       ctx.log(`${machine}: ${op} ${name}`);
-    }
+    });
   }
 
   const action: Action = {

@@ -63,10 +63,12 @@ test('stopServices stops, verifies stopped, and undo starts again', async () => 
   await startServices('app', ['web'], options).verify(ctx);
 });
 
-test('a service that runs but fails its health check does not verify', async () => {
-  const action = startServices('app', ['sleeper'], { ...options, verifyWithinMs: 600 });
+test('services are handled together; one that runs but fails its health check fails verify, naming only itself', async () => {
+  const action = startServices('app', ['web', 'sleeper'], { ...options, verifyWithinMs: 600 });
   await action.apply(ctx);
-  await assert.rejects(action.verify(ctx), (e) => e instanceof ActionError && e.code === 'verify-failed' && /health check failed: tcp 127\.0\.0\.1/.test(e.message));
+  assert.deepEqual(await serviceStates(ctx, 'app', ['web', 'sleeper'], options.drivers), { web: 'running', sleeper: 'running' });
+  await assert.rejects(action.verify(ctx), (e) =>
+    e instanceof ActionError && e.code === 'verify-failed' && /sleeper runs but its health check failed: tcp 127\.0\.0\.1/.test(e.message) && !/web/.test(e.message));
   await stopServices('app', ['sleeper'], options).apply(ctx);
 });
 
