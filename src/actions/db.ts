@@ -10,6 +10,7 @@ import { gtidCovers, gtidGap } from './gtid.ts';
 import { readReplicaStatus, requireMariadb, type ReplicaStatus } from './replica-status.ts';
 
 export { replicaStatus, type ReplicaStatus } from './replica-status.ts';
+export { replicateFrom, type ReplicateFromOptions } from './db-rejoin.ts';
 
 export interface PromoteOptions extends DbConnectOptions {
   /** How long the SQL thread may take to apply what was received. Default 30 s. */
