@@ -7,6 +7,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionError } from '../../src/actions/action.ts';
+import { driverFor } from '../../src/actions/drivers/index.ts';
 import { provisionMariadb, type MariadbPaths } from '../../src/actions/provision/mariadb.ts';
 import { selectRow } from '../../src/actions/provision/mariadb-client.ts';
 import { LocalRemote } from '../../src/remote/local.ts';
@@ -121,4 +122,16 @@ test('re-provisioning as a replica restarts with the new drop-in and turns read-
   await replica.verify(ctx);
   assert.deepEqual(await selectRow(new LocalRemote('db1'), paths.socket, 'SELECT @@GLOBAL.read_only, @@GLOBAL.server_id, @@GLOBAL.gtid_strict_mode'), ['1', '22', '1']);
   assert.ok(ctx.logs.some((l) => /restarted/.test(l)));
+});
+
+test('a run that died after install-db (server stopped, drop-in gone) is completed by applying again', async () => {
+  const ctx = localContext(fleet(), SECRETS);
+  const action = provisionMariadb('db1', { serverId: 22, role: 'replica', paths, settings: SMALL });
+  await driverFor('mariadb', fleet().database!.driver).stop(new LocalRemote('db1'));
+  await rm(join(paths.etcDir, 'mariadb.conf.d', '60-lifeboat-base.cnf'));
+  await assert.rejects(action.verify(ctx), (e) => e instanceof ActionError && /MariaDB is stopped/.test(e.message));
+  const plan = JSON.stringify(await action.plan(ctx));
+  assert.match(plan, /is already initialised/);
+  await action.apply(ctx);
+  await action.verify(ctx);
 });
