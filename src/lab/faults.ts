@@ -13,7 +13,7 @@ import { DISK_SIZE, diskUsage, resizeHostDisk } from './host-disk.ts';
 import type { Lab } from './lab.ts';
 import { describeFault, sameFault, type ActiveFault, type FaultSpec } from './fault-kinds.ts';
 import { loadSwitchRules, setPort } from './network.ts';
-import type { LabHost } from './plan.ts';
+import type { LabHost, LabPlan } from './plan.ts';
 import { clientHost, dnsHost, labDomains, reloadNamed, writeNamedConf } from './servers/bind.ts';
 import { mariadb } from './servers/mariadb.ts';
 import { runLocal } from './run.ts';
@@ -22,7 +22,7 @@ export const FAULT_TABLE = 'lifeboat_faults';
 const FILLER = '.lab-disk-full';
 
 /** The switch's ruleset for the blocking faults in force (an empty table when none). */
-export function switchRuleset(lab: Pick<Lab, 'host'>, faults: readonly FaultSpec[], clientAddress: string): string {
+export function switchRuleset(lab: { host(name: string): Pick<LabHost, 'address'> }, faults: readonly FaultSpec[], clientAddress: string): string {
   const rules: string[] = [];
   const between = (a: string, b: string) => {
     rules.push(`    ip saddr ${a} ip daddr ${b} drop`, `    ip saddr ${b} ip daddr ${a} drop`);
@@ -50,6 +50,24 @@ export function switchRuleset(lab: Pick<Lab, 'host'>, faults: readonly FaultSpec
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * After `lab up` re-created or checked the switch: the blocks and pulled cables recorded in
+ * the state are put back (a re-created switch namespace starts without them).
+ */
+export async function reapplySwitchFaults(id: string, plan: LabPlan, faults: readonly FaultSpec[]): Promise<void> {
+  const byName = new Map(plan.hosts.map((h) => [h.name, h]));
+  const view = {
+    host: (name: string) => {
+      const h = byName.get(name);
+      if (!h) throw new LabError('unknown-host', `fault names host ${name}, which the lab does not have`);
+      return h;
+    },
+  };
+  const client = clientHost(plan);
+  await loadSwitchRules(id, switchRuleset(view, faults, client?.address ?? '0.0.0.0'));
+  for (const f of faults) if (f.kind === 'machine-down') await setPort(id, view.host(f.host), false);
 }
 
 async function applySwitchRules(lab: Lab, faults: readonly FaultSpec[]): Promise<void> {

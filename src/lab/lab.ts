@@ -14,11 +14,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFleet } from '../fleet/load.ts';
 import type { Fleet } from '../fleet/schema.ts';
-import type { Remote, RunOptions, RunResult } from '../remote/remote.ts';
+import { shq, type Remote, type RunOptions, type RunResult } from '../remote/remote.ts';
 import { isAlive, startAnchor, stopAnchor, writeAnchorScript, type PidRef } from './anchor.ts';
 import { writeDerivedFleet } from './derived-fleet.ts';
 import { LabError } from './errors.ts';
-import { applyFault, healFaults } from './faults.ts';
+import { applyFault, healFaults, reapplySwitchFaults } from './faults.ts';
 import type { ActiveFault, FaultSpec } from './fault-kinds.ts';
 import { ensureHostDisk } from './host-disk.ts';
 import { execRaw } from './host-exec.ts';
@@ -122,6 +122,7 @@ export class Lab {
     const secrets = await ensureLabSecrets(paths, fleet);
     await writeAnchorScript(id);
     await ensureNetwork(plan);
+    if (previous) await reapplySwitchFaults(id, plan, previous.faults);
     log(`network: switch ${id}-net and ${plan.hosts.length} hosts ready (${seconds(performance.now() - started)})`);
     const lab = new Lab(
       {
@@ -338,6 +339,7 @@ export class Lab {
       dir: this.paths.host(host.name),
       repoDir: this.state.repoDir,
       secrets: this.secrets,
+      faults: this.state.faults,
       exec: (command, options) => this.exec(host.name, command, options),
     };
   }
@@ -381,6 +383,15 @@ export class Lab {
       }),
     );
     parts.unshift(fresh ? 'booted' : 'running');
+    if (fresh) {
+      // supervisord just started every program: a crashed service stays crashed.
+      for (const f of this.state.faults) {
+        if (f.kind === 'service-crashed' && f.host === host.name) {
+          await this.exec(host.name, `supervisorctl -c /etc/supervisor/supervisord.conf stop ${shq(f.program)}`);
+          parts.push(`${f.program}(crashed)`);
+        }
+      }
+    }
     return parts.join(' ');
   }
 

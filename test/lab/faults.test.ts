@@ -56,6 +56,8 @@ describe('lab faults', { skip }, () => {
   test('partition: the chosen hosts lose each other only', async () => {
     await lab.fault({ kind: 'partition', hosts: ['primary', 'backup'] });
     assert.equal(await reaches('primary', 'backup', 3306), false);
+    await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
+    assert.equal(await reaches('primary', 'backup', 3306), false, 'lab up lifted a partition');
     assert.equal(await reaches('backup', 'primary', 3306), false);
     assert.equal(await reaches('primary', 'edge-1', 80), true);
     assert.equal(await reaches('ops', 'backup', 3306), true);
@@ -88,6 +90,9 @@ describe('lab faults', { skip }, () => {
     assert.equal(await dig('client', 'thertee.xyz'), SINKHOLE_ADDRESS);
     assert.equal(await dig('client', 'weechat.xyz'), truth);
     assert.equal(await dig('ops', 'thertee.xyz'), truth);
+    // A second `lab up` rewrites named.conf: it must keep the poison (named reads it on restart).
+    await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
+    assert.match((await lab.exec('dns', 'cat /etc/bind/named.conf')).stdout, /zone "thertee\.xyz" \{ type master; file "\/etc\/bind\/poisoned\//);
     await lab.heal({ kind: 'domain-blocked', domain: 'thertee.xyz' });
     assert.equal(await dig('client', 'thertee.xyz'), truth);
   });

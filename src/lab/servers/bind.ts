@@ -106,7 +106,7 @@ export const bind: LabServer = {
       const file = join(cache, `${domain}.db`);
       if (!existsSync(file)) await putFile(file, zoneFile(domain, address, ctx.host.address), { owner: 'bind' });
     }
-    await writeNamedConf(ctx, new Set());
+    await writeNamedConf(ctx, new Set(ctx.faults.flatMap((f) => (f.kind === 'domain-blocked' ? [f.domain] : []))));
     await putDir(join(ctx.dir, 'run', 'named'), { owner: 'bind', mode: 0o775 });
   },
   async running(ctx) {

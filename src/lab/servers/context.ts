@@ -6,6 +6,7 @@
 import type { Fleet } from '../../fleet/schema.ts';
 import type { RunOptions, RunResult } from '../../remote/remote.ts';
 import { LabError } from '../errors.ts';
+import type { FaultSpec } from '../fault-kinds.ts';
 import type { LabPaths } from '../paths.ts';
 import type { LabHost, LabPlan } from '../plan.ts';
 
@@ -27,6 +28,8 @@ export interface HostContext {
   /** The lifeboat repository on the machine (the same tree is `/lifeboat` in the host). */
   repoDir: string;
   secrets: LabSecrets;
+  /** Faults in force: a server's configuration must not undo one (a poisoned DNS answer). */
+  faults: readonly FaultSpec[];
   exec(command: string, options?: RunOptions): Promise<RunResult>;
 }
 
