@@ -59,6 +59,8 @@ export const HOST_FOLDERS: ReadonlyArray<{ folder: string; path: string }> = [
   { folder: 'etc-ssh', path: '/etc/ssh' },
   { folder: 'etc-supervisor', path: '/etc/supervisor' },
   { folder: 'etc-bind', path: '/etc/bind' },
+  // lifeboat installs crontabs here (seed §4.3 step 10); e2fsprogs, which Debian always has, creates it.
+  { folder: 'etc-cron.d', path: '/etc/cron.d' },
   { folder: 'var-lib-mysql', path: '/var/lib/mysql' },
   { folder: 'var-lib-redis', path: '/var/lib/redis' },
   { folder: 'var-cache-bind', path: '/var/cache/bind' },

@@ -32,6 +32,9 @@ export const redis: LabServer = {
   name: 'redis',
   wants: (host) => host.roles.includes('redis') || host.roles.includes('redis-replica'),
   async configure(ctx) {
+    // As Debian ships it: redis owns /etc/redis, so CONFIG REWRITE (a promotion that must
+    // survive a restart) can put its temp file beside redis.conf.
+    await putDir(join(ctx.dir, 'etc-redis'), { owner: 'redis', mode: 0o2775 });
     await putFile(join(ctx.dir, 'etc-redis', 'redis.conf'), redisConfig(ctx), { owner: 'redis', mode: 0o640 });
     await putDir(join(ctx.dir, 'var-lib-redis'), { owner: 'redis', mode: 0o750 });
     await putDir(join(ctx.dir, 'var-log', 'redis'), { owner: 'redis', mode: 0o750 });
