@@ -5,6 +5,7 @@
  */
 import { RemoteError, runChecked, shq, type Remote } from '../remote/remote.ts';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { asActionError } from './action-errors.ts';
 import { describeProbe, probeUntil, type Probe } from './machine-probe.ts';
 import { renderUpstreams, UpstreamError, type Upstreams } from './nginx-upstreams.ts';
 import { unifiedDiff } from './text-diff.ts';
@@ -87,7 +88,7 @@ export function setUpstreams(edge: string, upstreams: Upstreams, options: SetUps
     async plan(ctx) {
       const { file, commands } = settings(ctx);
       const after = rendered();
-      const before = await readOrEmpty(ctx.remote(edge), file);
+      const before = await asActionError('precondition', edge, () => readOrEmpty(ctx.remote(edge), file));
       const changes: Change[] = [];
       const diff = unifiedDiff(before ?? '', after, { path: file });
       changes.push(diff ? { kind: 'file', machine: edge, path: file, diff } : { kind: 'note', machine: edge, text: `${file} already holds these upstreams` });
@@ -99,21 +100,25 @@ export function setUpstreams(edge: string, upstreams: Upstreams, options: SetUps
     async apply(ctx) {
       const { file, commands } = settings(ctx);
       const after = rendered();
-      const before = await readOrEmpty(ctx.remote(edge), file);
-      if (before !== after) previous ??= { text: before };
-      // Reload even when the file is already right: an interrupted run may have written it
-      // and died before the reload, and a reload of an unchanged config is harmless.
-      await install(ctx, file, commands, after, before);
+      await asActionError('apply-failed', edge, async () => {
+        const before = await readOrEmpty(ctx.remote(edge), file);
+        if (before !== after) previous ??= { text: before };
+        // Reload even when the file is already right: an interrupted run may have written it
+        // and died before the reload, and a reload of an unchanged config is harmless.
+        await install(ctx, file, commands, after, before);
+      });
       ctx.log(`${edge}: nginx upstreams rewritten and reloaded`);
     },
     async verify(ctx) {
       const { file } = settings(ctx);
       const remote = ctx.remote(edge);
-      const onDisk = await readOrEmpty(remote, file);
-      if (onDisk !== rendered()) throw new ActionError('verify-failed', `${edge}: ${file} is not the file lifeboat wrote`);
-      const probe = options.probe ?? DEFAULT_PROBE;
-      const result = await probeUntil(remote, probe, options.verifyWithinMs ?? 3000);
-      if (!result.ok) throw new ActionError('verify-failed', `${edge}: ${describeProbe(probe)}: ${result.detail}`);
+      await asActionError('verify-failed', edge, async () => {
+        const onDisk = await readOrEmpty(remote, file);
+        if (onDisk !== rendered()) throw new ActionError('verify-failed', `${edge}: ${file} is not the file lifeboat wrote`);
+        const probe = options.probe ?? DEFAULT_PROBE;
+        const result = await probeUntil(remote, probe, options.verifyWithinMs ?? 3000);
+        if (!result.ok) throw new ActionError('verify-failed', `${edge}: ${describeProbe(probe)}: ${result.detail}`);
+      });
     },
     async undo(ctx) {
       if (!previous) throw new ActionError('undo-failed', `${edge}: nothing recorded to undo; set the old upstreams explicitly`);

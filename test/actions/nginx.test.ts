@@ -83,3 +83,11 @@ test('an upstream without servers is refused before anything is written', async 
   await assert.rejects(action.plan(ctx), (e) => e instanceof ActionError && e.code === 'precondition');
   await assert.rejects(action.apply(ctx), (e) => e instanceof ActionError && e.code === 'precondition');
 });
+
+test('a reload that fails (nginx not running) is an apply-failed ActionError', async () => {
+  const action = setUpstreams('edge', { app: [{ host: '127.0.0.1', port: a.port }] }, {
+    file: nginx.upstreamFile,
+    commands: { ...nginx.commands, reload: 'echo "nginx: [error] invalid PID number" >&2; exit 1' },
+  });
+  await assert.rejects(action.apply(ctx), (e) => e instanceof ActionError && e.code === 'apply-failed' && /invalid PID/.test(e.message));
+});
