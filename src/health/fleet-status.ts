@@ -12,6 +12,7 @@ import type { SecretResolver } from '../fleet/secrets.ts';
 import { fanOut } from '../remote/fanout.ts';
 import type { Remote } from '../remote/remote.ts';
 import { checkMariadb, checkRedis, type DataCheck } from './data-checks.ts';
+import { uploadSyncChecks, type UploadSyncCheck } from '../prepare/upload-sync-status.ts';
 
 export interface ServiceStatus {
   name: string;
@@ -31,6 +32,11 @@ export interface MachineStatus {
   services: ServiceStatus[];
   mariadb?: DataCheck;
   redis?: DataCheck;
+  /**
+   * Upload files this machine sends to the standby, with their lag. Not part of `healthy`:
+   * it says how ready the standby is, not whether this machine works.
+   */
+  uploadSync?: UploadSyncCheck[];
   healthy: boolean;
 }
 
@@ -85,6 +91,10 @@ export async function machineStatus(fleet: Fleet, m: Machine, options: StatusOpt
     wantsDb ? checkMariadb(fleet, m, options.secret) : undefined,
     wantsRedis ? checkRedis(fleet, m, options.secret) : undefined,
   ]);
+  if (status.reachable) {
+    const syncs = await uploadSyncChecks(fleet, m, remote);
+    if (syncs.length) status.uploadSync = syncs;
+  }
   if (mariadb) status.mariadb = mariadb;
   if (redis) status.redis = redis;
   status.healthy =

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { check, step, type ActionStep } from '../recovery/step.ts';
-import { runChecked, shq } from '../remote/remote.ts';
+import { runChecked, shq, type Remote } from '../remote/remote.ts';
 import { fileChange, fileDelta, readIfExists, verifyDesired, writeDesired, type DesiredFile } from './desired-file.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
@@ -198,13 +198,16 @@ function pinHostKey(sync: UploadSync, p: SyncPaths, options: PrepareOptions): Ac
   };
 }
 
-/** Seconds since the last complete pass, on the source's clock; undefined before the first. */
-export async function uploadSyncLag(ctx: ActionContext, sync: UploadSync, options: PrepareOptions): Promise<{ lagS?: number; lastError: string }> {
-  const p = syncPaths(sync, options);
-  const r = await ctx.remote(sync.source.name).run(`date +%s; cat ${shq(p.lastOk)} 2>/dev/null || echo; cat ${shq(p.lastError)} 2>/dev/null`, { timeoutMs: 10_000 });
+/** The sync loop's own record on the source: seconds since its last complete pass (none before the first), last error. */
+export async function readSyncRecord(remote: Remote, p: SyncPaths): Promise<{ lagS?: number; lastError: string }> {
+  const r = await remote.run(`date +%s; cat ${shq(p.lastOk)} 2>/dev/null || echo; cat ${shq(p.lastError)} 2>/dev/null`, { timeoutMs: 10_000 });
   const [now, last, ...error] = r.stdout.split('\n');
   const lastError = error.join(' ').trim();
-  return last && /^\d+$/.test(last.trim()) ? { lagS: Number(now) - Number(last), lastError } : { lastError };
+  return last && /^\d+$/.test(last.trim()) ? { lagS: Math.max(0, Number(now) - Number(last)), lastError } : { lastError };
+}
+
+export async function uploadSyncLag(ctx: ActionContext, sync: UploadSync, options: PrepareOptions): Promise<{ lagS?: number; lastError: string }> {
+  return readSyncRecord(ctx.remote(sync.source.name), syncPaths(sync, options));
 }
 
 export function uploadSyncSteps(sync: UploadSync, options: PrepareOptions): ActionStep[] {

@@ -50,6 +50,11 @@ describe('lifeboat prepare in the lab', { skip }, () => {
     assert.match(backup.mariadb?.detail ?? '', /replica of 198\.51\.100\.\d+, \d+ s behind/);
     assert.equal(backup.redis?.role, 'replica');
     assert.match(backup.redis?.detail ?? '', /link up/);
+    const sync = parsed.machines.find((m) => m.name === 'primary')!.uploadSync?.[0];
+    assert.equal(sync?.target, 'backup', JSON.stringify(sync));
+    assert.ok(sync?.ok && sync.lagS !== undefined && sync.lagS <= 6, sync?.detail);
+    const text = await ops(`${CLI} status ${lab.fleetFile}`, 60_000);
+    assert.match(text.stdout, /go-upload sync\s+to backup: last complete pass \d+ s ago/);
 
     // A write acknowledged by the primary is on the backup (semi-sync, then applied).
     const semi = await lab.exec('primary', `mariadb -N -e "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'"`);

@@ -43,6 +43,7 @@ export function renderStatus(status: FleetStatus): string {
     for (const s of m.services) lines.push(`      ${s.healthy ? 'ok ' : 'BAD'} ${s.name.padEnd(12)} ${s.state.padEnd(8)} ${s.detail}`);
     if (m.mariadb) lines.push(`      ${m.mariadb.ok ? 'ok ' : 'BAD'} ${'mariadb'.padEnd(12)} ${m.mariadb.detail}`);
     if (m.redis) lines.push(`      ${m.redis.ok ? 'ok ' : 'BAD'} ${'redis'.padEnd(12)} ${m.redis.detail}`);
+    for (const u of m.uploadSync ?? []) lines.push(`      ${u.ok ? 'ok ' : 'BAD'} ${`${u.service} sync`.padEnd(12)} ${u.detail}`);
   }
   return lines.join('\n') + '\n';
 }
