@@ -139,3 +139,12 @@ test('YAML sequences are addressed by index, and a plain value that would change
   // `yes` written plain would read back as a boolean in YAML 1.1 tools; `1e3` as a number.
   assert.equal(renderBinding('db:\n  host: a # keep\n', hostKey, { mysqlHost: '1e3' }), 'db:\n  host: "1e3" # keep\n');
 });
+
+test('secret masking covers key=value, JSON, DSN and redis.conf styles and leaves other lines alone', () => {
+  assert.equal(maskSecrets('DB_PASSWORD=hunter2'), 'DB_PASSWORD=***');
+  assert.equal(maskSecrets('  "Password": "x",'), '  "Password": ***,');
+  assert.equal(maskSecrets('requirepass s3cret'), 'requirepass ***');
+  assert.equal(maskSecrets('masterauth s3cret'), 'masterauth ***');
+  assert.equal(maskSecrets('link: root:pw@tcp(h:1)/db'), 'link: root:***@tcp(h:1)/db');
+  assert.equal(maskSecrets('address: 10.0.0.1:6379'), 'address: 10.0.0.1:6379');
+});
