@@ -6,6 +6,6 @@ export { findNewestGoodCopy, inspectStamp, listStamps, type GoodCopy, type FindO
 export { restoreCopy, type RestoreCopyOptions, type RestoreOutcome } from './restore.ts';
 export { verifyBackups, checkStores, restoreTest, type VerifyReport, type StoreCheck, type RestoreTest } from './verify.ts';
 export { applyRetention, planRetention } from './retention.ts';
-export { crontabLine } from './schedule.ts';
+export { crontabLine, isDue, parseSchedule } from './schedule.ts';
 export { detectControl, pidfileControl, systemdControl, type MariadbControl, type MariadbLocal } from './mariadb-local.ts';
 export type { Manifest, CopyEntry, CopyKind } from './manifest.ts';
