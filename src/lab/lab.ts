@@ -25,7 +25,7 @@ import { execRaw } from './host-exec.ts';
 import { writeHostFiles, writeOperatorFiles } from './host-files.ts';
 import { ensureLabSecrets } from './lab-secrets.ts';
 import { LabRemote } from './lab-remote.ts';
-import { ensureNetwork, listNamespaces, portIsUp } from './network.ts';
+import { assertNoDefaultRoute, ensureHostLink, ensureSwitch, listNamespaces, portIsUp } from './network.ts';
 import { LABS_ROOT, labPaths, type LabPaths } from './paths.ts';
 import { assertLabId, managedHosts, planLab, type LabHost, type LabPlan } from './plan.ts';
 import type { HostContext, LabSecrets, LabServer } from './servers/context.ts';
@@ -121,9 +121,7 @@ export class Lab {
     }
     const secrets = await ensureLabSecrets(paths, fleet);
     await writeAnchorScript(id);
-    await ensureNetwork(plan);
-    if (previous) await reapplySwitchFaults(id, plan, previous.faults);
-    log(`network: switch ${id}-net and ${plan.hosts.length} hosts ready (${seconds(performance.now() - started)})`);
+    const existing = await ensureSwitch(id);
     const lab = new Lab(
       {
         version: 1,
@@ -138,18 +136,31 @@ export class Lab {
       fleet,
       secrets,
     );
-    await Promise.all(plan.hosts.map((h) => lab.prepareHost(h)));
-    await lab.writeKnownHosts();
-    await writeDerivedFleet(fleetSource, plan, paths);
-    await writeState(lab.state);
+    // Per host: cable, then disk and configuration, then (once every cable is checked for a
+    // way out) the host and its servers — pipelined, so a slow host does not hold the rest.
+    const linked = plan.hosts.map((h) => ensureHostLink(id, h, existing));
+    const prepared = plan.hosts.map((h, i) => linked[i]!.then(() => lab.prepareHost(h)));
+    const networkReady = Promise.all(linked).then(async () => {
+      await assertNoDefaultRoute(plan);
+      if (previous) await reapplySwitchFaults(id, plan, previous.faults);
+      log(`network: switch ${id}-net and ${plan.hosts.length} hosts ready (${seconds(performance.now() - started)})`);
+    });
+    const files = Promise.all(prepared).then(async () => {
+      await lab.writeKnownHosts();
+      await writeDerivedFleet(fleetSource, plan, paths);
+    });
     try {
-      await Promise.all(
-        plan.hosts.map(async (h) => {
+      await Promise.all([
+        networkReady,
+        files,
+        ...plan.hosts.map(async (h, i) => {
+          await prepared[i];
+          await networkReady;
           const t0 = performance.now();
           const report = await lab.startHost(h);
           log(`${h.name.padEnd(10)} ${h.address.padEnd(15)} ${report.padEnd(48)} ${seconds(performance.now() - t0)}`);
         }),
-      );
+      ]);
     } finally {
       await writeState(lab.state);
     }
