@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { CRONTAB_FILE, renderCrontab } from '../actions/crontab.ts';
+import { unitPathOf } from '../actions/service-units.ts';
 import { servicesOn } from '../fleet/model.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, runChecked, shq } from '../remote/remote.ts';
@@ -33,7 +34,10 @@ export interface InstallSet {
 
 export function installSet(fleet: Fleet, m: Machine, options: PrepareOptions): InstallSet {
   const services = servicesOn(fleet, m);
-  const paths = [...services.map(([, s]) => s.dir), '/shell', '/var/spool/cron/crontabs', CRONTAB_FILE];
+  // Each service's unit (supervisor program, systemd unit) too: without it a rebuilt machine
+  // has the files but no way to run them.
+  const units = services.flatMap(([name, s]) => unitPathOf(name, s.driver) ?? []);
+  const paths = [...services.map(([, s]) => s.dir), ...units, '/shell', '/var/spool/cron/crontabs', CRONTAB_FILE];
   if (m.roles.includes('edge')) paths.push('/etc/nginx');
   paths.push(fleetCrontabPath(options, m.name));
   return {

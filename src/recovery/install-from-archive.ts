@@ -70,13 +70,18 @@ export function installServicesFromArchive(source: string, to: string, services:
   };
 }
 
-/** The services whose folder is not on `machine` (to be installed before they can start). */
+/**
+ * The services not installed on `machine`: their unit or one of their config files is
+ * missing. (The folder alone says little: upload sync creates go-upload's data folder.)
+ */
 export async function servicesMissingOn(ctx: ActionContext, machine: string, services: readonly string[]): Promise<string[]> {
   const missing: string[] = [];
   for (const name of services) {
-    const dir = ctx.fleet.services[name]?.dir;
-    if (!dir) continue;
-    const r = await ctx.remote(machine).run(`test -d ${shq(dir)}`, { timeoutMs: 10_000 }).catch(() => undefined);
+    const spec = ctx.fleet.services[name];
+    if (!spec) continue;
+    const unit = unitPathOf(name, spec.driver);
+    const files = [...ctx.fleet.bindings.filter((b) => b.service === name).map((b) => b.file), ...(unit ? [unit] : [])];
+    const r = await ctx.remote(machine).run(files.map((f) => `test -f ${shq(f)}`).join(' && ') || 'true', { timeoutMs: 10_000 }).catch(() => undefined);
     if (r?.code !== 0) missing.push(name);
   }
   return missing;

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_PREPARE_OPTIONS } from '../../prepare/prepare-options.ts';
 import { Lab } from '../lab.ts';
 import { REPO_IN_HOST } from '../paths.ts';
 import { firstSuccessAfter, type Recovery } from '../traffic/analysis.ts';
@@ -42,7 +43,12 @@ export interface DrillReport {
   rtoByDomain: Record<string, number | null>;
   rtoByService: Record<string, number | null>;
   lostWrites: number;
+  /** Acknowledged uploads lost that were older than the upload sync interval at the fault. */
   lostUploads: number;
+  /** Uploads acknowledged within the sync interval before the fault and not on the backup yet. */
+  uploadsInSyncWindow: number;
+  /** False when no machine keeping the upload files survives the scenario. */
+  uploadsChecked: boolean;
   /** Writes lost after the newest backup, when no replica survives (scenario 5, §4.4). */
   lostWritesAfterBackup?: number;
   doubleJobRuns: number;
@@ -179,12 +185,18 @@ function report(spec: DrillSpec, m: Measured): DrillReport {
   const seconds = (ms: number | undefined | null) => (ms === undefined || ms === null ? null : Math.round(ms) / 1000);
   const ackTime = new Map(m.records.filter((r) => r.ack).map((r) => [JSON.stringify(r.ack), r.t]));
   const missing = m.verdict.missing.map((a) => ({ ack: a, t: ackTime.get(JSON.stringify(a)) ?? 0 }));
-  const lostUploads = missing.filter((x) => x.ack?.kind === 'upload').length;
-  const lostWrites = missing.length - lostUploads;
-  const afterBackup = m.backupAt === undefined ? 0 : missing.filter((x) => x.t >= m.backupAt!).length;
+  // Uploads reach the backup every sync interval: the newest ones may still be on their way
+  // when the primary dies. Older ones must all be there.
+  const syncWindowStart = m.faultAt - (DEFAULT_PREPARE_OPTIONS.uploadSyncIntervalS + 1) * 1000;
+  const uploads = missing.filter((x) => x.ack?.kind === 'upload');
+  const uploadsInSyncWindow = uploads.filter((x) => x.t >= syncWindowStart).length;
+  const lostUploads = uploads.length - uploadsInSyncWindow;
+  const lostWrites = missing.length - uploads.length;
+  const afterBackup = m.backupAt === undefined ? 0 : missing.filter((x) => x.ack?.kind !== 'upload' && x.t >= m.backupAt!).length;
   const problems = [...m.problems];
   const allowedLoss = spec.lossBoundedByBackup ? afterBackup : 0;
-  if (missing.length > allowedLoss) problems.push(`${missing.length - allowedLoss} acknowledged write(s) or upload(s) lost that the recovery must keep`);
+  if (lostWrites > allowedLoss) problems.push(`${lostWrites - allowedLoss} acknowledged write(s) lost that the recovery must keep`);
+  if (lostUploads > 0) problems.push(`${lostUploads} acknowledged upload(s) older than the sync interval lost`);
   if (m.verdict.doubleJobRuns > 0) problems.push(`go-job ran twice at once ${m.verdict.doubleJobRuns} time(s)`);
   if (!m.after.overall) problems.push('no user request succeeded after the fault');
   const byDomain = Object.fromEntries(Object.entries(m.after.byDomain).map(([d, f]) => [d, seconds(f?.afterMs)]));
@@ -199,6 +211,8 @@ function report(spec: DrillSpec, m: Measured): DrillReport {
     rtoByService: byService,
     lostWrites,
     lostUploads,
+    uploadsInSyncWindow,
+    uploadsChecked: spec.uploadsAfter !== undefined,
     ...(spec.lossBoundedByBackup ? { lostWritesAfterBackup: afterBackup } : {}),
     doubleJobRuns: m.verdict.doubleJobRuns,
     acknowledged: m.verdict.checked,

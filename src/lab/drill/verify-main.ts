@@ -9,7 +9,9 @@ import { loadFleet } from '../../fleet/load.ts';
 import { machine } from '../../fleet/model.ts';
 import { secretBaseDir, secretResolver } from '../../fleet/secrets.ts';
 import { countOverlappingRuns } from '../apps/job-runs.ts';
-import { uploadsOverHttp, verifyAcknowledged } from '../traffic/analysis.ts';
+import { RemoteFileNotFoundError } from '../../remote/remote.ts';
+import { remoteFor } from '../../remote/pool.ts';
+import { verifyAcknowledged } from '../traffic/analysis.ts';
 import type { TrafficRecord } from '../traffic/records.ts';
 
 export interface VerifyInput {
@@ -40,12 +42,20 @@ async function main(): Promise<void> {
     connectTimeout: 3000,
   });
   try {
-    const uploadPort = fleet.services['go-upload']?.port;
-    const records = input.uploadsAfter ? input.records : input.records.filter((r) => r.ack?.kind !== 'upload');
-    const fetchUpload = input.uploadsAfter && uploadPort
-      ? uploadsOverHttp(`http://${machine(fleet, input.uploadsAfter).address}:${uploadPort}`)
-      : async () => null;
-    const verification = await verifyAcknowledged(records, { mysqlConn: conn, fetchUpload });
+    // Uploads are looked for on the disk of the machine that keeps them now, over SSH as
+    // lifeboat reaches any machine: lost means gone from the disk, whatever the service does.
+    const uploadDir = Object.values(fleet.services).find((sv) => sv.singleton && sv.dataDirs.length > 0)?.dataDirs[0];
+    const records = input.uploadsAfter && uploadDir ? input.records : input.records.filter((r) => r.ack?.kind !== 'upload');
+    const keeper = input.uploadsAfter ? remoteFor(fleet, input.uploadsAfter, { secret, baseDir: secretBaseDir(input.fleetFile) }) : undefined;
+    const fetchUpload = async (name: string): Promise<Buffer | null> => {
+      try {
+        return await keeper!.readFile(`${uploadDir}/${name}`);
+      } catch (error) {
+        if (error instanceof RemoteFileNotFoundError) return null;
+        throw error;
+      }
+    };
+    const verification = await verifyAcknowledged(records, { mysqlConn: conn, fetchUpload }).finally(() => keeper?.close());
     const doubleJobRuns = await countOverlappingRuns(conn);
     const output: VerifyOutput = { checked: verification.checked, missing: verification.missing, doubleJobRuns };
     process.stdout.write(JSON.stringify(output) + '\n');
