@@ -7,7 +7,8 @@ import { ActionError, type ActionContext } from '../actions/action.ts';
 import { withAdmin } from '../actions/db-connection.ts';
 import type { Machine } from '../fleet/schema.ts';
 import type { CheckSpec } from '../recovery/step.ts';
-import { globalStatus, isOn, replicaLink } from './mariadb-state.ts';
+import { readReplicaStatus } from '../actions/replica-status.ts';
+import { globalStatus, isOn } from './mariadb-state.ts';
 import { settle } from './settle.ts';
 
 export interface ReplicationHealth {
@@ -19,16 +20,17 @@ export interface ReplicationHealth {
 }
 
 export async function replicationHealth(ctx: ActionContext, primary: Machine, replicas: readonly Machine[]): Promise<ReplicationHealth> {
-  const links = await Promise.all(replicas.map((r) => withAdmin(ctx, r.name, (db) => replicaLink(db))));
+  const links = await Promise.all(replicas.map((r) => withAdmin(ctx, r.name, (db) => readReplicaStatus(db, r.name))));
   const status = await withAdmin(ctx, primary.name, (db) => globalStatus(db, ['rpl_semi_sync_master_status', 'rpl_semi_sync_master_clients']));
-  const running = links.every((l) => l?.ioRunning === 'Yes' && l.sqlRunning === 'Yes' && l.masterHost === primary.address);
-  const lags = links.map((l) => l?.secondsBehind ?? null);
+  const running = links.every((l) => l.ioThread === 'running' && l.sqlThread === 'running' && l.source?.host === primary.address);
+  const lags = links.map((l) => l.secondsBehind);
   const secondsBehind = lags.includes(null) ? null : Math.max(0, ...(lags as number[]));
   const semiSyncOn = isOn(status.rpl_semi_sync_master_status);
   const semiSyncClients = Number(status.rpl_semi_sync_master_clients ?? 0);
   const parts = replicas.map((r, i) => {
-    const l = links[i];
-    return l ? `${r.name}: io ${l.ioRunning}, sql ${l.sqlRunning}, ${l.secondsBehind ?? '?'} s behind${l.lastError ? `, ${l.lastError}` : ''}` : `${r.name}: not a replica`;
+    const l = links[i]!;
+    const error = l.lastSqlError || l.lastIoError;
+    return l.replicating ? `${r.name}: io ${l.ioThread}, sql ${l.sqlThread}, ${l.secondsBehind ?? '?'} s behind${error ? `, ${error}` : ''}` : `${r.name}: not a replica`;
   });
   parts.push(`semi-sync on ${primary.name}: ${semiSyncOn ? 'on' : 'OFF'}, ${semiSyncClients} client(s)`);
   return { running, secondsBehind, semiSyncOn, semiSyncClients, detail: parts.join('; ') };
