@@ -141,3 +141,44 @@ test('seeds the replica from a primary under writes, replicates with GTID and se
     await backup.end();
   }
 });
+
+test('semi-sync as prepared: the primary killed under writes loses no acknowledged row (runs last: it kills the primary)', async () => {
+  const backup = await connectAs(BACKUP, pair.port);
+  const writerDb = await connectAs(PRIMARY, pair.port);
+  const acked: number[] = [];
+  try {
+    await writerDb.query('CREATE TABLE IF NOT EXISTS speed.acked (id INT PRIMARY KEY) ENGINE=InnoDB');
+    // Bounded writer: stops at the first error (the kill) or after 50 000 rows.
+    const writing = (async () => {
+      for (let id = 1; id <= 50_000; id++) {
+        try {
+          await writerDb.query('INSERT INTO speed.acked (id) VALUES (?)', [id]);
+        } catch {
+          return;
+        }
+        acked.push(id);
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(pair.primary.pid, 'SIGKILL');
+    await writing;
+    assert.ok(acked.length > 100, `only ${acked.length} rows were acknowledged before the kill`);
+    // The replica applies what it acknowledged from its relay log, primary or not.
+    const last = acked[acked.length - 1]!;
+    let found = 0;
+    for (let i = 0; i < 100; i++) {
+      const [[row]] = await backup.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS top FROM speed.acked');
+      found = Number(row!.n);
+      if (Number(row!.top) >= last) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [rows] = await backup.query<mysql.RowDataPacket[]>('SELECT id FROM speed.acked WHERE id <= ?', [last]);
+    const present = new Set(rows.map((r) => Number(r.id)));
+    const lost = acked.filter((id) => !present.has(id));
+    process.stdout.write(`# ${acked.length} rows acknowledged before SIGKILL, ${found} on the replica, ${lost.length} lost\n`);
+    assert.deepEqual(lost, []);
+  } finally {
+    writerDb.destroy();
+    await backup.end();
+  }
+});
