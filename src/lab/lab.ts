@@ -387,7 +387,10 @@ export class Lab {
         if (server.name === 'mariadb' && this.hasFault((f) => f.kind === 'mariadb-crashed' && f.host === host.name)) {
           return 'mariadb(crashed)';
         }
-        if (await server.running(ctx)) return `${server.name}=ok`;
+        if (await server.running(ctx)) {
+          await server.refresh?.(ctx);
+          return `${server.name}=ok`;
+        }
         const t0 = performance.now();
         await server.start(ctx);
         return `${server.name}+${Math.round(performance.now() - t0)}ms`;

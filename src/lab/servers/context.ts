@@ -45,6 +45,8 @@ export interface LabServer {
   /** True when the server's process is alive in the host. */
   running(ctx: HostContext): Promise<boolean>;
   start(ctx: HostContext): Promise<void>;
+  /** For a server already running when `lab up` runs again: apply what `configure` changed. */
+  refresh?(ctx: HostContext): Promise<void>;
   /** Stops the server in a way that looks like a crash or a clean stop, for faults. */
   stop?(ctx: HostContext, how: 'crash' | 'clean'): Promise<void>;
 }

@@ -100,6 +100,10 @@ export const supervisor: LabServer = {
   async running(ctx) {
     return (await ctx.exec(pidAlive('/run/supervisord.pid'))).code === 0;
   },
+  async refresh(ctx) {
+    // Adds and removes programs whose files changed; a stopped program stays stopped.
+    await execChecked(ctx, 'supervisorctl -c /etc/supervisor/supervisord.conf update >/dev/null', { timeoutMs: 30_000 });
+  },
   async start(ctx) {
     await execChecked(
       ctx,
