@@ -25,6 +25,9 @@ describe('lifeboat backup in the lab', { skip }, () => {
   after(() => forceDown(id));
 
   const ops = (command: string, timeoutMs = 600_000) => lab.exec('ops', command, { timeoutMs });
+  /** The CLI's own words in the TAP output, for whoever reads the run. */
+  const show = (what: string, r: { stdout: string; ms: number }) =>
+    process.stdout.write(`# ${what} (${(r.ms / 1000).toFixed(1)} s):\n${r.stdout.trimEnd().split('\n').map((l) => `#   ${l}`).join('\n')}\n`);
   const primarySql = (sql: string) => lab.exec('primary', `mariadb -N -B speed`, { stdin: sql });
 
   test('run, list, damage two stores, verify flags them, restore the primary from the good copy', async () => {
@@ -36,9 +39,11 @@ describe('lifeboat backup in the lab', { skip }, () => {
     const [users] = (await primarySql('SELECT COUNT(*) FROM users;')).stdout.trim().split('\n');
 
     const run = await ops(`${CLI} backup run ${lab.fleetFile}`);
+    show('backup run', run);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /from backup \(db-replica\)/);
     const list = await ops(`${CLI} backup list ${lab.fleetFile}`, 120_000);
+    show('backup list', list);
     assert.equal(list.code, 0, list.stdout + list.stderr);
     for (const store of ['backup', 'report', 'hk']) assert.match(list.stdout, new RegExp(`^${store} .* yes`, 'm'));
     assert.match(list.stdout, /^hk .*off-site, encrypted/m);
@@ -50,6 +55,7 @@ describe('lifeboat backup in the lab', { skip }, () => {
     assert.equal((await lab.exec('report', `f=$(ls ${DUMPS}/${stamp}/*.physical.tar.zst); truncate -s 1000 "$f"`)).code, 0);
 
     const verify = await ops(`${CLI} backup verify ${lab.fleetFile}`);
+    show('backup verify', verify);
     assert.equal(verify.code, 1, verify.stdout + verify.stderr);
     assert.match(verify.stdout, new RegExp(`^BAD backup +${stamp} +(corrupt|truncated)`, 'm'));
     assert.match(verify.stdout, new RegExp(`^BAD report +${stamp} +truncated`, 'm'));
@@ -62,6 +68,7 @@ describe('lifeboat backup in the lab', { skip }, () => {
     // machine's own /var/lib, so the test removes exactly the folder the restore named.
     const aside = /previous data kept in (\/var\/lib\/mysql\.lifeboat-before-[A-Za-z0-9-]+)/.exec(restore.stdout)?.[1];
     if (aside) await lab.exec('primary', `rm -rf -- '${aside}'`);
+    show('backup restore --to primary', restore);
     assert.equal(restore.code, 0, restore.stdout + restore.stderr);
     assert.ok(aside, 'the restore says where the previous data went');
     assert.match(restore.stdout, new RegExp(`newest good copy: physical ${stamp} on hk \\(encrypted\\)`));
