@@ -5,14 +5,14 @@
 import type { ActionContext } from '../actions/action.ts';
 import { ActionError } from '../actions/action.ts';
 import { machine as machineNamed } from '../fleet/model.ts';
-import { machineStatus, type MachineStatus } from '../health/fleet-status.ts';
+import { machineStatus, type MachineStatus, type StatusScope } from '../health/fleet-status.ts';
 import { check, type ActionStep } from './step.ts';
 
 const NGINX_PROBE = 'curl -s -o /dev/null --max-time 2 -w "%{http_code}" http://127.0.0.1/';
 const answered = (httpCode: string) => /^[1-5]\d\d$/.test(httpCode.trim());
 
-async function statusOf(ctx: ActionContext, name: string): Promise<MachineStatus> {
-  return machineStatus(ctx.fleet, machineNamed(ctx.fleet, name), { remote: ctx.remote, secret: ctx.secret });
+async function statusOf(ctx: ActionContext, name: string, scope?: StatusScope): Promise<MachineStatus> {
+  return machineStatus(ctx.fleet, machineNamed(ctx.fleet, name), { remote: ctx.remote, secret: ctx.secret }, scope);
 }
 
 function problems(status: MachineStatus, what: { services: boolean; data: boolean }): string[] {
@@ -34,7 +34,7 @@ export function machineHealthy(name: string, label: string, what = { services: t
     machines: [name],
     describe: `${name} answers over SSH${what.data ? ', its MariaDB/Redis answer' : ''}${what.services ? ', its services pass their health checks' : ''}`,
     async verify(ctx) {
-      const found = problems(await statusOf(ctx, name), what);
+      const found = problems(await statusOf(ctx, name, what), what);
       if (found.length > 0) throw new ActionError('precondition', `${name} is not healthy: ${found.join('; ')}`);
     },
   });
