@@ -9,7 +9,7 @@
  *   await lab.down();
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, readdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFleet } from '../fleet/load.ts';
@@ -25,8 +25,8 @@ import { execRaw } from './host-exec.ts';
 import { writeHostFiles, writeOperatorFiles } from './host-files.ts';
 import { ensureLabSecrets } from './lab-secrets.ts';
 import { LabRemote } from './lab-remote.ts';
-import { assertNoDefaultRoute, ensureHostLink, ensureSwitch, listNamespaces, portIsUp } from './network.ts';
-import { LABS_ROOT, labPaths, type LabPaths } from './paths.ts';
+import { assertNoDefaultRoute, ensureHostLink, ensureSwitch } from './network.ts';
+import { labPaths, type LabPaths } from './paths.ts';
 import { assertLabId, managedHosts, planLab, type LabHost, type LabPlan } from './plan.ts';
 import type { HostContext, LabSecrets, LabServer } from './servers/context.ts';
 import { SERVERS } from './servers/index.ts';
@@ -35,6 +35,9 @@ import { putFile } from './servers/files.ts';
 import { readState, writeState, type LabState } from './state.ts';
 import { teardown } from './teardown.ts';
 import { withLabLock } from './lock.ts';
+import { labStatus, listLabs, type LabStatus, type LabSummary } from './lab-status.ts';
+
+export type { HostStatus, LabStatus, LabSummary } from './lab-status.ts';
 
 export const DEFAULT_LAB_ID = 'lb0';
 
@@ -43,27 +46,6 @@ export interface LabUpOptions {
   fleetFile: string;
   /** Progress lines for people (one per host, with timings). Never receives secrets. */
   log?: (line: string) => void;
-}
-
-export interface HostStatus {
-  name: string;
-  kind: LabHost['kind'];
-  address: string;
-  roles: string[];
-  /** The host's PID 1 is alive. */
-  running: boolean;
-  /** Its switch port is up. */
-  link: boolean;
-  servers: Record<string, boolean>;
-  /** Supervisor programs (the stand-in services) and their state: RUNNING, STOPPED, FATAL… */
-  programs: Record<string, string>;
-}
-
-export interface LabStatus {
-  id: string;
-  fleetFile: string;
-  hosts: HostStatus[];
-  faults: ActiveFault[];
 }
 
 /** The directory holding lifeboat's package.json (mounted read-only at /lifeboat in hosts). */
@@ -237,28 +219,14 @@ export class Lab {
     return new LabRemote(host, () => this.anchorPid(host));
   }
 
+  /** Hosts, servers, supervisor programs and faults in force, checked now. */
   async status(): Promise<LabStatus> {
-    const hosts = await Promise.all(
-      this.hosts.map(async (h): Promise<HostStatus> => {
-        const running = isAlive(this.state.anchors[h.name]);
-        const servers: Record<string, boolean> = {};
-        for (const server of this.serversOf(h)) {
-          servers[server.name] = running ? await server.running(this.hostContext(h)).catch(() => false) : false;
-        }
-        const link = await portIsUp(this.id, h).catch(() => false);
-        const programs: Record<string, string> = {};
-        if (servers.supervisor) {
-          // `status` exits non-zero when a program is not running; its lines still say which.
-          const r = await this.exec(h.name, 'supervisorctl -c /etc/supervisor/supervisord.conf status', { timeoutMs: 10_000 }).catch(() => undefined);
-          for (const line of r?.stdout.split('\n') ?? []) {
-            const [program, state] = line.trim().split(/\s+/);
-            if (program && state) programs[program] = state;
-          }
-        }
-        return { name: h.name, kind: h.kind, address: h.address, roles: h.roles, running, link, servers, programs };
-      }),
-    );
-    return { id: this.id, fleetFile: this.fleetFile, hosts, faults: [...this.state.faults] };
+    return labStatus(this);
+  }
+
+  /** True when the host's PID 1 is alive. */
+  hostRunning(name: string): boolean {
+    return isAlive(this.state.anchors[name]);
   }
 
   async fault(spec: FaultSpec): Promise<void> {
@@ -298,26 +266,9 @@ export class Lab {
     this.state = await readState(this.id);
   }
 
-  /** Labs on this machine: those with a state folder and those with namespaces only (half-built). */
-  static async list(): Promise<Array<{ id: string; hosts: number; state: boolean }>> {
-    const ids = new Set<string>();
-    const withState = new Set<string>();
-    for (const name of await readdir(LABS_ROOT).catch(() => [] as string[])) {
-      if (/^[a-z][a-z0-9]{0,7}$/.test(name) && existsSync(labPaths(name).stateFile)) {
-        ids.add(name);
-        withState.add(name);
-      }
-    }
-    const namespaces = await listNamespaces();
-    for (const ns of namespaces) {
-      const m = /^([a-z][a-z0-9]{0,7})-net$/.exec(ns);
-      if (m?.[1]) ids.add(m[1]);
-    }
-    return [...ids].sort().map((id) => ({
-      id,
-      hosts: namespaces.filter((ns) => ns.startsWith(`${id}-`) && ns !== `${id}-net`).length,
-      state: withState.has(id),
-    }));
+  /** Labs on this machine, half-built ones included. */
+  static async list(): Promise<LabSummary[]> {
+    return listLabs();
   }
 
   /** Tears down a lab by id even when its state is unreadable (namespaces are found by prefix). */
