@@ -84,6 +84,14 @@ describe('lifeboat prepare in the lab', { skip }, () => {
     assert.match(listing.stdout, /^wwwroot\/go\/go-api\//m);
     assert.doesNotMatch(listing.stdout, new RegExp(name), 'upload files are not installation files');
 
+    // The settings survive a restart (my.cnf drop-in, redis.conf block): crash both and bring them back.
+    await lab.fault({ kind: 'mariadb-crashed', host: 'backup' });
+    await lab.heal();
+    const vars = await lab.exec('backup', `mariadb -N -e "SELECT @@read_only, @@rpl_semi_sync_slave_enabled"`);
+    assert.match(vars.stdout, /^1\s+1$/m, vars.stdout + vars.stderr);
+    const replicaAgain = await lab.exec('backup', `i=0; until mariadb -e "SHOW SLAVE STATUS\\G" | grep -q "Slave_SQL_Running: Yes"; do i=$((i+1)); [ $i -ge 100 ] && exit 1; sleep 0.1; done`);
+    assert.equal(replicaAgain.code, 0, 'replication resumes after the replica restarts');
+
     const again = await ops(`${CLI} prepare ${lab.fleetFile} --yes ${STATE}`);
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /nothing to change: the fleet is already in its prepared state/);
