@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { describeFault, FAULT_KINDS } from '../../lab/fault-kinds.ts';
 import { parseFault } from '../../lab/faults.ts';
 import { DEFAULT_LAB_ID, Lab, type LabStatus } from '../../lab/lab.ts';
+import { shq } from '../../remote/remote.ts';
 import { fleetFileFrom } from '../options.ts';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -78,12 +79,15 @@ export function registerLab(program: Command): void {
     .command('exec')
     .description('Run a command inside a lab host (as root, with the host\'s own files and network)')
     .argument('<host>', 'host name')
-    .argument('<command...>', 'command and arguments (put them after --)')
+    .argument('<command...>', 'after --: one shell command line, or a program and its arguments')
     .option('--id <id>', 'lab id', DEFAULT_LAB_ID)
     .option('--timeout <ms>', 'kill the command after this many milliseconds', (v) => Number(v))
     .action(async (host: string, command: string[], options: { id: string; timeout?: number }) => {
       const opened = await Lab.open(options.id);
-      const result = await opened.exec(host, command.join(' '), options.timeout ? { timeoutMs: options.timeout } : {});
+      // One argument is a shell command line ('a | b'); several are a program and its
+      // arguments, quoted so `-- mariadb -e 'SELECT 1'` keeps its spaces.
+      const line = command.length === 1 ? command[0]! : command.map(shq).join(' ');
+      const result = await opened.exec(host, line, options.timeout ? { timeoutMs: options.timeout } : {});
       process.stdout.write(result.stdout);
       process.stderr.write(result.stderr);
       process.exitCode = result.code ?? 1;
