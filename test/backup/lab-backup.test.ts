@@ -27,7 +27,7 @@ describe('lifeboat backup in the lab', { skip }, () => {
   const ops = (command: string, timeoutMs = 600_000) => lab.exec('ops', command, { timeoutMs });
   /** The CLI's own words in the TAP output, for whoever reads the run. */
   const show = (what: string, r: { stdout: string; ms: number }) =>
-    process.stdout.write(`# ${what} (${(r.ms / 1000).toFixed(1)} s):\n${r.stdout.trimEnd().split('\n').map((l) => `#   ${l}`).join('\n')}\n`);
+    process.stdout.write(`${what} (${(r.ms / 1000).toFixed(1)} s):\n${r.stdout.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}\n`);
   const primarySql = (sql: string) => lab.exec('primary', `mariadb -N -B speed`, { stdin: sql });
 
   test('run, list, damage two stores, verify flags them, restore the primary from the good copy', async () => {
