@@ -5,6 +5,7 @@
  */
 import { ActionError } from '../actions/action.ts';
 import { withAdmin } from '../actions/db-connection.ts';
+import { requireMariadb } from '../actions/replica-status.ts';
 import type { Machine } from '../fleet/schema.ts';
 import type { CheckSpec } from '../recovery/step.ts';
 import { globals, isOn } from './mariadb-state.ts';
@@ -15,6 +16,7 @@ export function mariadbReady(primary: Machine, replicas: readonly Machine[]): Ch
     machines: all.map((m) => m.name),
     describe: `MariaDB on ${all.map((m) => m.name).join(', ')} answers, writes a binlog, and has a server_id of its own`,
     async verify(ctx) {
+      requireMariadb(ctx);
       const seen = await Promise.all(all.map((m) => withAdmin(ctx, m.name, (db) => globals(db, ['log_bin', 'server_id', 'version']))));
       const problems: string[] = [];
       const ids = new Map<string, string>();

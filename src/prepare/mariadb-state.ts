@@ -15,7 +15,11 @@ export interface ReplicaLink {
 
 type Row = mysql.RowDataPacket;
 
-/** The default (unnamed) replication connection, if one is configured. */
+/**
+ * The default (unnamed) replication connection, if one is configured, with the settings
+ * prepare compares against the wanted ones (user, GTID mode), which actions/replica-status
+ * does not carry; health and lag come from actions/replica-status.
+ */
 export async function replicaLink(db: mysql.Connection): Promise<ReplicaLink | undefined> {
   const [rows] = await db.query<Row[]>('SHOW ALL SLAVES STATUS');
   const r = rows.find((row) => (row.Connection_name ?? '') === '');

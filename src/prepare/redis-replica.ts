@@ -89,14 +89,3 @@ export function redisReplicaOf(primary: Machine, replica: Machine, options: Prep
     },
   };
 }
-
-/** For `lifeboat status` and checks: is the replica linked, and how far behind (bytes)? */
-export async function redisReplicaLag(ctx: ActionContext, primary: Machine, replica: Machine): Promise<{ linked: boolean; lagBytes: number | null }> {
-  const [p, r] = await Promise.all([
-    withRedis(ctx, primary.name, (c) => info(c, 'replication')),
-    withRedis(ctx, replica.name, (c) => info(c, 'replication')),
-  ]);
-  const linked = r.role === 'slave' && r.master_host === primary.address && r.master_link_status === 'up';
-  const lagBytes = linked ? Math.max(0, Number(p.master_repl_offset) - Number(r.slave_repl_offset)) : null;
-  return { linked, lagBytes };
-}
