@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SERVICES, type ServiceName } from '../apps/config.ts';
+import { ensureStandInBundle } from '../apps/bundle.ts';
 import { supervisorProgram } from '../apps/supervisor.ts';
 import type { HostContext } from './context.ts';
 import { putDir, putFile } from './files.ts';
@@ -80,6 +81,7 @@ function onMachine(ctx: HostContext, path: string): string {
 }
 
 export async function installStandIns(ctx: HostContext): Promise<void> {
+  if (standInsOf(ctx).length > 0) await ensureStandInBundle(ctx.repoDir);
   for (const service of standInsOf(ctx)) {
     const spec = ctx.fleet.services[service]!;
     for (const file of standInConfig(service, ctx)) {
