@@ -1,17 +1,27 @@
 /**
- * The account a replica logs in with, on the primary and on every replica (a replica is
- * promoted one day and then its peer replicates from it). Created with sql_log_bin=0 on
- * each machine: an account statement written to a replica's own binlog would give it a
- * GTID of its own, which GTID strict mode later refuses (LAB-NOTES, GTID trap).
+ * MariaDB accounts a machine must have for its part: the replication account on the primary
+ * and every replica (a replica is promoted one day and then its peer replicates from it), and
+ * the application's account on every replica (the seed copies the schema, not the accounts,
+ * and the services log in there after a promotion). Created with sql_log_bin=0 on each
+ * machine: an account statement written to a replica's own binlog would give it a GTID of its
+ * own, which GTID strict mode later refuses (LAB-NOTES, GTID trap).
  */
 import mysql from 'mysql2/promise';
 import { ActionError, type Action, type ActionContext } from '../actions/action.ts';
-import { fleetDatabase, withAdmin } from '../actions/db-connection.ts';
+import { escapeId, fleetDatabase, withAdmin } from '../actions/db-connection.ts';
 import type { Machine } from '../fleet/schema.ts';
 import { runStatements, sql, sqlChanges, type Statement } from './sql-statements.ts';
 
-const GRANTS = 'REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR, BINLOG MONITOR';
 const HOST = '%';
+
+interface AccountSpec {
+  what: string;
+  credentials(ctx: ActionContext): Promise<{ user: string; password: string }>;
+  /** The privileges clause, from constants and escaped fleet identifiers only. */
+  grants(ctx: ActionContext): string;
+  /** Text SHOW GRANTS prints once the grant is there. */
+  granted(ctx: ActionContext): string;
+}
 
 export async function replicationCredentials(ctx: ActionContext): Promise<{ user: string; password: string }> {
   const db = fleetDatabase(ctx);
@@ -21,9 +31,26 @@ export async function replicationCredentials(ctx: ActionContext): Promise<{ user
   return { user: db.replicationUser, password: await ctx.secret(db.replicationPassword) };
 }
 
-/** True when the replication account can log in on `machine` with the fleet's password. */
-async function canLogIn(ctx: ActionContext, machine: Machine): Promise<boolean> {
-  const { user, password } = await replicationCredentials(ctx);
+const REPLICATION: AccountSpec = {
+  what: 'Replication account',
+  credentials: replicationCredentials,
+  grants: () => 'REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR, BINLOG MONITOR ON *.*',
+  granted: () => 'REPLICATION SLAVE',
+};
+
+const APPLICATION: AccountSpec = {
+  what: "The services' account",
+  credentials: async (ctx) => {
+    const db = fleetDatabase(ctx);
+    return { user: db.user, password: await ctx.secret(db.password) };
+  },
+  grants: (ctx) => `ALL PRIVILEGES ON ${escapeId(fleetDatabase(ctx).schema)}.*`,
+  granted: (ctx) => `ON ${escapeId(fleetDatabase(ctx).schema)}.*`,
+};
+
+/** True when the account can log in on `machine` with the fleet's password. */
+async function canLogIn(ctx: ActionContext, machine: Machine, spec: AccountSpec): Promise<boolean> {
+  const { user, password } = await spec.credentials(ctx);
   try {
     const c = await mysql.createConnection({ host: machine.address, port: fleetDatabase(ctx).port, user, password, connectTimeout: 2000 });
     await c.end();
@@ -33,25 +60,25 @@ async function canLogIn(ctx: ActionContext, machine: Machine): Promise<boolean> 
   }
 }
 
-export function replicationAccount(machine: Machine): Action {
+function account(machine: Machine, spec: AccountSpec): Action {
   async function statements(ctx: ActionContext): Promise<Statement[]> {
-    const { user, password } = await replicationCredentials(ctx);
+    const { user, password } = await spec.credentials(ctx);
     const state = await withAdmin(ctx, machine.name, async (db) => {
       const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM mysql.user WHERE User = ? AND Host = ?', [user, HOST]);
       if (Number(rows[0]?.n) === 0) return 'missing' as const;
       const [grants] = await db.query<mysql.RowDataPacket[]>('SHOW GRANTS FOR ?@?', [user, HOST]);
       const text = grants.map((g) => String(Object.values(g)[0])).join('\n');
-      return text.includes('REPLICATION SLAVE') ? ('present' as const) : ('ungranted' as const);
+      return text.includes(spec.granted(ctx)) ? ('present' as const) : ('ungranted' as const);
     });
     const out: Statement[] = [];
     if (state === 'missing') out.push(sql('CREATE USER ?@? IDENTIFIED BY ?', [user, HOST, password], [2]));
-    else if (!(await canLogIn(ctx, machine))) out.push(sql('ALTER USER ?@? IDENTIFIED BY ?', [user, HOST, password], [2]));
-    if (state !== 'present') out.push(sql(`GRANT ${GRANTS} ON *.* TO ?@?`, [user, HOST]));
+    else if (!(await canLogIn(ctx, machine, spec))) out.push(sql('ALTER USER ?@? IDENTIFIED BY ?', [user, HOST, password], [2]));
+    if (state !== 'present') out.push(sql(`GRANT ${spec.grants(ctx)} TO ?@?`, [user, HOST]));
     return out.length ? [sql('SET SESSION sql_log_bin = 0'), ...out] : [];
   }
 
   return {
-    title: `Replication account on ${machine.name}`,
+    title: `${spec.what} on ${machine.name}`,
     machines: [machine.name],
     mutating: true,
     async plan(ctx) {
@@ -62,9 +89,13 @@ export function replicationAccount(machine: Machine): Action {
       if (todo.length) await withAdmin(ctx, machine.name, (db) => runStatements(db, todo));
     },
     async verify(ctx) {
-      if (!(await canLogIn(ctx, machine))) {
-        throw new ActionError('verify-failed', `${machine.name}: the replication account ${fleetDatabase(ctx).replicationUser} cannot log in with the fleet's password`);
+      if (!(await canLogIn(ctx, machine, spec))) {
+        const { user } = await spec.credentials(ctx);
+        throw new ActionError('verify-failed', `${machine.name}: ${spec.what.toLowerCase()} ${user} cannot log in with the fleet's password`);
       }
     },
   };
 }
+
+export const replicationAccount = (machine: Machine): Action => account(machine, REPLICATION);
+export const applicationAccount = (machine: Machine): Action => account(machine, APPLICATION);

@@ -10,7 +10,7 @@ import { mariadbReady } from './mariadb-readiness.ts';
 import { mariadbSettings } from './mariadb-settings.ts';
 import { prepareOptions, type PrepareOptions } from './prepare-options.ts';
 import { replicaOf } from './replica-seed.ts';
-import { replicationAccount } from './replication-account.ts';
+import { applicationAccount, replicationAccount } from './replication-account.ts';
 import { replicationHealthy } from './replication-health.ts';
 import { redisReplicaOf } from './redis-replica.ts';
 import { uploadSyncSteps } from './upload-sync.ts';
@@ -45,7 +45,10 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
         const replicas = t.dbReplicas;
         steps.push(
           check('MariaDB servers are ready for GTID replication', mariadbReady(primary, replicas)),
-          parallel('Replication account on every MariaDB machine', [primary, ...replicas].map((m) => replicationAccount(m))),
+          parallel('MariaDB accounts for replication, and for the services on the replicas', [
+            ...[primary, ...replicas].map((m) => replicationAccount(m)),
+            ...replicas.map((r) => applicationAccount(r)),
+          ]),
           parallel('Replicas acknowledge semi-sync and refuse writes', replicas.map((r) => mariadbSettings(r, 'replica', options))),
           ...replicas.map((r) => step(replicaOf(primary, r, options, { reseed: input.reseed === true }))),
           step(`Turn on semi-sync on ${primary.name} and see the replicas acknowledge`, [
