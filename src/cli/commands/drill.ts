@@ -6,10 +6,11 @@ import type { Command } from 'commander';
 import { DRILLS, drillNamed } from '../../lab/drill/drills.ts';
 import { renderDrillReport } from '../../lab/drill/report.ts';
 import { runDrill } from '../../lab/drill/run-drill.ts';
+import { repoPath } from '../../util/repo.ts';
 import { nearest } from '../../util/suggest.ts';
 import { EXIT, UsageError } from '../exit.ts';
 
-const EXAMPLE_FLEET = new URL('../../../examples/go-speed/fleet.yaml', import.meta.url).pathname;
+const EXAMPLE_FLEET = repoPath('examples', 'go-speed', 'fleet.yaml');
 
 export function registerDrill(program: Command): void {
   program

@@ -3,11 +3,11 @@
  * domain list seeded from a fleet. The lab applies it on every `lab up` (idempotent).
  */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { Connection, Pool, PoolConnection } from 'mysql2/promise';
+import { repoPath } from '../../util/repo.ts';
 
 /** Absolute path of `schema.sql` (inside a lab host: under the read-only repo mount). */
-export const SCHEMA_SQL_PATH = fileURLToPath(new URL('./schema.sql', import.meta.url));
+export const SCHEMA_SQL_PATH = repoPath('src', 'lab', 'apps', 'schema.sql');
 
 type Sql = Connection | Pool | PoolConnection;
 
