@@ -1,9 +1,11 @@
 /** What `lab status` and `lab list` report, computed from the live lab (not from memory). */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { ActiveFault } from './fault-kinds.ts';
 import type { Lab } from './lab.ts';
-import { listNamespaces, portIsUp } from './network.ts';
+import { diskUsage } from './host-disk.ts';
+import { labNamespaces, listNamespaces, portIsUp } from './network.ts';
+import { pidsInNamespaces } from './teardown.ts';
 import { LABS_ROOT, labPaths } from './paths.ts';
 import type { LabHost } from './plan.ts';
 
@@ -78,4 +80,32 @@ export async function listLabs(): Promise<LabSummary[]> {
     hosts: namespaces.filter((ns) => ns.startsWith(`${id}-`) && ns !== `${id}-net`).length,
     state: withState.has(id),
   }));
+}
+
+export interface LabMemory {
+  processes: number;
+  /** Proportional set size of every process in the lab's namespaces (shared pages split). */
+  pssBytes: number;
+  /** Bytes used on the hosts' disks, which are tmpfs: memory too. */
+  diskBytes: number;
+}
+
+/** What the lab costs in memory right now (the budget is well under 2 GB). */
+export async function labMemory(id: string, hostDirs: readonly string[]): Promise<LabMemory> {
+  const pids = pidsInNamespaces(await labNamespaces(id));
+  let pss = 0;
+  for (const pid of pids) {
+    try {
+      pss += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  let disk = 0;
+  for (const dir of hostDirs) disk += await diskUsage(dir).then((u) => u.used).catch(() => 0);
+  return { processes: pids.length, pssBytes: pss, diskBytes: disk };
+}
+
+export function mib(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MiB`;
 }

@@ -35,7 +35,7 @@ import { putFile } from './servers/files.ts';
 import { readState, writeState, type LabState } from './state.ts';
 import { teardown } from './teardown.ts';
 import { withLabLock } from './lock.ts';
-import { labStatus, listLabs, type LabStatus, type LabSummary } from './lab-status.ts';
+import { labMemory, labStatus, listLabs, mib, type LabStatus, type LabSummary } from './lab-status.ts';
 
 export type { HostStatus, LabStatus, LabSummary } from './lab-status.ts';
 
@@ -146,7 +146,9 @@ export class Lab {
     } finally {
       await writeState(lab.state);
     }
-    log(`lab ${id} up in ${seconds(performance.now() - started)}; fleet file: ${paths.fleetFile}`);
+    const upIn = performance.now() - started;
+    const memory = await labMemory(id, plan.hosts.map((h) => paths.host(h.name)));
+    log(`lab ${id} up in ${seconds(upIn)}; ${memory.processes} processes, memory ${mib(memory.pssBytes)} + disks ${mib(memory.diskBytes)}; fleet file: ${paths.fleetFile}`);
     return lab;
   }
 
