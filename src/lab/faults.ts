@@ -13,7 +13,7 @@ import { DISK_SIZE, diskUsage, resizeHostDisk } from './host-disk.ts';
 import type { Lab } from './lab.ts';
 import { describeFault, sameFault, type ActiveFault, type FaultSpec } from './fault-kinds.ts';
 import { loadSwitchRules, setPort } from './network.ts';
-import type { LabHost, LabPlan } from './plan.ts';
+import { SINKHOLE_ADDRESS, type LabHost, type LabPlan } from './plan.ts';
 import { clientHost, dnsHost, labDomains, reloadNamed, writeNamedConf } from './servers/bind.ts';
 import { mariadb } from './servers/mariadb.ts';
 import { runLocal } from './run.ts';
@@ -85,7 +85,7 @@ async function applyDnsBlocks(lab: Lab, faults: readonly FaultSpec[]): Promise<v
   // named reloads in the background: wait (bounded) until the client's view answers as intended.
   const client = clientHost(lab.plan)!;
   for (const { domain, address } of labDomains(lab.plan)) {
-    const want = blocked.has(domain) ? '198.51.100.254' : address;
+    const want = blocked.has(domain) ? SINKHOLE_ADDRESS : address;
     let got = '';
     for (let i = 0; i < 100; i++) {
       got = (await lab.exec(client.name, `dig +short +time=1 +tries=1 A ${shq(domain)}`)).stdout.trim();
