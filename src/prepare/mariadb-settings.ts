@@ -34,7 +34,8 @@ export function settingsFor(role: DbRole, options: PrepareOptions): Setting[] {
       { name: 'rpl_semi_sync_master_timeout', value: options.semiSyncTimeoutMs, same: (c) => Number(c) === options.semiSyncTimeoutMs },
       on('rpl_semi_sync_master_enabled'),
       off('rpl_semi_sync_slave_enabled'),
-      off('read_only'),
+      // read_only is never switched off here: a read-only "primary" is refused by the
+      // readiness check instead, as it may be a demoted one the fleet file still names.
     ];
   }
   return [on('rpl_semi_sync_slave_enabled'), off('rpl_semi_sync_master_enabled'), on('read_only')];

@@ -67,6 +67,14 @@ test('seeds the replica from a primary under writes, replicates with GTID and se
     await primary.query('CREATE TABLE speed.events (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64)) ENGINE=InnoDB');
     for (let i = 0; i < 50; i++) await primary.query('INSERT INTO speed.events (note) VALUES (?)', [`before ${i}`]);
 
+    // A read-only "primary" (a demoted one the fleet file still names) is refused before any change.
+    await primary.query('SET GLOBAL read_only = 1');
+    const demoted = await runRecovery({ scenario, input: { failed: '' }, ctx: testContext(fleet), mode: 'auto', journal });
+    await primary.query('SET GLOBAL read_only = 0');
+    assert.equal(demoted.outcome, 'failed');
+    assert.match(demoted.error ?? '', /primary is read-only/);
+    assert.equal(demoted.steps.filter((s) => s.state === 'verified' && s.mutating).length, 0);
+
     // Data written on the backup itself is never replaced unasked.
     await backup.query('CREATE DATABASE speed');
     await backup.query('CREATE TABLE speed.local_only (id INT PRIMARY KEY) ENGINE=InnoDB');
