@@ -37,6 +37,11 @@ const maskAuth = (line: string) => line.replace(/^(\s*(?:masterauth|requirepass)
 export function redisReplicaOf(primary: Machine, replica: Machine, options: PrepareOptions): Action {
   async function inspect(ctx: ActionContext) {
     const port = redisPort(ctx);
+    const primaryRole = await withRedis(ctx, primary.name, async (client) => (await info(client, 'replication')).role);
+    if (primaryRole !== 'master') {
+      // After a failover the fleet file may still name the old primary: never follow it.
+      throw new ActionError('precondition', `Redis on ${primary.name} is a ${primaryRole ?? 'unknown'}, not a primary: if it was demoted, make the fleet file name the current primary (role redis) first`);
+    }
     const password = await redisPassword(ctx);
     return withRedis(ctx, replica.name, async (client) => {
       const repl = await info(client, 'replication');
