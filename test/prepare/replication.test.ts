@@ -12,7 +12,7 @@ import { runRecovery } from '../../src/recovery/engine.ts';
 import { Journal } from '../../src/recovery/journal.ts';
 import { prepareReport } from '../../src/prepare/report.ts';
 import { prepareScenario } from '../../src/prepare/scenario.ts';
-import { BACKUP, PRIMARY, connectAs, startMariadbPair, tempDir, testContext, testFleet } from './support.ts';
+import { BACKUP, PRIMARY, SECRETS, connectAs, startMariadbPair, tempDir, testContext, testFleet } from './support.ts';
 
 let pair: Awaited<ReturnType<typeof startMariadbPair>>;
 let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -144,6 +144,12 @@ test('seeds the replica from a primary under writes, replicates with GTID and se
     const again = await runRecovery({ scenario, input: { failed: '' }, ctx: testContext(fleet), mode: 'auto', journal });
     assert.equal(again.outcome, 'recovered', again.error ?? '');
     assert.deepEqual(prepareReport(again).changed, []);
+
+    // No secret reached the journal (plans, outputs, errors), WAL included.
+    for (const file of ['state.db', 'state.db-wal']) {
+      const bytes = await readFile(join(tmp.dir, file)).catch(() => Buffer.alloc(0));
+      for (const ref of ['env:ADMIN_PW', 'env:REPL_PW', 'env:APP_PW']) assert.ok(!bytes.includes(SECRETS[ref]!), `${ref} found in ${file}`);
+    }
   } finally {
     await primary.end();
     await backup.end();
