@@ -73,10 +73,23 @@ export async function verifyBackups(ctx: ActionContext, settings: BackupSettings
       }
       throw error;
     }
-    restoreTests.push(await restoreTest(ctx, settings, good, options.on ?? good.store, options.scratch));
+    restoreTests.push(await restoreTest(ctx, settings, good, options.on ?? (await scratchMachine(ctx, settings, good.store)), options.scratch));
   }
   const storesOk = stores.every((s) => !s.error && s.checked.length > 0 && s.checked.every((c) => c.health === 'good'));
   return { stores, restoreTests, ok: storesOk && restoreTests.every((t) => t.ok) };
+}
+
+/**
+ * Where a restore test runs when nobody said: the store holding the copy if MariaDB is
+ * installed there (no transfer), else another store or a replica that has it.
+ */
+async function scratchMachine(ctx: ActionContext, settings: BackupSettings, store: string): Promise<string> {
+  const replicas = ctx.fleet.machines.filter((m) => m.roles.includes('db-replica')).map((m) => m.name);
+  for (const machine of [store, ...settings.stores, ...replicas]) {
+    const r = await ctx.remote(machine).run('command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]').catch(() => undefined);
+    if (r?.code === 0) return machine;
+  }
+  return store;
 }
 
 /** Restores one copy into a scratch instance on `on` and compares it with its manifest. */
