@@ -65,6 +65,9 @@ mount --bind "$shared" "$R${SHARED_IN_HOST}"; mount -o remount,bind,ro "$R${SHAR
 # The shared folder also appears at its machine path, so file: secret references in the
 # derived fleet file resolve the same inside a host and on the machine.
 mkdir -p "$R$shared"; mount --bind "$shared" "$R$shared"; mount -o remount,bind,ro "$R$shared"
+# The exchange folder: read-write and at the same path everywhere, like a shared mount.
+exchange="\${shared%/shared}/exchange"
+mkdir -p "$exchange" "$R$exchange"; mount --bind "$exchange" "$R$exchange"
 mkdir .old
 pivot_root . .old
 cd /

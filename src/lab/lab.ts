@@ -315,8 +315,10 @@ export class Lab {
     await writeHostFiles(dir, this.plan, host);
     if (host.kind === 'ops') await writeOperatorFiles(dir, this.paths.ssh);
     // Daemons running as their own users (mariadbd's temporary files) need a sticky /tmp.
-    await mkdir(join(dir, 'tmp'), { recursive: true });
-    await chmod(join(dir, 'tmp'), 0o1777);
+    for (const tmp of ['tmp', 'var-tmp']) {
+      await mkdir(join(dir, tmp), { recursive: true });
+      await chmod(join(dir, tmp), 0o1777);
+    }
     const ctx = this.hostContext(host);
     for (const server of this.serversOf(host)) await server.configure(ctx);
   }

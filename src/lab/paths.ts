@@ -17,6 +17,8 @@ export interface LabPaths {
   stateFile: string;
   lockFile: string;
   shared: string;
+  /** Read-write, the same path on the machine and in every host: for tests to pass files. */
+  exchange: string;
   secrets: string;
   ssh: string;
   fleetFile: string;
@@ -33,6 +35,7 @@ export function labPaths(id: string, root = LABS_ROOT): LabPaths {
     stateFile: join(base, 'state.json'),
     lockFile: join(base, 'lock'),
     shared,
+    exchange: join(base, 'exchange'),
     secrets: join(shared, 'secrets'),
     ssh: join(shared, 'ssh'),
     fleetFile: join(shared, 'fleet.yaml'),
@@ -65,6 +68,8 @@ export const HOST_FOLDERS: ReadonlyArray<{ folder: string; path: string }> = [
   { folder: 'var-lib-redis', path: '/var/lib/redis' },
   { folder: 'var-cache-bind', path: '/var/cache/bind' },
   { folder: 'var-log', path: '/var/log' },
+  // A real machine's /var/tmp is on its own disk (backups stage there): per host too.
+  { folder: 'var-tmp', path: '/var/tmp' },
   { folder: 'var-lib-lifeboat', path: '/var/lib/lifeboat' },
 ];
 

@@ -1,7 +1,7 @@
 /**
  * The shared `Remote` contract suite run against `LabRemote` (nsenter into a lab host). The
- * suite prepares and inspects files on the machine under tmpdir(); /var/tmp is the one
- * folder a lab host shares with the machine at the same path, so TMPDIR points there.
+ * suite prepares and inspects files on the machine under tmpdir(); the lab's exchange folder
+ * has the same path on the machine and in every host, so TMPDIR points there.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,13 +16,13 @@ machines:
 `;
 
 if (!canRunLab()) {
-  process.env.TMPDIR = '/var/tmp';
   remoteContract('LabRemote (nsenter into a lab host)', async () => {
     const id = randomLabId();
     const dir = await mkdtemp('/var/tmp/lifeboat-lab-remote-');
     const fleetFile = join(dir, 'fleet.yaml');
     await writeFile(fleetFile, ONE_MACHINE);
     const lab = await Lab.up({ id, fleetFile });
+    process.env.TMPDIR = lab.paths.exchange; // the suite calls tmpdir() after this setup
     return {
       remote: lab.remote('solo'),
       cleanup: async () => {

@@ -64,11 +64,14 @@ describe('lab lifecycle', { skip }, () => {
     }
   });
 
-  test('a file under /wwwroot on primary is not visible on backup', async () => {
+  test('a file under /wwwroot or /var/tmp on primary is not visible on backup', async () => {
     const marker = `/wwwroot/lab-isolation-${id}`;
     await runChecked(lab.remote('primary'), `echo primary > ${marker}`);
     assert.equal((await lab.exec('primary', `cat ${marker}`)).stdout, 'primary\n');
     assert.equal((await lab.exec('backup', `test -e ${marker}`)).code, 1);
+    // /var/tmp is the host's own too (backups stage there), unlike the rest of /var.
+    await runChecked(lab.remote('primary'), `echo primary > /var/tmp/lab-isolation-${id}`);
+    assert.equal((await lab.exec('backup', `test -e /var/tmp/lab-isolation-${id}`)).code, 1);
     // Nor through the machine's path of the lab folders.
     assert.equal((await lab.exec('backup', `ls /var/lib/lifeboat/labs/${id}/hosts 2>/dev/null | wc -l`)).stdout.trim(), '0');
   });
