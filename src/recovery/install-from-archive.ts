@@ -7,7 +7,7 @@
  */
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { extractArchive } from '../actions/provision/extract-archive.ts';
-import { loadServiceUnits, unitPathOf } from '../actions/service-units.ts';
+import { unitPathOf } from '../actions/service-units.ts';
 import { shq } from '../remote/remote.ts';
 
 export interface ArchiveChoice {
@@ -33,9 +33,13 @@ export async function newestArchive(ctx: ActionContext, stores: readonly string[
   throw new ActionError('precondition', `no installation archive of ${source} on ${tried.join('; ')} — was \`lifeboat prepare\` run?`);
 }
 
-/** Unpacks `services` (folders and units) of `source`'s archive onto `to` and loads the units. */
+/**
+ * Unpacks `services` (folders and units) of `source`'s archive onto `to`. The units are not
+ * loaded here: a service must not start before its config points at the live database
+ * (`loadServiceUnits` comes after the bindings are rewritten).
+ */
 export function installServicesFromArchive(source: string, to: string, services: readonly string[], stores: readonly string[]): Action {
-  let inner: { choice: ArchiveChoice; unpack: Action; load: Action } | undefined;
+  let inner: { choice: ArchiveChoice; unpack: Action } | undefined;
   async function choose(ctx: ActionContext) {
     if (inner) return inner;
     const ordered = [...stores].sort((a, b) => Number(b === to) - Number(a === to));
@@ -46,7 +50,7 @@ export function installServicesFromArchive(source: string, to: string, services:
       const unit = unitPathOf(name, spec.driver);
       return [spec.dir, ...(unit ? [unit] : [])].map((p) => p.replace(/^\//, ''));
     });
-    inner = { choice, unpack: extractArchive(choice.store, choice.path, to, '/', { members }), load: loadServiceUnits(to, services) };
+    inner = { choice, unpack: extractArchive(choice.store, choice.path, to, '/', { members }) };
     return inner;
   }
   return {
@@ -54,19 +58,11 @@ export function installServicesFromArchive(source: string, to: string, services:
     machines: [to],
     mutating: true,
     async plan(ctx): Promise<Change[]> {
-      const { choice, unpack, load } = await choose(ctx);
-      return [{ kind: 'note', text: `newest archive of ${source}: ${choice.store}:${choice.path}` }, ...(await unpack.plan(ctx)), ...(await load.plan(ctx))];
+      const { choice, unpack } = await choose(ctx);
+      return [{ kind: 'note', text: `newest archive of ${source}: ${choice.store}:${choice.path}` }, ...(await unpack.plan(ctx))];
     },
-    async apply(ctx) {
-      const { unpack, load } = await choose(ctx);
-      await unpack.apply(ctx);
-      await load.apply(ctx);
-    },
-    async verify(ctx) {
-      const { unpack, load } = await choose(ctx);
-      await unpack.verify(ctx);
-      await load.verify(ctx);
-    },
+    apply: async (ctx) => (await choose(ctx)).unpack.apply(ctx),
+    verify: async (ctx) => (await choose(ctx)).unpack.verify(ctx),
   };
 }
 

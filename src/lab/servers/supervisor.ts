@@ -65,7 +65,10 @@ export function programConfig(p: SupervisorProgram): string {
     `user=${p.user ?? 'root'}`,
     `autostart=${p.autostart === false ? 'false' : 'true'}`,
     'autorestart=true',
-    'startsecs=1',
+    // RUNNING as soon as spawned: supervisord only re-checks a starting program once a
+    // second, which made every restart cost ~2 s. Whether it answers is the health check's
+    // job, and lifeboat verifies every start with it.
+    'startsecs=0',
     'startretries=100',
     `stopwaitsecs=${p.stopwaitsecs ?? 5}`,
     'stopasgroup=true',

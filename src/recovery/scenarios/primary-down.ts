@@ -8,7 +8,8 @@ import { rewriteBindings } from '../../actions/config-bindings.ts';
 import { setDomainsStatus } from '../../actions/domains.ts';
 import { setUpstreams } from '../../actions/nginx.ts';
 import { promoteRedis } from '../../actions/redis.ts';
-import { restartServices, startServices } from '../../actions/services.ts';
+import { loadServiceUnits } from '../../actions/service-units.ts';
+import { restartServices } from '../../actions/services.ts';
 import { installCrontab } from '../../actions/crontab.ts';
 import { machine, machinesWithRole } from '../../fleet/model.ts';
 import { ActionError } from '../../actions/action.ts';
@@ -71,7 +72,11 @@ export const primaryDown: Scenario = {
     if (later.length > 0) {
       steps.push(
         step(`Point ${later.join(', ')} on the backup at its own MariaDB and Redis`, rewriteBindings(heir.name, bindingsFor(fleet, later), target)),
-        step(`Start ${later.join(', ')} on the backup`, startServices(heir.name, later)),
+      );
+      if (toInstall.length > 0) steps.push(step(`Load the units of ${toInstall.join(', ')} on the backup`, loadServiceUnits(heir.name, toInstall)));
+      steps.push(
+        // A restart, not a start: whatever runs must read the config just written.
+        step(`Start ${later.join(', ')} on the backup`, restartServices(heir.name, later)),
       );
     }
     if (fleet.crontabs['db-primary']) {
