@@ -34,6 +34,7 @@ export function registerPrepare(program: Command): void {
     .command('prepare')
     .description('Bring the fleet to its prepared state: replication, Redis replica, upload sync, installation archives')
     .argument('[file]', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    .option('-f, --fleet <file>', 'fleet file, as an option (same as the argument)')
     .option('--plan', 'print every command, SQL statement and file diff; change nothing')
     .option('-y, --yes', 'apply every step without asking (the default asks on a terminal)')
     .option('--reseed', "replace a replica's data that does not come from the primary (or a broken replica) with a fresh copy")
@@ -44,6 +45,7 @@ export function registerPrepare(program: Command): void {
     .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
     .addHelpText('after', '\nExit codes: 0 prepared (or planned and every check passed), 1 a step or check failed, 2 bad input.')
     .action(async (file: string | undefined, options: PrepareCliOptions) => {
+      if (file && options.fleet && file !== options.fleet) throw new UsageError(`two fleet files given: ${file} and --fleet ${options.fleet}`);
       process.exitCode = await prepare({ ...options, ...(file ? { fleet: file } : {}) });
     });
 }
