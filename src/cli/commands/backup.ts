@@ -2,6 +2,7 @@
  * `lifeboat backup run|list|verify|restore|schedule`: the replacement for the seed's
  * `database_backup_speed.py` and for "find the newest dump in /shell/sql_backup/ and load it".
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { renderChange } from '../../actions/action.ts';
 import { findNewestGoodCopy, inspectStamp, listStamps } from '../../backup/catalog.ts';
@@ -163,7 +164,8 @@ export function registerBackup(program: Command): void {
       const fleet = await loadFleet(path);
       const settings = fleet.backups;
       if (!settings) throw new UsageError(`${path} has no backups section`);
-      process.stdout.write(crontabLine({ schedule: settings.schedule, fleetFile: path, lifeboat: options.lifeboat }) + '\n');
+      // cron starts in the home folder: the fleet file must be named absolutely.
+      process.stdout.write(crontabLine({ schedule: settings.schedule, fleetFile: resolve(path), lifeboat: options.lifeboat }) + '\n');
     });
 }
 
