@@ -29,7 +29,10 @@ export function prepareReport(run: RunRecord): PrepareReport {
 
 export function renderPrepareReport(run: RunRecord, report: PrepareReport): string {
   const planning = run.mode === 'plan';
-  if (report.failed.length) return `prepare stopped: ${report.failed.length} step(s) failed (${report.failed.join('; ')})${run.error ? `\n  ${run.error}` : ''}\n`;
+  if (report.failed.length) {
+    const resume = planning ? '' : `\nafter fixing the cause: lifeboat prepare --resume ${run.id} (or run prepare again: every step is idempotent)`;
+    return `prepare stopped: ${report.failed.length} step(s) failed (${report.failed.join('; ')})${resume}\n`;
+  }
   if (report.changed.length === 0) return 'nothing to change: the fleet is already in its prepared state\n';
   const verb = planning ? 'would change' : 'changed';
   return `${verb} ${report.changed.length} of ${report.changed.length + report.unchanged.length} step(s):\n${report.changed.map((t) => `  - ${t}`).join('\n')}\n`;
