@@ -8,6 +8,7 @@
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { extractArchive } from '../actions/provision/extract-archive.ts';
 import { unitPathOf } from '../actions/service-units.ts';
+import { decryptFile } from '../prepare/archive-crypt.ts';
 import { shq } from '../remote/remote.ts';
 
 export interface ArchiveChoice {
@@ -22,7 +23,8 @@ export async function newestArchive(ctx: ActionContext, stores: readonly string[
   const tried: string[] = [];
   for (const store of stores) {
     try {
-      const r = await ctx.remote(store).run(`ls -1t ${shq(dir)}/install-${source}-*.tar.gz 2>/dev/null | head -n 1`, { timeoutMs: 10_000 });
+      // Off-site stores keep the archive sealed (`.tar.gz.enc`); it is opened on the operator.
+      const r = await ctx.remote(store).run(`ls -1t ${shq(dir)}/install-${source}-*.tar.gz ${shq(dir)}/install-${source}-*.tar.gz.enc 2>/dev/null | head -n 1`, { timeoutMs: 10_000 });
       const path = r.stdout.trim();
       if (path) return { store, path };
       tried.push(`${store}: none in ${dir}`);
@@ -50,7 +52,14 @@ export function installServicesFromArchive(source: string, to: string, services:
       const unit = unitPathOf(name, spec.driver);
       return [spec.dir, ...(unit ? [unit] : [])].map((p) => p.replace(/^\//, ''));
     });
-    inner = { choice, unpack: extractArchive(choice.store, choice.path, to, '/', { members }) };
+    const key = ctx.fleet.backups?.encryptionKey;
+    const decrypt = choice.path.endsWith('.enc')
+      ? async (sealed: string, clear: string) => {
+          if (!key) throw new ActionError('precondition', `${choice.store}:${choice.path} is sealed but the fleet names no backups.encryptionKey`);
+          await decryptFile(sealed, clear, await ctx.secret(key));
+        }
+      : undefined;
+    inner = { choice, unpack: extractArchive(choice.store, choice.path, to, '/', { members, ...(decrypt ? { decrypt } : {}) }) };
     return inner;
   }
   return {

@@ -14,6 +14,8 @@ export interface Takeover {
   heir?: string;
   /** Machines that do not exist yet in the fleet file's roles but serve every app service now. */
   extraServers?: readonly string[];
+  /** Other machines gone at the same time (both app servers, a store). */
+  lost?: readonly string[];
 }
 
 /** Every nginx upstream without the failed machine; singletons follow the heir. */
@@ -22,7 +24,8 @@ export function upstreamsAfter(fleet: Fleet, t: Takeover): Upstreams {
   for (const { name, service } of fleet.nginx?.upstreams ?? []) {
     const spec = fleet.services[service];
     if (!spec?.port) continue;
-    const runners = machinesRunning(fleet, service).map((m) => m.name).filter((m) => m !== t.failed);
+    const gone = new Set([t.failed, ...(t.lost ?? [])]);
+    const runners = machinesRunning(fleet, service).map((m) => m.name).filter((m) => !gone.has(m));
     // A singleton moves only to the heir; new machines never get a second copy of it.
     let servers = spec.singleton ? runners : [...runners, ...(t.extraServers ?? [])];
     if (servers.length === 0 && t.heir) servers = [t.heir];

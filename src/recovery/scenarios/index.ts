@@ -3,8 +3,9 @@ import type { Scenario } from '../step.ts';
 import { backupDown } from './backup-down.ts';
 import { edgeDown } from './edge-down.ts';
 import { primaryDown } from './primary-down.ts';
+import { bothAppDown, totalLoss } from './rebuild-primary.ts';
 
-export const SCENARIOS: readonly Scenario[] = [edgeDown, backupDown, primaryDown];
+export const SCENARIOS: readonly Scenario[] = [edgeDown, backupDown, primaryDown, bothAppDown, totalLoss];
 
 export function scenarioNamed(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
