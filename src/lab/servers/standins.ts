@@ -80,8 +80,20 @@ function onMachine(ctx: HostContext, path: string): string {
   return join(ctx.dir, 'wwwroot', path.slice('/wwwroot/'.length));
 }
 
+// Hosts are prepared side by side: one build per process, or one host's build could rewrite
+// the bundle while another host's stand-ins are reading it.
+const bundles = new Map<string, Promise<string>>();
+
 export async function installStandIns(ctx: HostContext): Promise<void> {
-  if (standInsOf(ctx).length > 0) await ensureStandInBundle(ctx.repoDir);
+  if (standInsOf(ctx).length > 0) {
+    let bundle = bundles.get(ctx.repoDir);
+    if (!bundle) {
+      bundle = ensureStandInBundle(ctx.repoDir);
+      bundles.set(ctx.repoDir, bundle);
+      bundle.catch(() => bundles.delete(ctx.repoDir));
+    }
+    await bundle;
+  }
   for (const service of standInsOf(ctx)) {
     const spec = ctx.fleet.services[service]!;
     for (const file of standInConfig(service, ctx)) {
