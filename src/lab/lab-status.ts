@@ -28,6 +28,7 @@ export interface LabStatus {
   fleetFile: string;
   hosts: HostStatus[];
   faults: ActiveFault[];
+  memory: LabMemory;
 }
 
 export interface LabSummary {
@@ -58,7 +59,8 @@ async function hostStatus(lab: Lab, h: LabHost): Promise<HostStatus> {
 
 export async function labStatus(lab: Lab): Promise<LabStatus> {
   const hosts = await Promise.all(lab.hosts.map((h) => hostStatus(lab, h)));
-  return { id: lab.id, fleetFile: lab.fleetFile, hosts, faults: [...lab.faults] };
+  const memory = await labMemory(lab.id, lab.hosts.map((h) => lab.paths.host(h.name)));
+  return { id: lab.id, fleetFile: lab.fleetFile, hosts, faults: [...lab.faults], memory };
 }
 
 export async function listLabs(): Promise<LabSummary[]> {

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { describeFault, FAULT_KINDS } from '../../lab/fault-kinds.ts';
 import { parseFault } from '../../lab/faults.ts';
 import { DEFAULT_LAB_ID, Lab, type LabStatus } from '../../lab/lab.ts';
+import { mib } from '../../lab/lab-status.ts';
 import { shq } from '../../remote/remote.ts';
 import { fleetFileFrom } from '../options.ts';
 
@@ -23,6 +24,7 @@ function renderStatus(s: LabStatus): string {
     const state = !h.running ? 'STOPPED' : !h.link ? 'NO-LINK' : 'up';
     lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} ${state.padEnd(8)} ${h.kind.padEnd(6)} ${(h.roles.join(',') || '-').padEnd(40)} ${servers}${programs ? ` | ${programs}` : ''}`);
   }
+  lines.push(`memory: ${mib(s.memory.pssBytes)} in ${s.memory.processes} processes + ${mib(s.memory.diskBytes)} on the hosts' disks (tmpfs)`);
   lines.push(s.faults.length ? `faults in force:\n${s.faults.map((f) => `  ${describeFault(f)}  (since ${f.since})`).join('\n')}` : 'faults in force: none');
   return lines.join('\n');
 }
