@@ -81,11 +81,10 @@ async function loadUnits(ctx: ActionContext, machine: string, units: ReturnType<
   for (const reload of new Set(units.map((u) => unitKinds[u.spec.type].reload))) {
     if (reload) await runChecked(ctx.remote(machine), reload, { timeoutMs: 30_000 });
   }
-  // supervisor learns a new program only through `add`; it starts it if autostart says so.
-  for (const u of units.filter((x) => x.spec.type === 'supervisor')) {
-    const program = (u.spec as Extract<DriverSpec, { type: 'supervisor' }>).program ?? u.service;
-    if (!(await supervisorKnows(ctx, machine, program))) await runChecked(ctx.remote(machine), `supervisorctl add ${shq(program)}`, { timeoutMs: 30_000 });
-  }
+  // supervisor learns new programs through `update` (one call for all of them; it starts
+  // the ones whose autostart says so and leaves unchanged ones alone).
+  const programs = units.filter((x) => x.spec.type === 'supervisor').map((u) => (u.spec as Extract<DriverSpec, { type: 'supervisor' }>).program ?? u.service);
+  if (programs.length > 0) await runChecked(ctx.remote(machine), `supervisorctl update ${programs.map(shq).join(' ')}`, { timeoutMs: 60_000 });
 }
 
 async function supervisorKnows(ctx: ActionContext, machine: string, program: string): Promise<boolean> {
@@ -101,7 +100,9 @@ export function loadServiceUnits(machine: string, services: readonly string[]): 
     mutating: true,
     async plan(ctx): Promise<Change[]> {
       const units = unitsOf(ctx, services);
-      return [...new Set(units.map((u) => unitKinds[u.spec.type].reload).filter((r): r is string => !!r))].map((command) => ({ kind: 'command', machine, command }));
+      const programs = units.filter((x) => x.spec.type === 'supervisor').map((u) => (u.spec as Extract<DriverSpec, { type: 'supervisor' }>).program ?? u.service);
+      const reloads = [...new Set(units.map((u) => unitKinds[u.spec.type].reload).filter((r): r is string => !!r))];
+      return [...reloads, ...(programs.length ? [`supervisorctl update ${programs.map(shq).join(' ')}`] : [])].map((command): Change => ({ kind: 'command', machine, command }));
     },
     apply: (ctx) => loadUnits(ctx, machine, unitsOf(ctx, services)),
     async verify(ctx) {
