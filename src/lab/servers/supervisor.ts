@@ -8,8 +8,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execChecked, pidAlive, waitTcp, type HostContext, type LabServer } from './context.ts';
 import { putDir, putFile } from './files.ts';
-import { supervisorSection } from '../apps/supervisor.ts';
-import { installStandIns, isStandIn, standInPrograms, standInsOf } from './standins.ts';
+import { installStandIns, standInPrograms, standInsOf } from './standins.ts';
 
 export interface SupervisorProgram {
   /** Program name, as `supervisorctl` knows it (usually the fleet's service name). */
@@ -98,9 +97,9 @@ export const supervisor: LabServer = {
     for (const name of await readdir(confd)) {
       if (name.endsWith('.conf') && !wanted.has(name)) await rm(join(confd, name));
     }
-    // A stand-in's program section is its author's (src/lab/apps/supervisor.ts): restart
-    // policy and all, so a bad config ends FATAL as the apps expect.
-    for (const p of programs) await putFile(join(confd, `${p.name}.conf`), isStandIn(p.name) ? supervisorSection(p.name) : programConfig(p));
+    // One restart policy for every program (startsecs=0: recoveries restart services and
+    // verify them with their health checks, not with supervisord's 1 s start window).
+    for (const p of programs) await putFile(join(confd, `${p.name}.conf`), programConfig(p));
     await putDir(join(ctx.dir, 'var-log', 'supervisor'));
   },
   async running(ctx) {
