@@ -1,0 +1,10 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { drill } from './drill.ts';
+
+test('drill primary-down: traffic, fault, recovery, and the runbook holds', async (t) => {
+  const report = await drill(t, 'primary-down');
+  assert.equal(report.lostWrites, 0, 'semi-sync replication: no acknowledged write is lost');
+  assert.equal(report.lostUploads, 0, 'no upload older than the sync interval is lost');
+  assert.ok(report.acknowledged.user_log! > 0 && report.acknowledged.upload! > 0, 'writes of every kind were checked');
+});
