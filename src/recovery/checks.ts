@@ -4,9 +4,26 @@
  */
 import type { ActionContext } from '../actions/action.ts';
 import { ActionError } from '../actions/action.ts';
-import { machine as machineNamed } from '../fleet/model.ts';
+import { connect } from 'node:net';
+import { machine as machineNamed, sshSettingsFor } from '../fleet/model.ts';
 import { machineStatus, type MachineStatus, type StatusScope } from '../health/fleet-status.ts';
 import { check, type ActionStep } from './step.ts';
+
+const QUICK_PROBE_MS = 1000;
+
+/** Does anything accept a TCP connection at address:port within `timeoutMs`? */
+function tcpAnswers(address: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
 
 const NGINX_PROBE = 'curl -s -o /dev/null --max-time 2 -w "%{http_code}" http://127.0.0.1/';
 const answered = (httpCode: string) => /^[1-5]\d\d$/.test(httpCode.trim());
@@ -74,6 +91,11 @@ export function machineFailed(name: string, force: boolean | undefined): ActionS
     describe: force ? `skipped: --force given for ${name}` : `${name} is unreachable or its essential servers do not answer`,
     async verify(ctx) {
       if (force) return;
+      // A machine whose SSH port does not even accept a connection within a second is down
+      // (or cut off from the operator, which is what --force is for). Asking more would only
+      // wait out SSH's and MariaDB's own connect timeouts.
+      const m = machineNamed(ctx.fleet, name);
+      if (!(await tcpAnswers(m.address, sshSettingsFor(ctx.fleet, m).port, QUICK_PROBE_MS))) return;
       const status = await statusOf(ctx, name);
       const found = problems(status, { services: true, data: true });
       if (found.length === 0 && status.roles.includes('edge')) {
