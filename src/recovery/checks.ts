@@ -4,6 +4,7 @@
  */
 import type { ActionContext } from '../actions/action.ts';
 import { ActionError } from '../actions/action.ts';
+import { probeCommand } from '../actions/machine-probe.ts';
 import { connect } from 'node:net';
 import { machine as machineNamed, sshSettingsFor } from '../fleet/model.ts';
 import { machineStatus, type MachineStatus, type StatusScope } from '../health/fleet-status.ts';
@@ -25,8 +26,10 @@ function tcpAnswers(address: string, port: number, timeoutMs: number): Promise<b
   });
 }
 
-const NGINX_PROBE = 'curl -s -o /dev/null --max-time 2 -w "%{http_code}" http://127.0.0.1/';
-const answered = (httpCode: string) => /^[1-5]\d\d$/.test(httpCode.trim());
+// nginx accepting a connection on port 80 is the edge's health: any HTTP request would go
+// through to the upstreams, and with the app servers dead it waits out their timeouts.
+const NGINX_PROBE = probeCommand({ type: 'tcp', host: '127.0.0.1', port: 80 }, 2);
+const answered = (result: { code: number | null } | undefined) => result?.code === 0;
 
 async function statusOf(ctx: ActionContext, name: string, scope?: StatusScope): Promise<MachineStatus> {
   return machineStatus(ctx.fleet, machineNamed(ctx.fleet, name), { remote: ctx.remote, secret: ctx.secret }, scope);
@@ -62,7 +65,7 @@ export function edgesHealthy(ctx: ActionContext, except: readonly string[] = [])
   const edges = ctx.fleet.machines.filter((m) => m.roles.includes('edge') && !except.includes(m.name)).map((m) => m.name);
   return check('Confirm the nginx machines are healthy', {
     machines: edges,
-    describe: `${edges.join(', ') || 'no edge'} answer over SSH and nginx answers on port 80`,
+    describe: `${edges.join(', ') || 'no edge'} answer over SSH and nginx accepts connections on port 80`,
     async verify(c) {
       if (edges.length === 0) throw new ActionError('precondition', 'no healthy edge is left to carry the traffic');
       const failures: string[] = [];
@@ -70,7 +73,7 @@ export function edgesHealthy(ctx: ActionContext, except: readonly string[] = [])
         edges.map(async (edge) => {
           try {
             const result = await c.remote(edge).run(NGINX_PROBE, { timeoutMs: 8000 });
-            if (!answered(result.stdout)) failures.push(`${edge}: nginx does not answer`);
+            if (!answered(result)) failures.push(`${edge}: nginx does not accept connections on port 80`);
           } catch (error) {
             failures.push(`${edge}: ${(error as Error).message}`);
           }
@@ -101,7 +104,7 @@ export function machineFailed(name: string, force: boolean | undefined): ActionS
       if (found.length === 0 && status.roles.includes('edge')) {
         // An edge has no declared services: what it does is answer on port 80.
         const nginx = await ctx.remote(name).run(NGINX_PROBE, { timeoutMs: 8000 }).catch(() => undefined);
-        if (!nginx || !answered(nginx.stdout)) found.push('nginx does not answer on port 80');
+        if (!answered(nginx)) found.push('nginx does not accept connections on port 80');
       }
       if (found.length === 0) {
         throw new ActionError(
