@@ -1,0 +1,157 @@
+/**
+ * Acceptance: `lifeboat recover --plan` shows every mutating step of every scenario with
+ * its commands, SQL and diffs and changes nothing; bad input and unsafe requests are
+ * refused before anything changes. "Changes nothing" is measured, not assumed: a snapshot
+ * of every fleet machine and spare (site files, daemon configuration, supervisor states,
+ * domain list, MariaDB read_only and replication, Redis role) is taken before and after.
+ *
+ * One lab for the whole file, prepared like a real fleet; lifeboat runs inside the ops
+ * host as an operator would run it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Lab } from '../../src/lab/lab.ts';
+import { canRunLab, EXAMPLE_FLEET, forceDown, randomLabId } from '../lab/helpers.ts';
+import { snapshot, type LabSnapshot } from '../support/lab-snapshot.ts';
+
+const skip = canRunLab();
+const CLI = 'cd /lifeboat && node bin/lifeboat.mjs';
+const STATE = '--state /tmp/lb.db';
+
+interface PlanCase {
+  scenario: string;
+  args: string;
+  /** Text the plan must show: the mutating steps' commands, SQL and diffs. */
+  shows: Array<string | RegExp>;
+}
+
+const PLANS: PlanCase[] = [
+  {
+    scenario: 'edge-down',
+    args: '--failed edge-1',
+    shows: ['UPDATE `speed`.`t_app_dns` SET `status` = ?', /params: \[2,"198\.51\.100\.\d+",2\]/],
+  },
+  {
+    scenario: 'backup-down',
+    args: '--failed backup --replacement spare-1',
+    shows: ['t_app_dns', '--- a/etc/nginx/conf.d/lifeboat-upstreams.conf', 'nginx -t', 'supervisorctl start go-api', '--- a/etc/cron.d/lifeboat'],
+  },
+  {
+    scenario: 'primary-down',
+    args: '--failed primary',
+    shows: ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only', 'UPDATE', 't_app_dns', '--- a/wwwroot/go/go-api/config.yaml',
+      '--- a/etc/nginx/conf.d/lifeboat-upstreams.conf', 'nginx -t', 'supervisorctl restart go-api', 'supervisorctl stop go-job'],
+  },
+  {
+    scenario: 'both-app-down',
+    args: '--failed primary --replacement spare-1',
+    shows: ['mariadb-install-db', '--- a/etc/redis/lifeboat.conf', /newest good copy: \S+ \d{8}T\d{6}Z on (report|hk)/, 'supervisorctl update',
+      't_app_dns', '--- a/etc/nginx/conf.d/lifeboat-upstreams.conf', 'nginx -t'],
+  },
+  {
+    scenario: 'total-loss',
+    args: '--failed primary --replacement spare-1',
+    // report is an on-site store: lost in this scenario, so the copy comes from the off-site hk.
+    shows: ['mariadb-install-db', /newest good copy: \S+ \d{8}T\d{6}Z on hk/, 'Restore the newest good copy from hk', 't_app_dns', 'nginx -t'],
+  },
+];
+
+describe('recover --plan and refusals change nothing', { skip }, () => {
+  const id = randomLabId();
+  let lab: Lab;
+  /** Taken after prepare and the first backup: every later test compares against it. */
+  let baseline: LabSnapshot;
+
+  const ops = (command: string, timeoutMs = 300_000) => lab.exec('ops', command, { timeoutMs });
+  const recover = (args: string) => ops(`${CLI} recover ${args} --fleet ${lab.fleetFile} ${STATE}`, 120_000);
+  const output = (r: { stdout: string; stderr: string }) => `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+  before(async () => {
+    const t0 = performance.now();
+    lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
+    const t1 = performance.now();
+    const prepared = await ops(`${CLI} prepare ${lab.fleetFile} --yes ${STATE}`);
+    assert.equal(prepared.code, 0, output(prepared));
+    process.stdout.write(`# lab up ${((t1 - t0) / 1000).toFixed(1)} s, prepare ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+  });
+  after(() => forceDown(id));
+
+  // Before `backup run`: no store holds a copy yet. The check is made with --plan because
+  // the machines are healthy: with --yes the run stops at "really failed" before it could
+  // ever look for a copy; --plan plans every step, the restore included, and changes nothing.
+  test('both-app-down with no backup copy anywhere: the restore step is refused', async () => {
+    const before = await snapshot(lab);
+    const r = await recover('both-app-down --failed primary --replacement spare-1 --plan');
+    assert.equal(r.code, 1, output(r));
+    assert.match(r.stdout, /Restore the newest good copy[^\n]*\n\s+! no usable backup copy on report, hk/, output(r));
+    assert.deepEqual(await snapshot(lab), before);
+  });
+
+  test('every scenario plans its mutating steps with their commands, SQL and diffs, and changes nothing', async () => {
+    const backup = await ops(`${CLI} backup run ${lab.fleetFile}`);
+    assert.equal(backup.code, 0, output(backup));
+    baseline = await snapshot(lab);
+    // The snapshot must see what it is meant to guard, or equal snapshots prove nothing.
+    assert.equal(baseline['backup']?.mariadb?.readOnly, '1');
+    assert.equal(baseline['backup']?.mariadb?.replicating, true);
+    assert.equal(baseline['primary']?.redisRole, 'role:master');
+    assert.equal(baseline['backup']?.redisRole, 'role:slave');
+    assert.equal(baseline['primary']?.programs['go-job'], 'RUNNING');
+    assert.ok(baseline['edge-1']?.files['/etc/nginx/conf.d/lifeboat-upstreams.conf']);
+    assert.ok(baseline['primary']?.files['/wwwroot/go/go-api/config.yaml']);
+    assert.ok((baseline['primary']?.mariadb?.domains.length ?? 0) > 0);
+
+    for (const c of PLANS) {
+      const t0 = performance.now();
+      const r = await recover(`${c.scenario} ${c.args} --plan`);
+      const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+      // Healthy machines: the "really failed" check fails, so a plan exits 1; the plan is still shown in full.
+      assert.equal(r.code, 1, `${c.scenario}: ${output(r)}`);
+      assert.match(r.stdout, new RegExp(`Plan for ${c.scenario} \\(run \\S+\\) — nothing below has been applied`), c.scenario);
+      assert.match(r.stdout, /has really failed[^\n]*\[check: FAILED\]/, c.scenario);
+      assert.match(r.stdout, /looks healthy/, c.scenario);
+      const plan = r.stdout.slice(r.stdout.indexOf('Plan for'));
+      for (const s of c.shows) {
+        if (typeof s === 'string') assert.ok(plan.includes(s), `${c.scenario} plan lacks ${JSON.stringify(s)}\n${plan}`);
+        else assert.match(plan, s, `${c.scenario} plan lacks ${s}`);
+      }
+      process.stdout.write(`# plan ${c.scenario}: ${seconds} s\n`);
+    }
+    assert.deepEqual(await snapshot(lab), baseline);
+  });
+
+  test('bad input and unsafe requests are refused and change nothing', async () => {
+    const unknown = await recover('primry-down --failed primary --plan');
+    assert.equal(unknown.code, 2, output(unknown));
+    assert.match(unknown.stderr, /unknown scenario `primry-down` — did you mean `primary-down`\?/);
+
+    const stranger = await recover('primary-down --failed db-9 --yes');
+    assert.equal(stranger.code, 2, output(stranger));
+    assert.match(stranger.stderr, /--failed: no machine `db-9` in fleet/);
+
+    const badSpare = await recover('backup-down --failed backup --replacement spare-9 --yes');
+    assert.equal(badSpare.code, 2, output(badSpare));
+    assert.match(badSpare.stderr, /--replacement: no machine `spare-9`/);
+
+    // --yes against a healthy primary: refused at the first check, before any mutating step.
+    const healthy = await recover('primary-down --failed primary --yes');
+    assert.equal(healthy.code, 1, output(healthy));
+    assert.match(healthy.stdout, /primary looks healthy/);
+    assert.match(healthy.stdout, /Error: step 1\.\d "Confirm primary has really failed" failed/);
+
+    // A spare holding a site is not bare. --plan, not --yes: backup-down checks the spare
+    // only after it has taken the backup out of service (step 5), so with a healthy backup
+    // --yes would stop at step 1 and never reach this check; --plan runs every check.
+    await lab.exec('spare-1', 'mkdir -p /wwwroot/stray && echo leftover > /wwwroot/stray/site.txt');
+    try {
+      const notBare = await recover('backup-down --failed backup --replacement spare-1 --plan');
+      assert.equal(notBare.code, 1, output(notBare));
+      assert.match(notBare.stdout, /Confirm spare-1 is a bare spare[^\n]*\[check: FAILED\]\n\s+! spare-1 is not bare: it already holds \/wwwroot\/stray\/site\.txt/, output(notBare));
+      const withStray = await snapshot(lab);
+      assert.equal(Object.keys(withStray['spare-1']!.files).join(), '/wwwroot/stray/site.txt');
+    } finally {
+      await lab.exec('spare-1', 'rm -rf /wwwroot/stray');
+    }
+    assert.deepEqual(await snapshot(lab), baseline);
+  });
+});
