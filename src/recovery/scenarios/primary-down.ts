@@ -9,7 +9,7 @@ import { setDomainsStatus } from '../../actions/domains.ts';
 import { setUpstreams } from '../../actions/nginx.ts';
 import { promoteRedis } from '../../actions/redis.ts';
 import { loadServiceUnits } from '../../actions/service-units.ts';
-import { restartServices } from '../../actions/services.ts';
+import { restartServices, startServices } from '../../actions/services.ts';
 import { installCrontab } from '../../actions/crontab.ts';
 import { machine, machinesWithRole } from '../../fleet/model.ts';
 import { ActionError } from '../../actions/action.ts';
@@ -74,9 +74,14 @@ export const primaryDown: Scenario = {
         step(`Point ${later.join(', ')} on the backup at its own MariaDB and Redis`, rewriteBindings(heir.name, bindingsFor(fleet, later), target)),
       );
       if (toInstall.length > 0) steps.push(step(`Load the units of ${toInstall.join(', ')} on the backup`, loadServiceUnits(heir.name, toInstall)));
+      // Units loaded after the rewrite start with the right config; a service that was
+      // already there is restarted, so that it reads the config just written.
+      const present = later.filter((s) => !toInstall.includes(s));
       steps.push(
-        // A restart, not a start: whatever runs must read the config just written.
-        step(`Start ${later.join(', ')} on the backup`, restartServices(heir.name, later)),
+        step(`Start ${later.join(', ')} on the backup`, [
+          ...(present.length ? [restartServices(heir.name, present)] : []),
+          ...(toInstall.length ? [startServices(heir.name, toInstall)] : []),
+        ]),
       );
     }
     if (fleet.crontabs['db-primary']) {

@@ -13,7 +13,7 @@ import { setDomainsStatus } from '../../actions/domains.ts';
 import { setUpstreams } from '../../actions/nginx.ts';
 import { provisionMariadb, provisionRedis } from '../../actions/provision/index.ts';
 import { loadServiceUnits } from '../../actions/service-units.ts';
-import { restartServices } from '../../actions/services.ts';
+import { startServices } from '../../actions/services.ts';
 import { machine, machinesWithRole, servicesOn } from '../../fleet/model.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { edgesHealthy, machineFailed, spareIsBare } from '../checks.ts';
@@ -63,7 +63,8 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
     step(`Install ${services.join(', ')} on ${spare.name} from ${primary.name}'s installation archive`, installServicesFromArchive(primary.name, spare.name, services, l.stores)),
     step(`Point every service on ${spare.name} at its own MariaDB and Redis`, rewriteBindings(spare.name, bindingsFor(fleet, services), localTarget(fleet, spare))),
     step(`Load the units of ${services.join(', ')} on ${spare.name}`, loadServiceUnits(spare.name, services)),
-    step(`Start ${services.join(', ')} on ${spare.name}`, restartServices(spare.name, services)),
+    // Their units were loaded after the configs were rewritten: a start reads the right ones.
+    step(`Start ${services.join(', ')} on ${spare.name}`, startServices(spare.name, services)),
     step(
       "Take the lost machines' domains offline in the domain list",
       l.machines.filter((m) => m.domains.length > 0).map((m) => setDomainsStatus(spare.name, m.address, 'offline')),
