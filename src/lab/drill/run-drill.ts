@@ -101,6 +101,9 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
 
     const faultAt = Date.now();
     await Promise.all(spec.faults.map((f) => lab.fault(f)));
+    // Requests sent while the fault was being put in place may still have been served by the
+    // dying machine: only requests sent after it is complete count as served after the fault.
+    const faultInPlaceAt = Date.now();
     log(`  fault injected: ${spec.faults.map((f) => `${f.kind} ${'host' in f ? f.host : ''}`).join(', ')}`);
 
     const t0 = performance.now();
@@ -117,7 +120,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       problems.push(`traffic generator exited ${trafficResult.code}: ${trafficResult.stderr.trim().slice(-300)}`);
     }
     const records = await readRecords(recordsFile);
-    const after = firstSuccessAfter(records, faultAt);
+    const after = shiftedTo(firstSuccessAfter(records, faultInPlaceAt), faultInPlaceAt - faultAt);
 
     const verify = await ops(
       `${TSX} src/lab/drill/verify-main.ts`,
@@ -221,5 +224,15 @@ function report(spec: DrillSpec, m: Measured): DrillReport {
     runId: m.run?.id ?? null,
     problems,
     labId: m.labId,
+  };
+}
+
+/** Times measured from the fault being in place, re-expressed from the fault's start. */
+function shiftedTo(recovery: Recovery, offsetMs: number): Recovery {
+  const shift = (f: Recovery['overall']) => (f ? { ...f, afterMs: f.afterMs + offsetMs } : null);
+  return {
+    overall: shift(recovery.overall),
+    byDomain: Object.fromEntries(Object.entries(recovery.byDomain).map(([k, v]) => [k, shift(v)])),
+    byService: Object.fromEntries(Object.entries(recovery.byService).map(([k, v]) => [k, shift(v ?? null)])),
   };
 }
