@@ -9,7 +9,7 @@ export function renderDrillReport(r: DrillReport): string {
     '',
     `  time to recover (fault → first successful user request)  ${s(r.rtoSeconds)}`,
     `  lifeboat recover run                                      ${s(r.recoverSeconds)}`,
-    `  acknowledged writes lost                                  ${r.lostWrites}${r.lostWritesAfterBackup !== undefined ? ` (${r.lostWritesAfterBackup} made after the newest backup)` : ''}`,
+    `  acknowledged writes lost                                  ${r.lostWrites}${r.lostWritesAfterBackup !== undefined ? ` (${r.lostWritesAfterBackup} made after the newest backup, taken ${r.backupAgeSeconds} s before the fault: the loss is bounded by the backup interval)` : ''}`,
     `  acknowledged uploads lost                                 ${r.uploadsChecked ? `${r.lostUploads}${r.uploadsInSyncWindow ? ` (+${r.uploadsInSyncWindow} made within the upload sync interval before the fault)` : ''}` : 'not checked: no machine keeping the upload files survives'}`,
     `  go-job running twice at once                              ${r.doubleJobRuns}`,
     `  traffic                                                   ${r.traffic.requests} requests, ${r.traffic.ok} ok, ${r.traffic.failed} failed; checked ${Object.entries(r.acknowledged).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing'}`,

@@ -51,6 +51,8 @@ export interface DrillReport {
   uploadsChecked: boolean;
   /** Writes lost after the newest backup, when no replica survives (scenario 5, §4.4). */
   lostWritesAfterBackup?: number;
+  /** How old the newest backup was at the fault: the window of writes a restore cannot have. */
+  backupAgeSeconds?: number;
   doubleJobRuns: number;
   acknowledged: Record<string, number>;
   traffic: { requests: number; ok: number; failed: number };
@@ -217,6 +219,7 @@ function report(spec: DrillSpec, m: Measured): DrillReport {
     uploadsInSyncWindow,
     uploadsChecked: spec.uploadsAfter !== undefined,
     ...(spec.lossBoundedByBackup ? { lostWritesAfterBackup: afterBackup } : {}),
+    ...(m.backupAt !== undefined ? { backupAgeSeconds: Math.round((m.faultAt - m.backupAt) / 100) / 10 } : {}),
     doubleJobRuns: m.verdict.doubleJobRuns,
     acknowledged: m.verdict.checked,
     traffic: { requests: m.records.length, ok: m.records.filter((r) => r.ok).length, failed: m.records.filter((r) => !r.ok).length },
