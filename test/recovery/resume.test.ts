@@ -170,6 +170,14 @@ describe('primary-down killed three times and resumed', { skip }, () => {
         `step ${s.idx} "${s.title}" applied ${s.applications} times, interrupted ${interrupted} time(s)`);
       if (interrupted === 0) assert.equal(s.applications, 1, `step ${s.idx} "${s.title}"`);
     }
+    // A step caught half done is looked at again before anything is re-applied.
+    for (const k of kills) {
+      for (const s of k.steps.values()) {
+        if (s.state !== 'applying' && s.state !== 'applied') continue;
+        assert.ok(eventAfter(runId, s.idx, ['reverify'], k.lastEvent)(), `step ${s.idx} "${s.title}", ${s.state} at the kill ${k.name}, was not re-verified on resume`);
+      }
+    }
+    process.stdout.write(`# applications per step: ${[...final.values()].map((s) => `${s.idx}=${s.applications}`).join(' ')}\n`);
     const resumes = db().prepare(`SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND event = 'run-resumed'`).get(runId) as { n: number };
     assert.equal(resumes.n, 3);
 
@@ -185,6 +193,20 @@ describe('primary-down killed three times and resumed', { skip }, () => {
     assert.equal(readOnly, '0', 'backup MariaDB is writable');
     assert.equal(Number(rowsAfter), rowsBefore, 'rows of speed.users on the backup vs on the primary before the fault');
     assert.equal(slaveLines, '0', 'the backup no longer replicates');
+    // Every service on the backup runs a process started after its config was rewritten:
+    // a restart that a kill swallowed would leave one on the dead primary's addresses.
+    for (const binding of lab.fleet.bindings) {
+      const probe = await lab.exec('backup', [
+        `pid=$(supervisorctl -c /etc/supervisor/supervisord.conf pid ${binding.service})`,
+        `ticks=$(awk '{print $22}' /proc/$pid/stat)`,
+        `btime=$(awk '/^btime/ {print $2}' /proc/stat)`,
+        `echo "$(awk -v b=$btime -v t=$ticks -v hz=$(getconf CLK_TCK) 'BEGIN {printf "%.2f", b + t / hz}') $(stat -c %.3Y ${binding.file})"`,
+      ].join('; '));
+      const [started, written] = probe.stdout.trim().split(' ').map(Number);
+      assert.ok(Number.isFinite(started) && Number.isFinite(written), `${binding.service}: ${output(probe)}`);
+      // btime has whole seconds: allow one second of slack (the lab started the services long before).
+      assert.ok(started! >= written! - 1, `${binding.service} on the backup started at ${started}, before its config ${binding.file} was written at ${written}`);
+    }
     const write = await lab.exec('backup', `mariadb -e "INSERT INTO speed.users (username, password_hash) VALUES ('after-resume', 'x')"`);
     assert.equal(write.code, 0, output(write));
   });
