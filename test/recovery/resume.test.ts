@@ -1,5 +1,5 @@
 /**
- * Acceptance: a primary-down recovery killed with SIGKILL at four different points and
+ * Acceptance: a primary-down recovery killed with SIGKILL at seven different points and
  * resumed each time ends `recovered`, never applies again a step it had verified, and
  * leaves the business answering from the backup with every row the primary had.
  *
@@ -32,7 +32,7 @@ interface KillPoint {
   lastEvent: number;
 }
 
-describe('primary-down killed four times and resumed', { skip }, () => {
+describe('primary-down killed seven times and resumed', { skip }, () => {
   const id = randomLabId();
   let lab: Lab;
   let journal: Database.Database | undefined;
@@ -131,6 +131,9 @@ describe('primary-down killed four times and resumed', { skip }, () => {
     const promote = stepTitled('Bring the database up on backup');
     const restart = stepTitled('Restart go-api, go-admin, go-fly on the backup');
     const upstreams = stepTitled('Remove the primary from the nginx forwarding lists');
+    const fence = stepTitled('Fence the old primary');
+    const install = stepTitled('Install go-upload, go-job on the backup');
+    const startLater = stepTitled('Start go-upload, go-job on the backup');
 
     // Where to kill, in order: each waits for an event of its step newer than the previous
     // kill, so every kill lands in a later process and further on in the run.
@@ -141,6 +144,9 @@ describe('primary-down killed four times and resumed', { skip }, () => {
       // kill lands right after it is verified again.
       { name: 'during the restart', step: restart, events: ['applying', 'verified'] },
       { name: 'after the upstream switch', step: upstreams, events: ['verified'] },
+      { name: 'during the fence of the old primary', step: fence, events: ['applying', 'verified'] },
+      { name: 'during the install from the archive', step: install, events: ['applying', 'verified'] },
+      { name: 'during the start of go-upload, go-job', step: startLater, events: ['applying', 'verified'] },
     ];
     const kills: KillPoint[] = [];
     for (const point of plan) {
@@ -157,7 +163,7 @@ describe('primary-down killed four times and resumed', { skip }, () => {
     assert.equal(json.id, runId);
     assert.equal(json.outcome, 'recovered');
     assert.equal(outcome(runId), 'recovered');
-    process.stdout.write(`# fault to recovered, four kills included: ${seconds.toFixed(1)} s\n`);
+    process.stdout.write(`# fault to recovered, seven kills included: ${seconds.toFixed(1)} s\n`);
 
     // The kills landed at different places, each further on than the one before.
     const verifiedAt = (k: KillPoint) => [...k.steps.values()].filter((s) => s.state === 'verified').length;
@@ -221,5 +227,21 @@ describe('primary-down killed four times and resumed', { skip }, () => {
     }
     const write = await lab.exec('backup', `mariadb -e "INSERT INTO speed.users (username, password_hash) VALUES ('after-resume', 'x')"`);
     assert.equal(write.code, 0, output(write));
+  });
+
+  // Known bug (see the report of this test's author): an apply killed mid-relay never
+  // removes its temporary copies, and the resume works in fresh ones. The installation
+  // archive holds the services' config files, database DSNs included. `todo` keeps the
+  // failing assertion visible in every run without failing the suite.
+  test('the killed runs leave no temporary copy of the installation archive behind', {
+    todo: 'extract-archive.ts apply(): SIGKILL between mkdtemp/upload and the finally block leaks /tmp/lifeboat-archive-* (ops) and /tmp/lifeboat-relay-*.tar.gz (target)',
+  }, async () => {
+    const left: string[] = [];
+    for (const host of ['ops', 'backup']) {
+      const r = await lab.exec(host, 'ls -d /tmp/lifeboat-archive-* /tmp/lifeboat-relay-* /var/tmp/lifeboat-relay-* 2>/dev/null; true');
+      left.push(...r.stdout.trim().split('\n').filter(Boolean).map((p) => `${host}:${p}`));
+    }
+    process.stdout.write(`# temporary copies left: ${left.join(' ') || 'none'}\n`);
+    assert.deepEqual(left, []);
   });
 });
