@@ -36,6 +36,8 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
   const id = randomLabId();
   let lab: Lab;
   let journal: Database.Database | undefined;
+  /** `recover --plan` with the primary really down, run before the recovery (judged in its own test). */
+  let planWhenDown: RunResult | undefined;
 
   const ops = (command: string, timeoutMs = 300_000) => lab.exec('ops', command, { timeoutMs });
   const output = (r: RunResult) => `exit ${r.code} signal ${r.signal}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
@@ -117,6 +119,8 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     assert.ok(rowsBefore >= USERS, output(count));
 
     await lab.fault({ kind: 'machine-down', host: 'primary' });
+    planWhenDown = await ops(`${CLI} recover primary-down --failed primary --plan --fleet ${lab.fleetFile} --state ${STATE}`, 120_000);
+    assert.match(planWhenDown.stdout, /Confirm the backup and the nginx machines are healthy, and the primary really failed[^\n]*\[check: passed\]/, output(planWhenDown));
     const t0 = performance.now();
 
     let running = startRecover('primary-down --failed primary');
@@ -243,5 +247,20 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     }
     process.stdout.write(`# temporary copies left: ${left.join(' ') || 'none'}\n`);
     assert.deepEqual(left, []);
+  });
+
+  // Known bug (see the report): with the primary really down, two steps of the plan fail
+  // and `--plan` exits 1, which recover.ts documents for "a step or check failed", although
+  // every precondition passed. (1) engine.ts runs every check in plan mode, the post-recovery
+  // "Verify the business answers" too, against the fleet before the recovery: it must fail
+  // in a real disaster. (2) Steps whose files an earlier step creates (go-upload/go-job's
+  // config, installed from the archive) cannot be planned and count as failed.
+  test('with the primary really down, --plan exits 0', {
+    todo: 'engine.ts:124 runs post-recovery checks (businessAnswers) in plan mode; recover.ts:123 counts them and unplannable steps as failed checks',
+  }, () => {
+    assert.ok(planWhenDown, 'the plan ran');
+    const unplanned = planWhenDown.stdout.split('\n').filter((l) => /^\s+! /.test(l));
+    process.stdout.write(`# plan with the primary down: exit ${planWhenDown.code}; ${unplanned.length} step(s) not planned${unplanned.length ? `:${unplanned.join(' |')}` : ''}\n`);
+    assert.equal(planWhenDown.code, 0, output(planWhenDown));
   });
 });
