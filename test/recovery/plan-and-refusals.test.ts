@@ -61,6 +61,8 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
   let lab: Lab;
   /** Taken after prepare and the first backup: every later test compares against it. */
   let baseline: LabSnapshot;
+  /** primary-down --yes refused because the primary is healthy (judged again in a todo test). */
+  let refused: { stdout: string; stderr: string } | undefined;
 
   const ops = (command: string, timeoutMs = 300_000) => lab.exec('ops', command, { timeoutMs });
   const recover = (args: string) => ops(`${CLI} recover ${args} --fleet ${lab.fleetFile} ${STATE}`, 120_000);
@@ -133,8 +135,13 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
     assert.equal(badSpare.code, 2, output(badSpare));
     assert.match(badSpare.stderr, /--replacement: no machine `spare-9`/);
 
+    const noRun = await recover('--resume 0zzzzzzzz-none --yes');
+    assert.equal(noRun.code, 2, output(noRun));
+    assert.match(noRun.stderr, /no run with id 0zzzzzzzz-none/);
+
     // --yes against a healthy primary: refused at the first check, before any mutating step.
     const healthy = await recover('primary-down --failed primary --yes');
+    refused = healthy;
     assert.equal(healthy.code, 1, output(healthy));
     assert.match(healthy.stdout, /primary looks healthy/);
     assert.match(healthy.stdout, /Error: step 1\.\d "Confirm primary has really failed" failed/);
@@ -153,5 +160,27 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
       await lab.exec('spare-1', 'rm -rf /wwwroot/stray');
     }
     assert.deepEqual(await snapshot(lab), baseline);
+  });
+
+  // Known bug (see the report): render.ts renderSummary prints the scenario's follow-ups
+  // whatever the outcome, so a run refused at its first check tells the operator "primary
+  // is out of service and the fleet has no backup app server now" although nothing changed.
+  test('a run refused before any change does not tell the operator the machine is out of service', {
+    todo: 'render.ts renderSummary: follow-ups printed for a run that failed before any mutating step',
+  }, () => {
+    assert.ok(refused, 'the refused run ran');
+    assert.doesNotMatch(refused.stdout, /primary is out of service/, output(refused));
+  });
+
+  // Known bug (see the report): a scenario's build() refuses a machine of the wrong role
+  // with ActionError('precondition'), which carries no exitCode, so cli/exit.ts maps it to
+  // 3 ("internal") instead of 2 ("bad input"). Nothing is journaled and nothing changes.
+  test('a machine of the wrong role for the scenario is bad input (exit 2) and changes nothing', {
+    todo: 'scenarios/primary-down.ts:40 (and rebuild-primary.ts:37, backup-down, edge-down) throw ActionError from build(); cli/exit.ts exitCodeFor gives it 3',
+  }, async () => {
+    const r = await recover('primary-down --failed edge-1 --yes');
+    assert.match(r.stderr + r.stdout, /edge-1 is not the primary/, output(r));
+    assert.deepEqual(await snapshot(lab), baseline);
+    assert.equal(r.code, 2, output(r));
   });
 });
