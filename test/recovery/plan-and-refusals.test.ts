@@ -63,6 +63,8 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
   let baseline: LabSnapshot;
   /** primary-down --yes refused because the primary is healthy (judged again in a todo test). */
   let refused: { stdout: string; stderr: string } | undefined;
+  /** The id of a `--plan` run: a plan must never become a run that applies. */
+  let plannedRunId: string | undefined;
 
   const ops = (command: string, timeoutMs = 300_000) => lab.exec('ops', command, { timeoutMs });
   const recover = (args: string) => ops(`${CLI} recover ${args} --fleet ${lab.fleetFile} ${STATE}`, 120_000);
@@ -113,6 +115,7 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
       assert.match(r.stdout, /has really failed[^\n]*\[check: FAILED\]/, c.scenario);
       assert.match(r.stdout, /looks healthy/, c.scenario);
       const plan = r.stdout.slice(r.stdout.indexOf('Plan for'));
+      plannedRunId ??= /^Plan for \S+ \(run (\S+)\)/.exec(plan)?.[1];
       for (const s of c.shows) {
         if (typeof s === 'string') assert.ok(plan.includes(s), `${c.scenario} plan lacks ${JSON.stringify(s)}\n${plan}`);
         else assert.match(plan, s, `${c.scenario} plan lacks ${s}`);
@@ -138,6 +141,11 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
     const noRun = await recover('--resume 0zzzzzzzz-none --yes');
     assert.equal(noRun.code, 2, output(noRun));
     assert.match(noRun.stderr, /no run with id 0zzzzzzzz-none/);
+
+    assert.ok(plannedRunId, 'a plan named its run');
+    const resumePlan = await recover(`--resume ${plannedRunId} --yes`);
+    assert.equal(resumePlan.code, 2, output(resumePlan));
+    assert.match(resumePlan.stderr, /was only a plan/);
 
     // --yes against a healthy primary: refused at the first check, before any mutating step.
     const healthy = await recover('primary-down --failed primary --yes');
