@@ -1,4 +1,5 @@
 /** Exit codes shared by every command, and how an error maps to one. */
+import { ActionError } from '../actions/action.ts';
 import { FleetError } from '../fleet/errors.ts';
 
 export const EXIT = { ok: 0, unhealthy: 1, badInput: 2, internal: 3 } as const;
@@ -10,6 +11,9 @@ export class UsageError extends Error {
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || error instanceof FleetError) return EXIT.badInput;
+  // A precondition that fails before any step ran (a scenario refusing its input) is bad
+  // input; an action failing inside a run is reported by the run itself.
+  if (error instanceof ActionError && error.code === 'precondition') return EXIT.badInput;
   if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number') return error.exitCode;
   return EXIT.internal;
 }

@@ -5,7 +5,7 @@
  */
 import type { ActionContext, Change } from '../actions/action.ts';
 import { type Journal, type RunMode, type RunRecord, type StepState } from './journal.ts';
-import { describeFailure, LeafRunner, type Leaf, type LeafOutcome } from './execute.ts';
+import { describeFailure, errorMessage, LeafRunner, type Leaf, type LeafOutcome } from './execute.ts';
 import { redactChange } from './redact.ts';
 import { RecoveryError } from './errors.ts';
 import { assertSamePlan, flatten, rowsOf, type Item } from './layout.ts';
@@ -109,10 +109,18 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
       const changes: Change[] = [];
       let planFailure: string | undefined;
       const unplanned = new Set<Leaf>();
+      // Under --plan nothing before this step has run: a step that acts on what an earlier
+      // step creates cannot show its exact changes yet, and a check after a mutating step
+      // verifies an effect that is not there. Both are planned, not failed.
+      const afterMutation = mode === 'plan' && items.slice(0, items.indexOf(item)).some((i) => i.step.mutating);
       for (const leaf of todo) {
         try {
           changes.push(...(await runner.plan(leaf)));
         } catch (error) {
+          if (afterMutation) {
+            journal.stepPlanned(runId, leaf.index, [{ kind: 'note', text: `its exact changes are known once the steps before it have run (now: ${errorMessage(error)})` }]);
+            continue;
+          }
           const failure = runner.planFailed(leaf, error);
           unplanned.add(leaf);
           finishLeaf(leaf, 'failed', 0, failure.message);
@@ -121,7 +129,7 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
       }
       if (mode === 'plan') {
         if (planFailure) planProblems.push(planFailure);
-        if (item.step.mutating || !runChecks || planFailure) {
+        if (item.step.mutating || !runChecks || planFailure || afterMutation) {
           for (const leaf of todo) if (!unplanned.has(leaf)) finishLeaf(leaf, 'planned', 0);
           continue;
         }

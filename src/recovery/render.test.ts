@@ -59,7 +59,7 @@ test('live progress prints one line per finished step with its time', async (t) 
   assert.match(lines.at(-1)!, /^ {2}✓ +\d+\.\d\d s {2}Restart go-api, go-admin, go-fly \(all\)$/);
 });
 
-test('the summary of a failed run names the step, what changed, resume, undo and follow-ups', async (t) => {
+test('the summary of a failed run names the step, what changed, resume and undo, but not the follow-ups of a recovery', async (t) => {
   const { dir, journal } = setup(t);
   const run = await runRecovery({ scenario: primaryDown(dir, () => true), input: { failed: 'primary' }, ctx: fakeContext(), mode: 'auto', journal });
   const text = renderSummary(run);
@@ -69,7 +69,15 @@ test('the summary of a failed run names the step, what changed, resume, undo and
   assert.doesNotMatch(text, /\+go-fly done/, 'a failed step did not change things for sure');
   assert.match(text, new RegExp(`lifeboat recover primary-down --resume ${run.id}`));
   assert.match(text, /^Steps that can be undone: 2$/m);
-  assert.match(text, /^What the operator still has to do:\n {2}- Find a new machine quickly/m);
+  // "Find a new machine" describes the fleet after a recovery; this one has not happened.
+  assert.doesNotMatch(text, /What the operator still has to do/);
+});
+
+test('the summary of a recovered run ends with what the operator still has to do', async (t) => {
+  const { dir, journal } = setup(t);
+  const run = await runRecovery({ scenario: primaryDown(dir, () => false), input: { failed: 'primary' }, ctx: fakeContext(), mode: 'auto', journal });
+  assert.equal(run.outcome, 'recovered');
+  assert.match(renderSummary(run), /^What the operator still has to do:\n {2}- Find a new machine quickly/m);
 });
 
 test('the plan shows every change under its step, and the JSON form carries the same run', async (t) => {

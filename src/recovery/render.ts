@@ -98,7 +98,8 @@ export function renderSummary(run: RunRecord): string {
     const labels = stepLabels(run.steps);
     if (undoable.length) lines.push(`Steps that can be undone: ${undoable.map((s) => labels.get(s.index)).join(', ')}`);
   }
-  if (run.followUps.length && run.outcome !== 'planned') {
+  // Follow-ups describe the fleet after a recovery; a refused or failed run did not change it so.
+  if (run.followUps.length && run.outcome === 'recovered') {
     lines.push('', 'What the operator still has to do:');
     for (const item of run.followUps) lines.push(`  - ${item}`);
   }

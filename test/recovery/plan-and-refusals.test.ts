@@ -61,7 +61,7 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
   let lab: Lab;
   /** Taken after prepare and the first backup: every later test compares against it. */
   let baseline: LabSnapshot;
-  /** primary-down --yes refused because the primary is healthy (judged again in a todo test). */
+  /** primary-down --yes refused because the primary is healthy (its output is judged again below). */
   let refused: { stdout: string; stderr: string } | undefined;
   /** The id of a `--plan` run: a plan must never become a run that applies. */
   let plannedRunId: string | undefined;
@@ -170,22 +170,15 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
     assert.deepEqual(await snapshot(lab), baseline);
   });
 
-  // Known bug (see the report): render.ts renderSummary prints the scenario's follow-ups
-  // whatever the outcome, so a run refused at its first check tells the operator "primary
-  // is out of service and the fleet has no backup app server now" although nothing changed.
-  test('a run refused before any change does not tell the operator the machine is out of service', {
-    todo: 'render.ts renderSummary: follow-ups printed for a run that failed before any mutating step',
-  }, () => {
+  // A run refused at its first check must not tell the operator "primary is out of
+  // service": nothing changed.
+  test('a run refused before any change does not tell the operator the machine is out of service', () => {
     assert.ok(refused, 'the refused run ran');
     assert.doesNotMatch(refused.stdout, /primary is out of service/, output(refused));
   });
 
-  // Known bug (see the report): a scenario's build() refuses a machine of the wrong role
-  // with ActionError('precondition'), which carries no exitCode, so cli/exit.ts maps it to
-  // 3 ("internal") instead of 2 ("bad input"). Nothing is journaled and nothing changes.
-  test('a machine of the wrong role for the scenario is bad input (exit 2) and changes nothing', {
-    todo: 'scenarios/primary-down.ts:40 (and rebuild-primary.ts:37, backup-down, edge-down) throw ActionError from build(); cli/exit.ts exitCodeFor gives it 3',
-  }, async () => {
+  // A scenario refusing a machine of the wrong role is bad input; nothing is journaled or changed.
+  test('a machine of the wrong role for the scenario is bad input (exit 2) and changes nothing', async () => {
     const r = await recover('primary-down --failed edge-1 --yes');
     assert.match(r.stderr + r.stdout, /edge-1 is not the primary/, output(r));
     assert.deepEqual(await snapshot(lab), baseline);

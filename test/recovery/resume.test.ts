@@ -233,13 +233,9 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     assert.equal(write.code, 0, output(write));
   });
 
-  // Known bug (see the report of this test's author): an apply killed mid-relay never
-  // removes its temporary copies, and the resume works in fresh ones. The installation
-  // archive holds the services' config files, database DSNs included. `todo` keeps the
-  // failing assertion visible in every run without failing the suite.
-  test('the killed runs leave no temporary copy of the installation archive behind', {
-    todo: 'extract-archive.ts apply(): SIGKILL between mkdtemp/upload and the finally block leaks /tmp/lifeboat-archive-* (ops) and /tmp/lifeboat-relay-*.tar.gz (target)',
-  }, async () => {
+  // The installation archive holds the services' config files, DSNs included: a killed
+  // relay's temporary copies must be cleaned up by the resumed step.
+  test('the killed runs leave no temporary copy of the installation archive behind', async () => {
     const left: string[] = [];
     for (const host of ['ops', 'backup']) {
       const r = await lab.exec(host, 'ls -d /tmp/lifeboat-archive-* /tmp/lifeboat-relay-* /var/tmp/lifeboat-relay-* 2>/dev/null; true');
@@ -249,15 +245,10 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     assert.deepEqual(left, []);
   });
 
-  // Known bug (see the report): with the primary really down, two steps of the plan fail
-  // and `--plan` exits 1, which recover.ts documents for "a step or check failed", although
-  // every precondition passed. (1) engine.ts runs every check in plan mode, the post-recovery
-  // "Verify the business answers" too, against the fleet before the recovery: it must fail
-  // in a real disaster. (2) Steps whose files an earlier step creates (go-upload/go-job's
-  // config, installed from the archive) cannot be planned and count as failed.
-  test('with the primary really down, --plan exits 0', {
-    todo: 'engine.ts:124 runs post-recovery checks (businessAnswers) in plan mode; recover.ts:123 counts them and unplannable steps as failed checks',
-  }, () => {
+  // With the primary really down every precondition passes: the plan exits 0, although
+  // checks after mutating steps and steps acting on files an earlier step creates can only
+  // be planned, not run.
+  test('with the primary really down, --plan exits 0', () => {
     assert.ok(planWhenDown, 'the plan ran');
     const unplanned = planWhenDown.stdout.split('\n').filter((l) => /^\s+! /.test(l));
     process.stdout.write(`# plan with the primary down: exit ${planWhenDown.code}; ${unplanned.length} step(s) not planned${unplanned.length ? `:${unplanned.join(' |')}` : ''}\n`);

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRemote } from '../../remote/local.ts';
@@ -16,7 +16,7 @@ import type { Remote } from '../../remote/remote.ts';
 import { ActionError, type Action, type ActionContext, type Change } from '../action.ts';
 import { rethrowAs } from './action-errors.ts';
 import { bash, existsOn, readTextOrUndefined, runBash, shq } from './shell.ts';
-import { tempFileOn, unpackScript } from './tar-scripts.ts';
+import { unpackScript } from './tar-scripts.ts';
 
 export interface ExtractArchiveOptions {
   /**
@@ -144,11 +144,17 @@ export function extractArchive(store: string, archivePath: string, to: string, p
     },
     async apply(ctx) {
       const target = ctx.remote(to);
-      const dir = await mkdtemp(join(options.localTempDir ?? tmpdir(), 'lifeboat-archive-'));
-      let landed: string | undefined;
+      // Fixed names for this archive and target: a run killed mid-copy leaves its temporary
+      // copies (config files, DSNs with passwords) where the re-applied step finds, replaces
+      // and removes them, instead of beside fresh ones forever.
+      const key = createHash('sha256').update(`${store}:${archivePath}>${to}:${path}`).digest('hex').slice(0, 16);
+      const dir = join(options.localTempDir ?? tmpdir(), `lifeboat-archive-${key}`);
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { mode: 0o700 });
+      let landed: string | undefined = `${remoteTemp}/lifeboat-relay-${key}${suffix}`;
       try {
         const clear = await fetch(ctx, dir);
-        landed = await tempFileOn(target, remoteTemp, suffix);
+        await runBash(target, `rm -f -- ${shq(landed)}; (umask 077; : > ${shq(landed)})`);
         await target.upload(clear, landed);
         await runBash(target, unpack(landed), { timeoutMs });
         landed = undefined;

@@ -39,6 +39,8 @@ export const backupDown: Scenario = {
         machineHealthy(primary.name, 'primary app server'),
         edgesHealthy(ctx, [failed.name]),
         machineFailed(failed.name, input.force),
+        // Checked first: a spare that is not bare must stop the run before anything changes.
+        ...(input.replacement ? [spareIsBare(input.replacement)] : []),
       ]),
       step("Take the backup's domains off the domain list", setDomainsStatus(primary.name, failed.address, 'offline')),
       parallel(
@@ -53,7 +55,6 @@ export const backupDown: Scenario = {
     const uploads = Object.values(fleet.services).flatMap((s) => s.dataDirs);
     const wwwroot = '/wwwroot';
     steps.push(
-      spareIsBare(spare),
       step(
         `Copy the services under ${wwwroot} from the primary to ${spare}`,
         copyTree(primary.name, spare, wwwroot, { exclude: uploads.filter((d) => d.startsWith(`${wwwroot}/`)).map((d) => d.slice(wwwroot.length + 1)) }),
