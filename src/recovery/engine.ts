@@ -4,6 +4,7 @@
  * crash, a failure or a "no" left unfinished.
  */
 import type { ActionContext, Change } from '../actions/action.ts';
+import { RemoteError } from '../remote/remote.ts';
 import { type Journal, type RunMode, type RunRecord, type StepState } from './journal.ts';
 import { describeFailure, errorMessage, LeafRunner, type Leaf, type LeafOutcome } from './execute.ts';
 import { redactChange } from './redact.ts';
@@ -109,15 +110,15 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
       const changes: Change[] = [];
       let planFailure: string | undefined;
       const unplanned = new Set<Leaf>();
-      // Under --plan nothing before this step has run: a step that acts on what an earlier
-      // step creates cannot show its exact changes yet, and a check after a mutating step
-      // verifies an effect that is not there. Both are planned, not failed.
+      // Under --plan nothing before this step has run: a step that edits a file an earlier
+      // step creates cannot show its diff yet, and a check after a mutating step verifies an
+      // effect that is not there. Both are planned, not failed; any other refusal still fails.
       const afterMutation = mode === 'plan' && items.slice(0, items.indexOf(item)).some((i) => i.step.mutating);
       for (const leaf of todo) {
         try {
           changes.push(...(await runner.plan(leaf)));
         } catch (error) {
-          if (afterMutation) {
+          if (afterMutation && causedByMissingFile(error)) {
             journal.stepPlanned(runId, leaf.index, [{ kind: 'note', text: `its exact changes are known once the steps before it have run (now: ${errorMessage(error)})` }]);
             continue;
           }
@@ -199,4 +200,11 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
       .map(([leaf, o]) => `${name(leaf.index, leaf.step.title)} failed: ${o.ok ? '' : o.error.message}`)
       .join('; ');
   }
+}
+
+function causedByMissingFile(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof RemoteError && e.code === 'file-not-found') return true;
+  }
+  return false;
 }
