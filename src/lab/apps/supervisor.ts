@@ -21,25 +21,3 @@ export function supervisorProgram(service: ServiceName, repoRoot = LAB_REPO_MOUN
     directory: repoRoot,
   };
 }
-
-/** A `[program:NAME]` section for supervisord.conf; logs go to /var/log/supervisor. */
-export function supervisorSection(service: ServiceName, repoRoot = LAB_REPO_MOUNT): string {
-  const p = supervisorProgram(service, repoRoot);
-  return [
-    `[program:${p.name}]`,
-    `command=${p.command}`,
-    `directory=${p.directory}`,
-    'autostart=true',
-    'autorestart=true',
-    // A bad config exits 78 at once: let supervisor mark it FATAL instead of looping forever.
-    'startsecs=1',
-    'startretries=3',
-    'stopsignal=TERM',
-    'stopwaitsecs=6',
-    'redirect_stderr=true',
-    `stdout_logfile=/var/log/supervisor/${p.name}.log`,
-    'stdout_logfile_maxbytes=5MB',
-    'stdout_logfile_backups=1',
-    '',
-  ].join('\n');
-}
