@@ -88,8 +88,11 @@ for (const [kill, what] of boundaries) {
 
 test('killed from outside while a parallel step hangs: resume finishes and applies no step twice', async () => {
   const { counts } = await crashThenResume('c:hang', async (pid, dir) => {
-    // The hanging child writes a marker once c's effect is there; wait for it (bounded).
-    for (let i = 0; i < 600 && !existsSync(join(dir, 'hanging')); i++) await new Promise((r) => setTimeout(r, 50));
+    // The hanging child writes a marker once c's effect is there; wait for it and for the
+    // effects of c's siblings b and d (bounded): killed half-way through its own apply, a
+    // sibling is rightly applied again, which is not what this test is about.
+    const settled = () => ['hanging', 'b', 'd'].every((f) => existsSync(join(dir, f)));
+    for (let i = 0; i < 600 && !settled(); i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(readFileSync(join(dir, 'hanging'), 'utf8'), String(pid));
     process.kill(pid, 'SIGKILL');
   });
