@@ -11,6 +11,7 @@ import { machineStatus, type MachineStatus, type StatusScope } from '../health/f
 import { check, type ActionStep } from './step.ts';
 
 const QUICK_PROBE_MS = 1000;
+const HEALTHY_WITHIN_MS = 10_000;
 
 /** Does anything accept a TCP connection at address:port within `timeoutMs`? */
 function tcpAnswers(address: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -54,8 +55,15 @@ export function machineHealthy(name: string, label: string, what = { services: t
     machines: [name],
     describe: `${name} answers over SSH${what.data ? ', its MariaDB/Redis answer' : ''}${what.services ? ', its services pass their health checks' : ''}`,
     async verify(ctx) {
-      const found = problems(await statusOf(ctx, name, what), what);
-      if (found.length > 0) throw new ActionError('precondition', `${name} is not healthy: ${found.join('; ')}`);
+      // Asked again for a few seconds: right after a replica dies, the primary's commits wait
+      // out the semi-sync timeout once, and its services answer slowly meanwhile.
+      const deadline = Date.now() + HEALTHY_WITHIN_MS;
+      for (;;) {
+        const found = problems(await statusOf(ctx, name, what), what);
+        if (found.length === 0) return;
+        if (Date.now() > deadline) throw new ActionError('precondition', `${name} is not healthy: ${found.join('; ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     },
   });
 }
