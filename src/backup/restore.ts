@@ -92,7 +92,7 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
           await step(to, 'stop MariaDB', () => remote.run(local.control.stopCommand(), { timeoutMs: 5 * 60_000 }));
           await step(to, 'swap the data folder', () => runBash(remote, swapInPhysical(local, paths), { timeoutMs: HOUR_MS }));
           aside = paths.aside;
-          ctx.log(`${to}: MariaDB (${local.control.kind}) stopped and data folder swapped in ${secondsSince(t)} s`);
+          ctx.log(`${to}: MariaDB (${local.control.kind}) stopped and data folder swapped in ${secondsSince(t)} s; previous data kept in ${paths.aside} (for undo)`);
           t = performance.now();
           await step(to, 'start MariaDB', () => remote.run(local.control.startCommand(), { timeoutMs: 5 * 60_000 }));
           ctx.log(`${to}: MariaDB answering after ${secondsSince(t)} s`);

@@ -112,6 +112,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     const recover = await ops(`${IN_HOST_CLI} recover ${spec.name} --fleet ${fleetFile} ${spec.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
     const recoverSeconds = (performance.now() - t0) / 1000;
     const run = parseRun(recover.stdout);
+    await removeKeptAside(lab, spec.databaseAfter, recover.stdout + recover.stderr);
     if (recover.code !== 0) problems.push(`lifeboat recover exited ${recover.code}: ${recover.stderr.trim().split('\n').slice(-6).join(' | ')}`);
     log(`  recover: ${recover.code === 0 ? 'recovered' : 'FAILED'} in ${recoverSeconds.toFixed(2)} s`);
 
@@ -238,4 +239,14 @@ function shiftedTo(recovery: Recovery, offsetMs: number): Recovery {
     byDomain: Object.fromEntries(Object.entries(recovery.byDomain).map(([k, v]) => [k, shift(v)])),
     byService: Object.fromEntries(Object.entries(recovery.byService).map(([k, v]) => [k, shift(v ?? null)])),
   };
+}
+
+/**
+ * A physical restore keeps the replaced data folder beside the data folder, for undo. Lab
+ * hosts share the machine's /var (only /var/lib/mysql is their own), so that folder would
+ * outlive the lab: the drill removes exactly the one its run names.
+ */
+async function removeKeptAside(lab: Lab, host: string, output: string): Promise<void> {
+  const kept = [...new Set(output.match(/\/var\/lib\/mysql\.lifeboat-before-[A-Za-z0-9-]+/g) ?? [])];
+  for (const path of kept) await lab.exec(host, `rm -rf -- ${path}`, { timeoutMs: 60_000 });
 }
