@@ -89,6 +89,9 @@ export function extractArchive(store: string, archivePath: string, to: string, p
   if (options.chown && members.length === 0 && path === '/') throw new ActionError('precondition', 'chown of a whole archive unpacked into / would re-own the machine: name the members');
   const suffix = clearName(archivePath).slice(archivePath.lastIndexOf('/') + 1).replace(/^[^.]*/, '');
   const unpack = (landed: string) => unpackScript(landed, path, { tarFlag, chown: options.chown, members });
+  // Fixed temporary names for this archive and target (see apply).
+  const key = createHash('sha256').update(`${store}:${archivePath}>${to}:${path}`).digest('hex').slice(0, 16);
+  const landedPath = `${remoteTemp}/lifeboat-relay-${key}${suffix}`;
 
   async function expectedSum(remote: Remote): Promise<string | undefined> {
     const sum = (await readTextOrUndefined(remote, `${archivePath}.sha256`))?.trim().split(/\s+/)[0];
@@ -132,7 +135,7 @@ export function extractArchive(store: string, archivePath: string, to: string, p
       const source = ctx.remote(store);
       if (!(await existsOn(source, archivePath))) throw new ActionError('precondition', `${store}: ${archivePath} does not exist`);
       const sum = await expectedSum(source);
-      const landed = `${remoteTemp}/lifeboat-relay-XXXXXXXX${suffix}`;
+      const landed = landedPath;
       const changes: Change[] = [
         {
           kind: 'note',
@@ -147,11 +150,10 @@ export function extractArchive(store: string, archivePath: string, to: string, p
       // Fixed names for this archive and target: a run killed mid-copy leaves its temporary
       // copies (config files, DSNs with passwords) where the re-applied step finds, replaces
       // and removes them, instead of beside fresh ones forever.
-      const key = createHash('sha256').update(`${store}:${archivePath}>${to}:${path}`).digest('hex').slice(0, 16);
       const dir = join(options.localTempDir ?? tmpdir(), `lifeboat-archive-${key}`);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { mode: 0o700 });
-      let landed: string | undefined = `${remoteTemp}/lifeboat-relay-${key}${suffix}`;
+      let landed: string | undefined = landedPath;
       try {
         const clear = await fetch(ctx, dir);
         await runBash(target, `rm -f -- ${shq(landed)}; (umask 077; : > ${shq(landed)})`);
