@@ -3,22 +3,21 @@
  * The backup already runs MariaDB, Redis and the back-end services. Restore go-admin,
  * go-api and go-fly first; once they serve, go-upload, go-job and the /shell jobs.
  */
+import { ActionError } from '../../actions/action.ts';
 import { rewriteBindings } from '../../actions/config-bindings.ts';
-
+import { installCrontab } from '../../actions/crontab.ts';
 import { setDomainsStatus } from '../../actions/domains.ts';
 import { setUpstreams } from '../../actions/nginx.ts';
 import { promoteRedis } from '../../actions/redis.ts';
 import { loadServiceUnits } from '../../actions/service-units.ts';
 import { restartServices, startServices } from '../../actions/services.ts';
-import { installCrontab } from '../../actions/crontab.ts';
 import { machine, machinesWithRole } from '../../fleet/model.ts';
-import { ActionError } from '../../actions/action.ts';
+import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
+import { databaseUp, databaseUpMode, type DatabaseUpMode } from '../database-up.ts';
 import { fenceSingletons } from '../fence.ts';
 import { installServicesFromArchive, servicesMissingOn } from '../install-from-archive.ts';
-import { databaseUp, databaseUpMode, type DatabaseUpMode } from '../database-up.ts';
 import { parallel, step, type Scenario, type ScenarioInput, type Step } from '../step.ts';
-import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { bindingsFor, domainsOf, edgesExcept, forwardedServices, localTarget, servicesByPriority, upstreamsAfter } from '../topology.ts';
 import { businessAnswers } from '../verify-business.ts';
 
@@ -39,7 +38,8 @@ export const primaryDown: Scenario = {
     if (!failed.roles.includes('db-primary')) {
       throw new ActionError('precondition', `${failed.name} is not the primary (roles: ${failed.roles.join(', ')}); primary-down recovers the machine with role db-primary`);
     }
-    const heir = heirOf(fleet, input);
+    // The heir chosen by resolve (journaled), so a resumed run keeps it.
+    const heir = typeof input.heir === 'string' ? machine(fleet, input.heir) : heirOf(fleet, input);
     const edges = edgesExcept(fleet, [failed.name]);
     const { first, later } = servicesByPriority(fleet);
     const singletons = Object.entries(fleet.services).filter(([, s]) => s.singleton && s.roles.some((r) => failed.roles.includes(r))).map(([n]) => n);
