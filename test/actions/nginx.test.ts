@@ -26,8 +26,12 @@ after(async () => {
   await b?.close();
 });
 
+/**
+ * Who answers a new connection. A kept-alive one may still be served by an old nginx worker
+ * that drains after a reload, which says nothing about the new configuration.
+ */
 async function answer(): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${nginx.port}/`, { signal: AbortSignal.timeout(2000) });
+  const response = await fetch(`http://127.0.0.1:${nginx.port}/`, { signal: AbortSignal.timeout(2000), headers: { connection: 'close' } });
   return (await response.text()).trim();
 }
 
