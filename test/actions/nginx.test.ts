@@ -26,13 +26,25 @@ after(async () => {
   await b?.close();
 });
 
-/**
- * Who answers a new connection. A kept-alive one may still be served by an old nginx worker
- * that drains after a reload, which says nothing about the new configuration.
- */
+/** Who answers a new connection (a kept-alive one stays with the worker that accepted it). */
 async function answer(): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${nginx.port}/`, { signal: AbortSignal.timeout(2000), headers: { connection: 'close' } });
   return (await response.text()).trim();
+}
+
+/**
+ * Who answers once the workers of an earlier reload are gone: for a moment after a reload
+ * an old worker may still accept a connection and serve the old configuration.
+ */
+async function settledAnswer(): Promise<string> {
+  let last = await answer();
+  for (let i = 0; i < 40; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await answer();
+    if (next === last) return next;
+    last = next;
+  }
+  return last;
 }
 
 test('setUpstreams moves traffic to the new backend and verify proves who answers', async (t) => {
@@ -55,7 +67,7 @@ test('setUpstreams moves traffic to the new backend and verify proves who answer
   await action.apply(ctx);
   await action.verify(ctx);
   t.diagnostic(`switch + verify took ${Math.round(performance.now() - started)} ms`);
-  assert.equal(await answer(), 'backend b');
+  assert.equal(await settledAnswer(), 'backend b');
   assert.equal(await readFile(nginx.upstreamFile, 'utf8'), renderUpstreams({ app: [{ host: '127.0.0.1', port: b.port }] }));
 
   await action.apply(ctx); // applied twice: same file, still serving
@@ -68,7 +80,7 @@ test('setUpstreams moves traffic to the new backend and verify proves who answer
 
 test('a config nginx -t rejects is rolled back and nginx keeps serving the old upstream', async () => {
   const current = await readFile(nginx.upstreamFile, 'utf8');
-  const servedBefore = await answer();
+  const servedBefore = await settledAnswer();
   const action = setUpstreams(
     'edge',
     { app: [{ host: '127.0.0.1', port: b.port }], legacy: [{ host: '127.0.0.1', port: b.port }] },
@@ -76,7 +88,7 @@ test('a config nginx -t rejects is rolled back and nginx keeps serving the old u
   );
   await assert.rejects(action.apply(ctx), (e) => e instanceof ActionError && e.code === 'apply-failed' && /duplicate upstream/.test(e.message) && /previous file is back and nginx keeps serving/.test(e.message));
   assert.equal(await readFile(nginx.upstreamFile, 'utf8'), current);
-  assert.equal(await answer(), servedBefore);
+  assert.equal(await settledAnswer(), servedBefore);
   await assert.rejects(action.verify(ctx), (e) => e instanceof ActionError && e.code === 'verify-failed');
   const leftovers = (await readdir(dirname(nginx.upstreamFile))).filter((name) => name.includes('lifeboat-tmp'));
   assert.deepEqual(leftovers, []);
