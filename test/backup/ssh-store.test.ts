@@ -13,9 +13,8 @@ import { restoreCopy } from '../../src/backup/restore.ts';
 import { runBackup } from '../../src/backup/run.ts';
 import { createScratch, type Scratch } from '../../src/backup/scratch.ts';
 import { checkStores } from '../../src/backup/verify.ts';
-import { SshRemote } from '../../src/remote/ssh.ts';
 import { startMariadb, type MariadbServer } from '../support/mariadb.ts';
-import { startSshd, type Sshd } from '../support/sshd.ts';
+import { sshRemoteTo, startSshd, type Sshd } from '../support/sshd.ts';
 import { backupWorld, type BackupWorld } from './support.ts';
 
 let server: MariadbServer;
@@ -26,10 +25,7 @@ let scratch: Scratch | undefined;
 before(async () => {
   server = await startMariadb();
   sshd = await startSshd();
-  const storeB = new SshRemote({
-    machine: 'store-b', host: sshd.host, port: sshd.port, knownHostsFile: sshd.knownHostsFile,
-    privateKey: () => readFile(sshd.identityFile),
-  });
+  const storeB = sshRemoteTo(sshd, 'store-b');
   world = await backupWorld(server, 'ssh-test-key', { 'store-b': storeB });
   const db = await server.connect();
   try {

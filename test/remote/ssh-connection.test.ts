@@ -12,8 +12,8 @@ import { secretResolver } from '../../src/fleet/secrets.ts';
 import { fanOut } from '../../src/remote/fanout.ts';
 import { RemotePool } from '../../src/remote/pool.ts';
 import { RemoteError } from '../../src/remote/remote.ts';
-import { SshRemote, type SshRemoteOptions } from '../../src/remote/ssh.ts';
-import { startSshd, type Sshd } from '../support/sshd.ts';
+import type { SshRemote, SshRemoteOptions } from '../../src/remote/ssh.ts';
+import { sshRemoteTo, startSshd, type Sshd } from '../support/sshd.ts';
 
 const run = promisify(execFile);
 const logins = (sshd: Sshd) => sshd.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
@@ -22,14 +22,7 @@ describe('SshRemote connections', () => {
   let sshd: Sshd;
   const opened: SshRemote[] = [];
   function remote(overrides: Partial<SshRemoteOptions> = {}): SshRemote {
-    const r = new SshRemote({
-      machine: 'app1',
-      host: sshd.host,
-      port: sshd.port,
-      knownHostsFile: sshd.knownHostsFile,
-      privateKey: () => readFile(sshd.identityFile),
-      ...overrides,
-    });
+    const r = sshRemoteTo(sshd, 'app1', overrides);
     opened.push(r);
     return r;
   }

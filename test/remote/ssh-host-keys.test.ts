@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { RemoteError } from '../../src/remote/remote.ts';
-import { SshRemote, type SshRemoteOptions } from '../../src/remote/ssh.ts';
-import { startSshd, type Sshd } from '../support/sshd.ts';
+import type { SshRemote, SshRemoteOptions } from '../../src/remote/ssh.ts';
+import { sshRemoteTo, startSshd, type Sshd } from '../support/sshd.ts';
 
 const run = promisify(execFile);
 
@@ -16,14 +16,7 @@ describe('SshRemote host keys', () => {
   let sshd: Sshd;
   const opened: SshRemote[] = [];
   function remote(overrides: Partial<SshRemoteOptions> = {}): SshRemote {
-    const r = new SshRemote({
-      machine: 'db1',
-      host: sshd.host,
-      port: sshd.port,
-      knownHostsFile: sshd.knownHostsFile,
-      privateKey: () => readFile(sshd.identityFile),
-      ...overrides,
-    });
+    const r = sshRemoteTo(sshd, 'db1', overrides);
     opened.push(r);
     return r;
   }

@@ -4,8 +4,7 @@
  * needs lives in that folder; `stop()` kills the daemon and its sessions by pid and removes it.
  *
  *   const sshd = await startSshd();
- *   try { ... new SshRemote({ host: sshd.host, port: sshd.port, knownHostsFile: sshd.knownHostsFile,
- *         privateKey: await readFile(sshd.identityFile), machine: 'x' }) ... }
+ *   try { ... sshRemoteTo(sshd, 'x').run('true') ... }
  *   finally { await sshd.stop(); }
  */
 import { spawn, type ChildProcess, execFile } from 'node:child_process';
@@ -14,8 +13,21 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SshRemote, type SshRemoteOptions } from '../../src/remote/ssh.ts';
 
 const run = promisify(execFile);
+
+/** An SshRemote logged in to `sshd` with its client key, checking its host key strictly. */
+export function sshRemoteTo(sshd: Sshd, machine: string, overrides: Partial<SshRemoteOptions> = {}): SshRemote {
+  return new SshRemote({
+    machine,
+    host: sshd.host,
+    port: sshd.port,
+    knownHostsFile: sshd.knownHostsFile,
+    privateKey: () => readFile(sshd.identityFile),
+    ...overrides,
+  });
+}
 
 export type HostKeyType = 'ed25519' | 'ecdsa' | 'rsa';
 
