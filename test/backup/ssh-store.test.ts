@@ -4,7 +4,7 @@
  * restore onto that machine runs its scratch server over SSH.
  */
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { findNewestGoodCopy } from '../../src/backup/catalog.ts';
