@@ -1,0 +1,249 @@
+/**
+ * THE failure verdict: is a machine dead, alive, or cut off from some vantage points only?
+ * One vantage point never decides. The operator's machine and every machine of the fleet
+ * that talks to the target (edges, app servers, database and Redis machines) each try fresh
+ * TCP connections to the target's ports from where they stand, several times within a
+ * bounded window; the replica also says what its IO thread sees. Used alike by `recover`'s
+ * diagnosis, every scenario's "really failed" check, fencing, and the coming daemon.
+ *
+ * `decide` is pure (tested without machines); `judgeMachine` gathers the evidence.
+ */
+import { connect } from 'node:net';
+import { readReplicaStatus } from '../actions/replica-status.ts';
+import { withAdmin } from '../actions/db-connection.ts';
+import type { ActionContext } from '../actions/action.ts';
+import { servicesOn, sshSettingsFor } from '../fleet/model.ts';
+import type { Fleet, Machine, Role } from '../fleet/schema.ts';
+
+/** What one check (or one vantage point as a whole) saw of the target. */
+export type Seen = 'up' | 'down' | 'unknown';
+
+export interface CheckResult {
+  /** `tcp/22`, `tcp/3306`, `replica-io`. */
+  check: string;
+  seen: Seen;
+  detail?: string;
+}
+
+export interface VantageView {
+  /** `operator` (where lifeboat runs) or a machine of the fleet. */
+  vantage: string;
+  seen: Seen;
+  checks: CheckResult[];
+  /** Why this vantage point could not be asked (its own SSH failed…). */
+  error?: string;
+}
+
+export type VerdictKind = 'alive' | 'dead' | 'unreachable-from-some' | 'unknown';
+
+export interface Verdict {
+  machine: string;
+  address: string;
+  kind: VerdictKind;
+  /** One sentence for people: what the views add up to. */
+  reason: string;
+  views: VantageView[];
+  /** Vantage points that see the target up: paths a fence can take. */
+  seenBy: string[];
+  judgedAt: string;
+}
+
+export const OPERATOR = 'operator';
+
+/** Roles whose machines talk to the others and so can witness them. */
+const WITNESS_ROLES: readonly Role[] = ['edge', 'app', 'db-primary', 'db-replica', 'redis', 'redis-replica'];
+
+/**
+ * From the views to the verdict. A vantage that could not be asked casts no vote.
+ * - Someone sees it up and someone down: `unreachable-from-some` (a partition or a block:
+ *   never a failover on its own).
+ * - Seen up by every vantage that answered: `alive`.
+ * - Seen down by at least two vantage points, a majority of all that should see it, and up
+ *   by none: `dead`.
+ * - Anything else (too few answers): `unknown`.
+ */
+export function decide(machine: string, address: string, views: VantageView[], judgedAt = new Date().toISOString()): Verdict {
+  const up = views.filter((v) => v.seen === 'up').map((v) => v.vantage);
+  const down = views.filter((v) => v.seen === 'down').map((v) => v.vantage);
+  const silent = views.filter((v) => v.seen === 'unknown').map((v) => v.vantage);
+  const base = { machine, address, views, seenBy: up, judgedAt };
+  const silentNote = silent.length ? `; could not ask ${silent.join(', ')}` : '';
+  if (up.length > 0 && down.length > 0) {
+    return { ...base, kind: 'unreachable-from-some', reason: `${machine} is seen up by ${up.join(', ')} but not by ${down.join(', ')}${silentNote}` };
+  }
+  if (up.length > 0) return { ...base, kind: 'alive', reason: `${machine} is seen up by ${up.join(', ')}${silentNote}` };
+  const majority = Math.floor(views.length / 2) + 1;
+  if (down.length >= 2 && down.length >= majority) {
+    return { ...base, kind: 'dead', reason: `${machine} is down from ${down.join(', ')} (${down.length} of ${views.length} vantage points)${silentNote}` };
+  }
+  return {
+    ...base,
+    kind: 'unknown',
+    reason: down.length
+      ? `${machine} is down only from ${down.join(', ')}: ${down.length} of ${views.length} vantage points is not enough to call it dead${silentNote}`
+      : `no vantage point could look at ${machine}${silentNote}`,
+  };
+}
+
+/** A vantage's overall view: any fresh connection that got through means up. */
+export function viewOf(vantage: string, checks: CheckResult[], error?: string): VantageView {
+  // Fresh connections beat a connection's cached state: a replica's IO thread may say
+  // "Yes" for a while after its primary died. It decides only when nothing fresh was tried.
+  const fresh = checks.filter((c) => c.check.startsWith('tcp/') && c.seen !== 'unknown');
+  const deciding = fresh.length > 0 ? fresh : checks.filter((c) => c.seen !== 'unknown');
+  const seen: Seen = deciding.length === 0 ? 'unknown' : deciding.some((c) => c.seen === 'up') ? 'up' : 'down';
+  return { vantage, seen, checks, ...(error ? { error } : {}) };
+}
+
+/** The TCP ports a living target answers on, by its roles. */
+export function portsOf(fleet: Fleet, target: Machine): number[] {
+  const ports = new Set<number>([sshSettingsFor(fleet, target).port]);
+  const has = (...roles: Role[]) => roles.some((r) => target.roles.includes(r));
+  if (fleet.database && has('db-primary', 'db-replica')) ports.add(fleet.database.port);
+  if (fleet.redis && has('redis', 'redis-replica')) ports.add(fleet.redis.port);
+  for (const [, s] of servicesOn(fleet, target)) if (s.port) ports.add(s.port);
+  if (has('edge')) ports.add(80);
+  return [...ports];
+}
+
+/** The machines that should see `target`: every other witness, never spares or stores alone. */
+export function witnessesOf(fleet: Fleet, target: string, exclude: readonly string[] = []): Machine[] {
+  return fleet.machines.filter(
+    (m) => m.name !== target && !exclude.includes(m.name) && m.roles.some((r) => WITNESS_ROLES.includes(r)),
+  );
+}
+
+export interface JudgeOptions {
+  /** Attempts per port (default 3), each bounded by `attemptTimeoutMs` (default 1000). */
+  attempts?: number;
+  attemptTimeoutMs?: number;
+  /** Machines not asked (e.g. the spare being built). */
+  exclude?: readonly string[];
+}
+
+/**
+ * Attempts start this far apart and overlap: a lost packet spoils one attempt, not the
+ * answer, and a dead machine costs one time-out plus the spacing, not attempts × time-out.
+ */
+const SPACING_MS = 300;
+
+/** Tries `attempts` fresh connections, staggered; up as soon as one gets through. */
+async function tcpFromHere(address: string, port: number, attempts: number, timeoutMs: number): Promise<CheckResult> {
+  const one = (delayMs: number) =>
+    new Promise<string | true>((resolve) => {
+      setTimeout(() => {
+        const socket = connect({ host: address, port, timeout: timeoutMs });
+        const done = (r: string | true) => {
+          socket.destroy();
+          resolve(r);
+        };
+        socket.once('connect', () => done(true));
+        socket.once('timeout', () => done(`no answer within ${timeoutMs} ms`));
+        socket.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+      }, delayMs);
+    });
+  const outcomes = await Promise.all(Array.from({ length: attempts }, (_, i) => one(i * SPACING_MS)));
+  if (outcomes.some((o) => o === true)) return { check: `tcp/${port}`, seen: 'up' };
+  return { check: `tcp/${port}`, seen: 'down', detail: `${attempts} attempts: ${String(outcomes.at(-1))}` };
+}
+
+/** The same probe run on another machine: one SSH command, the ports probed at once. */
+export function remoteProbeScript(address: string, ports: readonly number[], attempts: number, timeoutS: number): string {
+  const tries = Array.from({ length: attempts }, (_, i) => `(sleep ${((i * SPACING_MS) / 1000).toFixed(1)}; timeout ${timeoutS} bash -c "</dev/tcp/${address}/$1" 2>/dev/null && echo up) &`).join(' ');
+  const fn = `p() { r=$( ${tries} wait); case "$r" in *up*) echo "$1 up";; *) echo "$1 down";; esac; }`;
+  return `${fn}; ${ports.map((p) => `p ${p} &`).join(' ')} wait`;
+}
+
+export function parseRemoteProbe(stdout: string, ports: readonly number[], attempts: number): CheckResult[] {
+  const seen = new Map<number, Seen>();
+  for (const line of stdout.split('\n')) {
+    const m = /^(\d+) (up|down)$/.exec(line.trim());
+    if (m) seen.set(Number(m[1]), m[2] as Seen);
+  }
+  return ports.map((p) => {
+    const s = seen.get(p) ?? 'unknown';
+    return { check: `tcp/${p}`, seen: s, ...(s === 'down' ? { detail: `${attempts} attempts failed` } : s === 'unknown' ? { detail: 'no result' } : {}) };
+  });
+}
+
+async function fromMachine(ctx: ActionContext, vantage: Machine, target: Machine, ports: number[], attempts: number, timeoutMs: number): Promise<{ checks: CheckResult[]; error?: string }> {
+  const timeoutS = Math.max(1, Math.round(timeoutMs / 1000));
+  try {
+    const r = await ctx.remote(vantage.name).run(remoteProbeScript(target.address, ports, attempts, timeoutS), {
+      timeoutMs: attempts * SPACING_MS + timeoutS * 1000 + 8000,
+    });
+    return { checks: parseRemoteProbe(r.stdout, ports, attempts) };
+  } catch (error) {
+    return { checks: ports.map((p) => ({ check: `tcp/${p}`, seen: 'unknown' as const })), error: (error as Error).message };
+  }
+}
+
+/** What a replica's IO thread says of its source, when `target` is that source. */
+async function replicaLink(ctx: ActionContext, replica: Machine, target: Machine): Promise<CheckResult | undefined> {
+  if (!ctx.fleet.database || ctx.fleet.database.engine !== 'mariadb' || !replica.roles.includes('db-replica')) return undefined;
+  try {
+    const s = await withAdmin(ctx, replica.name, (db) => readReplicaStatus(db, replica.name));
+    if (!s.replicating || s.source?.host !== target.address) return undefined;
+    if (s.ioThread === 'running') return { check: 'replica-io', seen: 'up', detail: `receiving, at ${s.gtidReceived || '-'}` };
+    if (s.ioThread === 'connecting') return { check: 'replica-io', seen: 'down', detail: `reconnecting: ${s.lastIoError || 'no error yet'}` };
+    return { check: 'replica-io', seen: 'unknown', detail: `IO thread stopped${s.lastIoError ? `: ${s.lastIoError}` : ''}` };
+  } catch (error) {
+    return { check: 'replica-io', seen: 'unknown', detail: `cannot ask: ${(error as Error).message}` };
+  }
+}
+
+/** Gathers every vantage point's view of `name` and decides. Changes nothing. */
+export async function judgeMachine(ctx: ActionContext, name: string, options: JudgeOptions = {}): Promise<Verdict> {
+  const fleet = ctx.fleet;
+  const target = fleet.machines.find((m) => m.name === name);
+  if (!target) throw new Error(`no machine ${name} in fleet ${fleet.name}`);
+  const attempts = options.attempts ?? 3;
+  const timeoutMs = options.attemptTimeoutMs ?? 1000;
+  const ports = portsOf(fleet, target);
+  const witnesses = witnessesOf(fleet, name, options.exclude);
+  const [operator, ...others] = await Promise.all([
+    Promise.all(ports.map((p) => tcpFromHere(target.address, p, attempts, timeoutMs))).then((checks) => viewOf(OPERATOR, checks)),
+    ...witnesses.map(async (w) => {
+      const [probe, link] = await Promise.all([fromMachine(ctx, w, target, ports, attempts, timeoutMs), replicaLink(ctx, w, target)]);
+      return viewOf(w.name, [...probe.checks, ...(link ? [link] : [])], probe.error);
+    }),
+  ]);
+  return decide(name, target.address, [operator!, ...others]);
+}
+
+/** The vantage × check table, for people. */
+export function renderVerdict(v: Verdict): string {
+  const lines = [`${v.machine} (${v.address}): ${v.kind} — ${v.reason}`];
+  const width = Math.max(8, ...v.views.map((x) => x.vantage.length));
+  for (const view of v.views) {
+    const checks = view.checks.map((c) => `${c.check} ${c.seen}${c.detail && c.seen !== 'up' ? ` (${c.detail})` : ''}`).join(', ');
+    lines.push(`    ${view.vantage.padEnd(width)}  ${view.seen.padEnd(7)}  ${checks}${view.error ? `  [cannot ask: ${view.error}]` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+// The newest verdict per machine, per fleet object (one per run): a fence right after the
+// "really failed" check uses the evidence just gathered instead of waiting out the
+// timeouts of a dead machine a second time.
+const recent = new WeakMap<Fleet, Map<string, Verdict>>();
+
+export function rememberVerdict(fleet: Fleet, verdict: Verdict): void {
+  let byMachine = recent.get(fleet);
+  if (!byMachine) recent.set(fleet, (byMachine = new Map()));
+  byMachine.set(verdict.machine, verdict);
+}
+
+/** The verdict on `machine` judged within `maxAgeMs`, if any. */
+export function recentVerdict(fleet: Fleet, machine: string, maxAgeMs = 60_000): Verdict | undefined {
+  const v = recent.get(fleet)?.get(machine);
+  return v && Date.now() - Date.parse(v.judgedAt) <= maxAgeMs ? v : undefined;
+}
+
+/** `judgeMachine`, or the verdict judged within `maxAgeMs`. */
+export async function verdictOn(ctx: ActionContext, name: string, maxAgeMs = 60_000): Promise<Verdict> {
+  const known = recentVerdict(ctx.fleet, name, maxAgeMs);
+  if (known) return known;
+  const v = await judgeMachine(ctx, name);
+  rememberVerdict(ctx.fleet, v);
+  return v;
+}
