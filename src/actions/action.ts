@@ -18,6 +18,12 @@ export interface ActionContext {
   fleet: Fleet;
   /** The connection to a machine of the fleet (reused across actions). */
   remote(machine: string): Remote;
+  /**
+   * The machine reached through another machine of the fleet (an SSH jump), for fencing a
+   * machine the operator cannot reach but a vantage point can. Absent where jumps are not
+   * possible; the machine's host key is still checked.
+   */
+  remoteVia?(machine: string, via: string): Remote | undefined;
   /** Resolves a `env:`/`file:` secret reference to its value; never log the result. */
   secret(ref: string): Promise<string>;
   /** Progress lines for people; never pass secrets. */

@@ -28,7 +28,7 @@ export async function openSession(
   return {
     fleetFile,
     fleet,
-    ctx: { fleet, remote: (m) => pool.get(m), secret, log },
+    ctx: { fleet, remote: (m) => pool.get(m), remoteVia: (m, via) => pool.via(m, via), secret, log },
     close: () => pool.closeAll(),
   };
 }

@@ -26,7 +26,7 @@ export interface RemoteForOptions {
 }
 
 /** An `SshRemote` for a fleet machine: fleet-wide `ssh` settings overridden by the machine's own. */
-export function remoteFor(fleet: Fleet, machineName: string, options: RemoteForOptions): SshRemote {
+export function remoteFor(fleet: Fleet, machineName: string, options: RemoteForOptions & { jump?: SshRemote }): SshRemote {
   const machine = fleet.machines.find((m) => m.name === machineName);
   if (!machine) {
     const known = fleet.machines.map((m) => m.name).join(', ');
@@ -45,6 +45,7 @@ export function remoteFor(fleet: Fleet, machineName: string, options: RemoteForO
     ...(identity ? { privateKey: () => options.secret(identity) } : {}),
     ...(options.agent ? { agent: options.agent } : {}),
     ...(options.notice ? { notice: options.notice } : {}),
+    ...(options.jump ? { jump: options.jump } : {}),
   });
 }
 
@@ -59,11 +60,32 @@ export function expandHome(path: string, home: string, baseDir: string): string 
 export class RemotePool {
   private readonly remotes = new Map<string, Remote>();
 
-  constructor(private readonly make: (machine: string) => Remote) {}
+  constructor(
+    private readonly make: (machine: string) => Remote,
+    private readonly makeVia?: (machine: string, via: Remote) => Remote,
+  ) {}
 
-  /** A pool of `SshRemote`s for the machines of `fleet`. */
+  /** A pool of `SshRemote`s for the machines of `fleet`; `via` jumps through another one. */
   static forFleet(fleet: Fleet, options: RemoteForOptions): RemotePool {
-    return new RemotePool((machine) => remoteFor(fleet, machine, options));
+    return new RemotePool(
+      (machine) => remoteFor(fleet, machine, options),
+      (machine, via) => remoteFor(fleet, machine, { ...options, ...(via instanceof SshRemote ? { jump: via } : {}) }),
+    );
+  }
+
+  /**
+   * The machine reached through `via` (an SSH jump), for when the operator's own path to it
+   * is cut but another machine still sees it (fencing). Undefined when this pool cannot jump.
+   */
+  via(machine: string, via: string): Remote | undefined {
+    if (!this.makeVia) return undefined;
+    const key = `${machine}\u0000via\u0000${via}`;
+    let remote = this.remotes.get(key);
+    if (!remote) {
+      remote = this.makeVia(machine, this.get(via));
+      this.remotes.set(key, remote);
+    }
+    return remote;
   }
 
   /** The machine's Remote; connecting happens lazily on its first command. */
@@ -76,9 +98,9 @@ export class RemotePool {
     return remote;
   }
 
-  /** Machines that were handed out so far. */
+  /** Machines that were handed out so far (jumped connections not counted). */
   machines(): string[] {
-    return [...this.remotes.keys()];
+    return [...this.remotes.keys()].filter((k) => !k.includes('\u0000'));
   }
 
   /** Closes every Remote; a failure to close one does not keep the others open. */

@@ -42,6 +42,11 @@ export interface SshRemoteOptions {
   maxChannels?: number;
   /** Where one-line notices go (a host key was added); default stderr. */
   notice?: (line: string) => void;
+  /**
+   * Reach the machine through another one (an SSH jump, like `ssh -J`): the TCP connection is
+   * opened from `jump`'s side, and this machine's own host key is still checked here.
+   */
+  jump?: SshRemote;
 }
 
 interface Connection {
@@ -107,6 +112,17 @@ export class SshRemote implements Remote {
         }
       }
     }
+  }
+
+  /** A TCP stream to host:port opened from this machine's side (what a jump needs). */
+  async tunnel(host: string, port: number): Promise<ClientChannel> {
+    const client = await this.connect();
+    return new Promise((resolve, reject) => {
+      client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
+        if (err) reject(new RemoteError('connect-failed', this.machine, `cannot open a connection from ${this.machine} to ${host}:${port}: ${err.message}`, { cause: err }));
+        else resolve(stream);
+      });
+    });
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -229,6 +245,7 @@ export class SshRemote implements Remote {
     if (privateKey === undefined && !this.options.agent) {
       throw new RemoteError('auth-failed', machine, `no SSH identity configured for ${this.address} (set ssh.identity in the fleet file)`);
     }
+    const sock = this.options.jump ? await this.options.jump.tunnel(host, port) : undefined;
 
     return new Promise<Client>((resolve, reject) => {
       const client = new Client();
@@ -266,6 +283,7 @@ export class SshRemote implements Remote {
           );
         },
         ...(privateKey !== undefined ? { privateKey } : {}),
+        ...(sock ? { sock } : {}),
         ...(this.options.agent ? { agent: this.options.agent } : {}),
       };
       client.on('ready', () => {
