@@ -214,6 +214,12 @@ export const fleetSchema = z.strictObject({
   redis: redisSchema.optional(),
   nginx: nginxSchema.optional(),
   backups: backupSchema.optional(),
+  /**
+   * How to power off a machine no SSH path reaches (a provider's CLI or API call), run on the
+   * operator's machine with LIFEBOAT_MACHINE and LIFEBOAT_ADDRESS set; exit 0 means it is
+   * off. Without it, an unreachable old primary's singletons wait for a person.
+   */
+  fencing: z.strictObject({ command: z.string().min(1), timeoutS: z.number().int().min(1).max(3600).default(120) }).optional(),
   /** Crontab lines per role: a machine gets the entries of every role it holds. */
   crontabs: z.partialRecord(z.enum(ROLES), z.array(cronEntrySchema)).default({}),
 });
