@@ -51,6 +51,7 @@ export async function withAdmin<T>(ctx: ActionContext, machine: string, work: (d
   try {
     return await work(db);
   } finally {
+    // A connection that cannot close politely is torn down: the work's result stands.
     await db.end().catch(() => db.destroy());
   }
 }

@@ -47,6 +47,7 @@ async function inTransaction<T>(db: Connection, work: () => Promise<T>): Promise
     await db.commit();
     return result;
   } catch (error) {
+    // The original error is what the caller needs; a failed rollback ends with the connection.
     await db.rollback().catch(() => undefined);
     throw error;
   }

@@ -78,6 +78,7 @@ export function copyTree(from: string, to: string, path: string, options: CopyTr
       } catch (error) {
         rethrowAs(error, 'apply-failed', `copy ${path} from ${from} to ${to}`);
       } finally {
+        // Best-effort removal of temporary copies; the copy's own outcome was decided above.
         if (packed) await source.run(`rm -f -- ${shq(packed)}`).catch(() => undefined);
         if (landed) await target.run(`rm -f -- ${shq(landed)}`).catch(() => undefined);
       }

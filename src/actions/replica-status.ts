@@ -24,6 +24,8 @@ export interface ReplicaStatus {
   readOnly: boolean;
   lastIoError: string;
   lastSqlError: string;
+  /** When the IO thread last failed, as the server recorded it. */
+  lastIoErrorAt?: string;
 }
 
 function threadState(value: unknown): 'running' | 'connecting' | 'stopped' {
@@ -55,6 +57,7 @@ export async function readReplicaStatus(db: Connection, machine: string): Promis
     lastIoError: String(row?.Last_IO_Error ?? ''),
     lastSqlError: String(row?.Last_SQL_Error ?? ''),
   };
+  if (row?.Last_IO_Error_Timestamp) status.lastIoErrorAt = String(row.Last_IO_Error_Timestamp);
   if (row?.Master_Host) status.source = { host: String(row.Master_Host), port: Number(row.Master_Port) };
   return status;
 }

@@ -102,6 +102,7 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
           ctx.log(`${to}: loaded ${copy.copy.file} in ${secondsSince(t)} s`);
         }
       } finally {
+        // Cleanup of the transferred copy; the restore's outcome does not depend on it.
         if (!options.keepTransfer) await remote.run(`rm -rf -- ${shq(brought.workDir)}`).catch(() => undefined);
       }
       action.outcome = { ms: Math.round(performance.now() - started), drift: [], ...(aside ? { aside } : {}) };

@@ -47,7 +47,7 @@ export async function runBackup(ctx: ActionContext, settings: BackupSettings, op
   try {
     shipped = await shipToStores(ctx, settings, taken, source.machine, settings.stores);
   } finally {
-    await ctx.remote(source.machine).run(`rm -rf -- ${shq(taken.workDir)}`).catch(() => undefined);
+    await ctx.remote(source.machine).run(`rm -rf -- ${shq(taken.workDir)}`).catch(() => undefined); // cleanup of the work folder only
   }
   if (!options.keepAll) {
     for (const result of shipped.filter((s) => s.ok)) {

@@ -64,6 +64,7 @@ export async function createScratch(remote: Remote, parent: string, label: strin
     async destroy() {
       if (destroyed) return;
       destroyed = true;
+      // Stopping the scratch server is cleanup; the restore test's verdict is already taken.
       await remote.run(local.control.stopCommand(), { timeoutMs: 3 * 60_000 }).catch(() => undefined);
       await remote.run(`rm -rf -- ${shq(dir)}`, { timeoutMs: 5 * 60_000 });
     },

@@ -91,6 +91,7 @@ export async function takeCopies(ctx: ActionContext, settings: BackupSettings, s
     };
     return { workDir, manifest, encrypted };
   } catch (error) {
+    // Cleanup of the work folder; the error being handled is rethrown.
     await remote.run(`rm -rf -- ${shq(workDir)}`).catch(() => undefined);
     if (error instanceof BackupError) throw error;
     const detail = error instanceof RemoteError ? error.message : String(error);

@@ -86,7 +86,9 @@ export async function verifyBackups(ctx: ActionContext, settings: BackupSettings
 async function scratchMachine(ctx: ActionContext, settings: BackupSettings, store: string): Promise<string> {
   const replicas = ctx.fleet.machines.filter((m) => m.roles.includes('db-replica')).map((m) => m.name);
   for (const machine of [store, ...settings.stores, ...replicas]) {
-    const r = await ctx.remote(machine).run('command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]').catch(() => undefined);
+    // A machine that cannot be asked is simply not chosen as the scratch server: the choice
+    // reads nothing into the error and changes nothing on it.
+    const r = await ctx.remote(machine).run('command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]', { timeoutMs: 10_000 }).catch(() => undefined);
     if (r?.code === 0) return machine;
   }
   return store;

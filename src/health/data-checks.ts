@@ -6,10 +6,34 @@ import type { SecretResolver } from '../fleet/secrets.ts';
 
 export interface DataCheck {
   ok: boolean;
+  /** The server answered (ok may still be false: a replica that is not replicating). */
+  answers?: boolean;
   detail: string;
   /** What the server says it is. */
   role?: 'primary' | 'replica';
   readOnly?: boolean;
+  /** MariaDB replication as this server sees it (absent for Redis). */
+  replication?: ReplicationState;
+  /** Set when acknowledged writes are at risk: what to know, in one sentence. */
+  risk?: string;
+}
+
+export interface ReplicationState {
+  /** On a primary: semi-sync `on`, fell back to `async`, or not enabled at all. */
+  semiSync?: 'on' | 'async' | 'off';
+  /** On a primary: transactions committed without a replica's acknowledgement (since start). */
+  unacknowledgedTransactions?: number;
+  /** On a primary: replicas acknowledging right now. */
+  semiSyncClients?: number;
+  /** On a replica: the IO thread (receiving) and SQL thread (applying). */
+  receiving?: 'running' | 'connecting' | 'stopped';
+  applying?: 'running' | 'stopped';
+  /** GTIDs received into the relay log vs applied. */
+  gtidReceived?: string;
+  gtidApplied?: string;
+  /** When the IO thread last failed (the server's own record), if it did. */
+  receivingErrorAt?: string;
+  lastError?: string;
 }
 
 const TIMEOUT_MS = 2000;
@@ -31,24 +55,58 @@ export async function checkMariadb(fleet: Fleet, m: Machine, secret: SecretResol
       password,
       connectTimeout: TIMEOUT_MS,
     });
-    const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT @@read_only AS readOnly, @@version AS version');
+    const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT @@read_only AS readOnly, @@version AS version, @@global.gtid_slave_pos AS applied');
     const [replicas] = await connection.query<mysql.RowDataPacket[]>('SHOW ALL SLAVES STATUS');
+    const [semi] = await connection.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_no_tx', 'Rpl_semi_sync_master_clients')");
+    const [semiVars] = await connection.query<mysql.RowDataPacket[]>("SHOW GLOBAL VARIABLES WHERE Variable_name = 'rpl_semi_sync_master_enabled'");
+    const status = Object.fromEntries(semi.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
+    const enabled = String(semiVars[0]?.Value ?? 'OFF').toUpperCase() === 'ON';
     const readOnly = Number(rows[0]?.readOnly) === 1;
-    const replica = replicas[0];
-    if (!replica) return { ok: true, role: 'primary', readOnly, detail: `answers (${rows[0]?.version}), ${readOnly ? 'read-only' : 'writable'}` };
+    const replica = replicas.find((r) => r.Connection_name === '') ?? replicas[0];
+    if (!replica) {
+      const replication: ReplicationState = {
+        semiSync: !enabled ? 'off' : String(status.rpl_semi_sync_master_status).toUpperCase() === 'ON' ? 'on' : 'async',
+        unacknowledgedTransactions: Number(status.rpl_semi_sync_master_no_tx ?? 0),
+        semiSyncClients: Number(status.rpl_semi_sync_master_clients ?? 0),
+      };
+      const risk = replication.semiSync === 'async'
+        ? `semi-sync fell back to async (no replica acknowledges; ${replication.unacknowledgedTransactions} transaction(s) committed unacknowledged since the server started): if this machine dies now, its latest writes are lost`
+        : undefined;
+      return {
+        ok: true, answers: true, role: 'primary', readOnly, replication, ...(risk ? { risk } : {}),
+        detail: `answers (${rows[0]?.version}), ${readOnly ? 'read-only' : 'writable'}${enabled ? `, semi-sync ${replication.semiSync}` : ''}`,
+      };
+    }
     const running = replica.Slave_IO_Running === 'Yes' && replica.Slave_SQL_Running === 'Yes';
     const lag = replica.Seconds_Behind_Master ?? '?';
+    const io = replica.Slave_IO_Running === 'Yes' ? 'running' : replica.Slave_IO_Running === 'Connecting' ? 'connecting' : 'stopped';
+    const replication: ReplicationState = {
+      receiving: io,
+      applying: replica.Slave_SQL_Running === 'Yes' ? 'running' : 'stopped',
+      gtidReceived: String(replica.Gtid_IO_Pos ?? ''),
+      gtidApplied: String(rows[0]?.applied ?? ''),
+      ...(replica.Last_IO_Error_Timestamp ? { receivingErrorAt: String(replica.Last_IO_Error_Timestamp) } : {}),
+      ...(replica.Last_IO_Error || replica.Last_SQL_Error ? { lastError: String(replica.Last_IO_Error || replica.Last_SQL_Error) } : {}),
+    };
+    const risk = io === 'running'
+      ? undefined
+      : `not receiving from ${replica.Master_Host} (IO thread ${io}${replication.receivingErrorAt ? ` since ${replication.receivingErrorAt}` : ''}), last GTID received ${replication.gtidReceived || '(none)'}: ` +
+        'once the semi-sync time-out passes, the primary commits without it, and those writes exist only on the primary';
     return {
       ok: running,
+      answers: true,
       role: 'replica',
       readOnly,
+      replication,
+      ...(risk ? { risk } : {}),
       detail: running
-        ? `replica of ${replica.Master_Host}, ${lag} s behind, gtid ${replica.Gtid_IO_Pos || '-'}`
-        : `replica of ${replica.Master_Host} NOT replicating: io ${replica.Slave_IO_Running}, sql ${replica.Slave_SQL_Running} ${replica.Last_Error || replica.Last_IO_Error || ''}`.trim(),
+        ? `replica of ${replica.Master_Host}, ${lag} s behind, received ${replication.gtidReceived || '-'}, applied ${replication.gtidApplied || '-'}`
+        : `replica of ${replica.Master_Host} NOT replicating: io ${replica.Slave_IO_Running}, sql ${replica.Slave_SQL_Running}, received ${replication.gtidReceived || '-'}, applied ${replication.gtidApplied || '-'} ${replica.Last_Error || replica.Last_IO_Error || ''}`.trim(),
     };
   } catch (error) {
     return { ok: false, detail: `does not answer: ${(error as Error).message}` };
   } finally {
+    // Closing is cleanup: the check's answer was decided above.
     await connection?.end().catch(() => {});
   }
 }

@@ -43,7 +43,10 @@ export interface MachineStatus {
 export interface FleetStatus {
   fleet: string;
   checkedAt: string;
+  /** Every machine healthy and no acknowledged write at risk. */
   healthy: boolean;
+  /** Where acknowledged writes are at risk (replication fell back or stopped), per machine. */
+  risks: Array<{ machine: string; risk: string }>;
   machines: MachineStatus[];
 }
 
@@ -61,7 +64,8 @@ export async function fleetStatus(fleet: Fleet, options: StatusOptions): Promise
       ? r.value
       : { ...base(r.item), reachable: false, error: errorText(r.error), healthy: false },
   );
-  return { fleet: fleet.name, checkedAt: new Date().toISOString(), healthy: machines.every((m) => m.healthy), machines };
+  const risks = machines.flatMap((m) => (m.mariadb?.risk ? [{ machine: m.name, risk: m.mariadb.risk }] : []));
+  return { fleet: fleet.name, checkedAt: new Date().toISOString(), healthy: machines.every((m) => m.healthy) && risks.length === 0, risks, machines };
 }
 
 function base(m: Machine): MachineStatus {

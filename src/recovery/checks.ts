@@ -5,27 +5,12 @@
 import type { ActionContext } from '../actions/action.ts';
 import { ActionError } from '../actions/action.ts';
 import { probeCommand } from '../actions/machine-probe.ts';
-import { connect } from 'node:net';
-import { machine as machineNamed, sshSettingsFor } from '../fleet/model.ts';
+import { machine as machineNamed } from '../fleet/model.ts';
+import { judgeMachine, rememberVerdict, renderVerdict } from '../health/verdict.ts';
 import { machineStatus, type MachineStatus, type StatusScope } from '../health/fleet-status.ts';
 import { check, type ActionStep } from './step.ts';
 
-const QUICK_PROBE_MS = 1000;
 const HEALTHY_WITHIN_MS = 10_000;
-
-/** Does anything accept a TCP connection at address:port within `timeoutMs`? */
-function tcpAnswers(address: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port, timeout: timeoutMs });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
-}
 
 // nginx accepting a connection on port 80 is the edge's health: any HTTP request would go
 // through to the upstreams, and with the app servers dead it waits out their timeouts.
@@ -40,7 +25,9 @@ function problems(status: MachineStatus, what: { services: boolean; data: boolea
   const out: string[] = [];
   if (!status.reachable) out.push(`unreachable (${status.error ?? 'no answer'})`);
   if (what.services) for (const s of status.services) if (!s.healthy) out.push(`${s.name}: ${s.detail}`);
-  if (what.data && status.mariadb && !status.mariadb.ok) out.push(`mariadb: ${status.mariadb.detail}`);
+  // A replica that stopped receiving still answers: whether promoting it loses anything is
+  // the database step's decision (with the window named), not a reason to call it unhealthy.
+  if (what.data && status.mariadb && !(status.mariadb.answers ?? status.mariadb.ok)) out.push(`mariadb: ${status.mariadb.detail}`);
   if (what.data && status.redis && !status.redis.ok) out.push(`redis: ${status.redis.detail}`);
   return out;
 }
@@ -93,36 +80,61 @@ export function edgesHealthy(ctx: ActionContext, except: readonly string[] = [])
 }
 
 /**
- * The machine named as failed must look failed. Recovering from a machine that is healthy
- * would take a working server out of service, so it is refused unless forced.
+ * The machine named as failed must really have failed, judged by THE verdict (every vantage
+ * point that should see it, `health/verdict.ts`): `dead` passes; `alive` passes only when
+ * its essential servers do not answer (a reachable machine is then fenced for real); a split
+ * view (`unreachable-from-some`) or too few answers (`unknown`) is refused with the vantage
+ * table, unless `--force` says a person has judged it. The verdict is kept for the fence.
  */
 export function machineFailed(name: string, force: boolean | undefined): ActionStep {
   return check(`Confirm ${name} has really failed`, {
     machines: [name],
-    describe: force ? `skipped: --force given for ${name}` : `${name} is unreachable or its essential servers do not answer`,
+    describe:
+      `every vantage point that should see ${name} (the operator and the machines that talk to it) agrees it is down, ` +
+      `or it answers but its essential servers do not` +
+      (force ? '; --force: a split or unknown view is accepted, and the machine is fenced through a path that still sees it' : ''),
     async verify(ctx) {
-      if (force) return;
-      // A machine whose SSH port does not even accept a connection within a second is down
-      // (or cut off from the operator, which is what --force is for). Asking more would only
-      // wait out SSH's and MariaDB's own connect timeouts.
-      const m = machineNamed(ctx.fleet, name);
-      if (!(await tcpAnswers(m.address, sshSettingsFor(ctx.fleet, m).port, QUICK_PROBE_MS))) return;
-      const status = await statusOf(ctx, name);
-      const found = problems(status, { services: true, data: true });
-      if (found.length === 0 && status.roles.includes('edge')) {
-        // An edge has no declared services: what it does is answer on port 80.
-        const nginx = await ctx.remote(name).run(NGINX_PROBE, { timeoutMs: 8000 }).catch(() => undefined);
-        if (!answered(nginx)) found.push('nginx does not accept connections on port 80');
-      }
-      if (found.length === 0) {
+      const verdict = await judgeMachine(ctx, name);
+      rememberVerdict(ctx.fleet, verdict);
+      if (verdict.kind === 'dead') return;
+      if (verdict.kind === 'alive') {
+        const found = await essentialProblems(ctx, name);
+        if (found.length > 0) return;
+        if (force) {
+          ctx.log(`--force: ${name} looks healthy, recovering from it anyway`);
+          return;
+        }
         throw new ActionError(
           'precondition',
           `${name} looks healthy (reachable, every service and data server answers); refusing to recover from it. ` +
             'If it fails only from some vantage points (a blocked IP or port), re-run with --force.',
         );
       }
+      const table = renderVerdict(verdict);
+      if (force) {
+        ctx.log(`--force: acting although the verdict is ${verdict.kind}:\n${table}`);
+        return;
+      }
+      throw new ActionError(
+        'precondition',
+        `${name} is not dead but ${verdict.kind}: ${verdict.reason}. Nothing was changed: recovering now could leave two primaries. ` +
+          `Look at the table, then fix the path, or re-run with --force to fence ${name} through a path that sees it and take over.\n${table}`,
+      );
     },
   });
+}
+
+/** What of a reachable machine does not work, seen from the operator (its services, data, nginx). */
+async function essentialProblems(ctx: ActionContext, name: string): Promise<string[]> {
+  const status = await statusOf(ctx, name);
+  const found = problems(status, { services: true, data: true });
+  if (found.length === 0 && status.roles.includes('edge')) {
+    // An edge has no declared services: what it does is answer on port 80. A probe that
+    // cannot be run says nothing about nginx: it fails the check rather than count as "down".
+    const nginx = await ctx.remote(name).run(NGINX_PROBE, { timeoutMs: 8000 });
+    if (!answered(nginx)) found.push('nginx does not accept connections on port 80');
+  }
+  return found;
 }
 
 /** A spare must be bare before it becomes anything: no services, no data, no site. */

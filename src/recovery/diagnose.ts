@@ -1,10 +1,13 @@
 /**
- * From a health snapshot to "which runbook scenario is this": the question a person asks
- * first at 3 a.m. Pure logic over the fleet model and the snapshot, so it is tested
- * without machines. It only names a scenario; `lifeboat recover` shows its plan.
+ * From a health snapshot and the failure verdicts to "which runbook scenario is this": the
+ * question a person asks first at 3 a.m. Pure logic over the fleet model, the snapshot and
+ * the verdicts, so it is tested without machines. It only names a scenario; `lifeboat
+ * recover` shows its plan. A machine the operator cannot reach counts as down only when its
+ * verdict is `dead`: the operator's view alone never decides.
  */
 import type { Fleet } from '../fleet/schema.ts';
 import type { FleetStatus, MachineStatus } from '../health/fleet-status.ts';
+import type { VerdictKind } from '../health/verdict.ts';
 
 export interface Diagnosis {
   scenario: string;
@@ -14,16 +17,22 @@ export interface Diagnosis {
   why: string;
 }
 
-/** A machine counts as down when it is unreachable or its database no longer answers. */
-function down(m: MachineStatus): boolean {
-  return !m.reachable || (m.mariadb !== undefined && !m.mariadb.ok && m.roles.includes('db-primary'));
+function primaryDatabaseDown(m: MachineStatus): boolean {
+  return m.mariadb !== undefined && !(m.mariadb.answers ?? m.mariadb.ok) && m.roles.includes('db-primary');
 }
 
-export function diagnose(fleet: Fleet, status: FleetStatus): Diagnosis[] {
+/**
+ * A machine counts as down when its verdict is `dead`, or when it is reachable (`alive`)
+ * and it is the primary whose database no longer answers (it can then be fenced for real).
+ */
+export function diagnose(fleet: Fleet, status: FleetStatus, verdicts: ReadonlyMap<string, VerdictKind>): Diagnosis[] {
   const byName = new Map(status.machines.map((m) => [m.name, m]));
   const isDown = (name: string) => {
     const m = byName.get(name);
-    return m ? down(m) : false;
+    if (!m) return false;
+    const verdict = verdicts.get(name);
+    if (verdict === 'dead') return true;
+    return m.reachable && verdict !== 'unreachable-from-some' && verdict !== 'unknown' && primaryDatabaseDown(m);
   };
   const withRole = (role: string) => fleet.machines.filter((m) => (m.roles as string[]).includes(role)).map((m) => m.name);
   const spare = withRole('spare').find((s) => byName.get(s)?.reachable);

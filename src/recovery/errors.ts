@@ -14,3 +14,20 @@ export class RecoveryError extends Error {
     return this.code === 'confirm-missing' ? 3 : 2;
   }
 }
+
+/**
+ * A scenario's decision could not be made safely: the state it depends on could not be read,
+ * or acting on it would lose acknowledged writes without the operator saying so. Nothing has
+ * been changed when it is thrown (decisions come before the first step). Exit 1.
+ */
+export class DecisionError extends Error {
+  override name = 'DecisionError';
+  readonly exitCode = 1;
+  constructor(
+    readonly code: 'state-unreadable' | 'data-at-risk' | 'run-in-progress',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

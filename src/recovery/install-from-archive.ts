@@ -10,6 +10,7 @@ import { extractArchive } from '../actions/provision/extract-archive.ts';
 import { unitPathOf } from '../actions/service-units.ts';
 import { decryptFile } from '../prepare/archive-crypt.ts';
 import { shq } from '../remote/remote.ts';
+import { DecisionError } from './errors.ts';
 
 export interface ArchiveChoice {
   store: string;
@@ -78,6 +79,8 @@ export function installServicesFromArchive(source: string, to: string, services:
 /**
  * The services not installed on `machine`: their unit or one of their config files is
  * missing. (The folder alone says little: upload sync creates go-upload's data folder.)
+ * A machine that cannot be asked is an error, never "missing": an archive unpacked over
+ * service folders that are there would replace them.
  */
 export async function servicesMissingOn(ctx: ActionContext, machine: string, services: readonly string[]): Promise<string[]> {
   const missing: string[] = [];
@@ -86,8 +89,20 @@ export async function servicesMissingOn(ctx: ActionContext, machine: string, ser
     if (!spec) continue;
     const unit = unitPathOf(name, spec.driver);
     const files = [...ctx.fleet.bindings.filter((b) => b.service === name).map((b) => b.file), ...(unit ? [unit] : [])];
-    const r = await ctx.remote(machine).run(files.map((f) => `test -f ${shq(f)}`).join(' && ') || 'true', { timeoutMs: 10_000 }).catch(() => undefined);
-    if (r?.code !== 0) missing.push(name);
+    if (files.length === 0) continue;
+    // `test -f` exits 1 for "absent"; anything else (2+, a signal) means the question failed.
+    const script = `for f in ${files.map(shq).join(' ')}; do test -e "$f" || { echo absent; exit 0; }; done; echo present`;
+    let r;
+    try {
+      r = await ctx.remote(machine).run(script, { timeoutMs: 10_000 });
+    } catch (cause) {
+      throw new DecisionError('state-unreadable', `cannot tell whether ${name} is installed on ${machine}: ${(cause as Error).message}; nothing was changed`, { cause });
+    }
+    const answer = r.stdout.trim();
+    if (r.code !== 0 || (answer !== 'absent' && answer !== 'present')) {
+      throw new DecisionError('state-unreadable', `cannot tell whether ${name} is installed on ${machine} (exit ${r.code}: ${r.stderr.trim()}); nothing was changed`);
+    }
+    if (answer === 'absent') missing.push(name);
   }
   return missing;
 }

@@ -47,8 +47,12 @@ export interface ScenarioInput {
   failed: string;
   /** A machine that takes over the failed one's role, when the scenario needs one. */
   replacement?: string;
-  /** Go on although a precondition says it is unsafe (e.g. the replica is behind). */
+  /** Act although the failure verdict is not `dead` (a person judged the split view). */
   force?: boolean;
+  /** Promote a replica that stopped receiving; the window that is lost is recorded. */
+  acceptDataLoss?: boolean;
+  /** Machines a person confirmed are powered off (their singletons may start elsewhere). */
+  confirmedFenced?: string[];
   [key: string]: unknown;
 }
 

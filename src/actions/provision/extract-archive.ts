@@ -164,6 +164,7 @@ export function extractArchive(store: string, archivePath: string, to: string, p
         rethrowAs(error, 'apply-failed', `unpack ${store}:${archivePath} on ${to}`);
       } finally {
         await rm(dir, { recursive: true, force: true });
+        // Best-effort removal of the temporary copy; a resumed step removes it too (fixed name).
         if (landed) await target.run(`rm -f -- ${shq(landed)}`).catch(() => undefined);
       }
       ctx.log(`${to}: ${archivePath} from ${store} unpacked into ${path}`);

@@ -139,7 +139,8 @@ export function provisionMariadb(machine: string, options: ProvisionMariadbOptio
       const state = await s.driver.status(s.remote);
       if (state !== 'running') changes.push({ kind: 'command', machine, command: s.driver.commands.start });
       else {
-        const stale = await staleSettings(s).catch(() => ['the running server does not answer on its socket']);
+        // A plan only describes: an unreadable server is named, and apply refuses to guess.
+        const stale = await staleSettings(s).catch((error: unknown) => [`its settings cannot be read (${(error as Error).message}): apply will stop`]);
         changes.push(stale.length ? { kind: 'command', machine, command: s.driver.commands.restart } : { kind: 'note', machine, text: 'MariaDB already runs with these settings' });
       }
       changes.push({ kind: 'command', machine, command: waitAnsweringCommand(s.paths.socket, startWithinMs) });
@@ -165,7 +166,10 @@ export function provisionMariadb(machine: string, options: ProvisionMariadbOptio
           await s.driver.start(s.remote);
           ctx.log(`${machine}: MariaDB started`);
         } else {
-          const stale = written.unchanged ? await staleSettings(s).catch(() => ['no answer']) : ['drop-in changed'];
+          // No error is a fact: settings that cannot be read are not "stale" (a restart on a guess).
+          const stale = written.unchanged ? await staleSettings(s).catch((cause: unknown) => {
+            throw new ActionError('apply-failed', `${machine}: MariaDB runs but its settings cannot be read over ${s.paths.socket}; not restarting it on a guess`, { cause });
+          }) : ['drop-in changed'];
           if (stale.length > 0) {
             await s.driver.restart(s.remote);
             ctx.log(`${machine}: MariaDB restarted to take the new settings (${stale[0]})`);

@@ -35,13 +35,14 @@ export function registerStatus(program: Command): void {
 }
 
 export function renderStatus(status: FleetStatus): string {
-  const lines = [`fleet ${status.fleet} — ${status.healthy ? 'healthy' : 'UNHEALTHY'} (${status.checkedAt})`];
+  const lines = [`fleet ${status.fleet} — ${status.healthy ? 'healthy' : 'UNHEALTHY'}${status.risks.length ? `, acknowledged writes AT RISK on ${status.risks.map((r) => r.machine).join(', ')}` : ''} (${status.checkedAt})`];
   for (const m of status.machines) {
     const mark = m.healthy ? 'ok ' : 'BAD';
     const reach = m.reachable ? `ssh ${m.latencyMs} ms` : `unreachable: ${m.error ?? 'no answer'}`;
     lines.push(`${mark} ${m.name.padEnd(10)} ${m.address.padEnd(15)} ${m.roles.join(',').padEnd(36)} ${reach}`);
     for (const s of m.services) lines.push(`      ${s.healthy ? 'ok ' : 'BAD'} ${s.name.padEnd(12)} ${s.state.padEnd(8)} ${s.detail}`);
     if (m.mariadb) lines.push(`      ${m.mariadb.ok ? 'ok ' : 'BAD'} ${'mariadb'.padEnd(12)} ${m.mariadb.detail}`);
+    if (m.mariadb?.risk) lines.push(`      RISK ${'replication'.padEnd(12)} ${m.mariadb.risk}`);
     if (m.redis) lines.push(`      ${m.redis.ok ? 'ok ' : 'BAD'} ${'redis'.padEnd(12)} ${m.redis.detail}`);
     for (const u of m.uploadSync ?? []) lines.push(`      ${u.ok ? 'ok ' : 'BAD'} ${`${u.service} sync`.padEnd(12)} ${u.detail}`);
   }

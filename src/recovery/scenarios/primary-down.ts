@@ -13,13 +13,40 @@ import { loadServiceUnits } from '../../actions/service-units.ts';
 import { restartServices, startServices } from '../../actions/services.ts';
 import { machine, machinesWithRole } from '../../fleet/model.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
+import { z } from 'zod';
 import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
-import { databaseUp, databaseUpMode, type DatabaseUpMode } from '../database-up.ts';
-import { fenceSingletons } from '../fence.ts';
+import { databaseUp, decideDatabaseUp, describeWindow } from '../database-up.ts';
+import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
 import { installServicesFromArchive, servicesMissingOn } from '../install-from-archive.ts';
 import { parallel, step, type Scenario, type ScenarioInput, type Step } from '../step.ts';
 import { bindingsFor, domainsOf, edgesExcept, forwardedServices, localTarget, servicesByPriority, upstreamsAfter } from '../topology.ts';
 import { businessAnswers } from '../verify-business.ts';
+
+/**
+ * What `resolve` decided from the fleet's state, journaled with the input. A resumed run
+ * reads it back; a decision that is missing or malformed is an error, never a default.
+ */
+const decisionsSchema = z.object({
+  heir: z.string().min(1),
+  database: z.discriminatedUnion('mode', [
+    z.object({
+      mode: z.literal('promote'),
+      acceptDataLoss: z.boolean(),
+      window: z.object({ lastReceived: z.string(), receivingStoppedAt: z.string().nullable(), why: z.string() }).optional(),
+    }),
+    z.object({ mode: z.literal('restore') }),
+  ]),
+  installFromArchive: z.array(z.string()),
+});
+type Decisions = z.infer<typeof decisionsSchema>;
+
+function decisionsOf(input: ScenarioInput): Decisions {
+  const parsed = decisionsSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ActionError('precondition', `primary-down has no complete decisions for this run (heir, database, installFromArchive): ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
 
 export const primaryDown: Scenario = {
   name: 'primary-down',
@@ -28,8 +55,15 @@ export const primaryDown: Scenario = {
   async resolve(input, ctx) {
     const heir = heirOf(ctx.fleet, input);
     const { later } = servicesByPriority(ctx.fleet);
-    const missing = await servicesMissingOn(ctx, heir.name, later);
-    return { ...input, heir: heir.name, database: await databaseUpMode(ctx, heir.name), installFromArchive: missing };
+    const decisions: Decisions = {
+      heir: heir.name,
+      database: await decideDatabaseUp(ctx, heir.name, { acceptDataLoss: input.acceptDataLoss ?? false }),
+      installFromArchive: await servicesMissingOn(ctx, heir.name, later),
+    };
+    if (decisions.database.mode === 'promote' && decisions.database.window) {
+      ctx.log(`--accept-data-loss: ${describeWindow(heir.name, decisions.database.window)}; recorded in this run's journal`);
+    }
+    return { ...input, ...decisions };
   },
 
   build(input, ctx) {
@@ -38,8 +72,9 @@ export const primaryDown: Scenario = {
     if (!failed.roles.includes('db-primary')) {
       throw new ActionError('precondition', `${failed.name} is not the primary (roles: ${failed.roles.join(', ')}); primary-down recovers the machine with role db-primary`);
     }
-    // The heir chosen by resolve (journaled), so a resumed run keeps it.
-    const heir = typeof input.heir === 'string' ? machine(fleet, input.heir) : heirOf(fleet, input);
+    // The decisions taken by resolve (journaled), so a resumed run keeps them.
+    const decided = decisionsOf(input);
+    const heir = machine(fleet, decided.heir);
     const edges = edgesExcept(fleet, [failed.name]);
     const { first, later } = servicesByPriority(fleet);
     const singletons = Object.entries(fleet.services).filter(([, s]) => s.singleton && s.roles.some((r) => failed.roles.includes(r))).map(([n]) => n);
@@ -50,7 +85,9 @@ export const primaryDown: Scenario = {
         edgesHealthy(ctx, [failed.name]),
         machineFailed(failed.name, input.force),
       ]),
-      databaseUp(heir.name, input.database as DatabaseUpMode),
+      // Before the new primary takes a write: the old one must not take any more.
+      step('Fence the old primary before the backup takes writes', fenceOldPrimary(failed.name, heir.name)),
+      databaseUp(heir.name, decided.database),
     ];
     if (fleet.redis && heir.roles.includes('redis-replica')) steps.push(step('Promote the Redis replica on the backup', promoteRedis(heir.name)));
     steps.push(
@@ -62,9 +99,12 @@ export const primaryDown: Scenario = {
         edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed: failed.name, heir: heir.name }))),
       ),
       businessAnswers({ domains: domainsOf(edges), services: forwardedServices(fleet, first) }),
-      step('Fence the old primary before its singletons start elsewhere', fenceSingletons(failed.name, singletons)),
     );
-    const toInstall = (input.installFromArchive as string[] | undefined) ?? [];
+    if (singletons.length > 0) {
+      steps.push(step('Make sure the old primary cannot run its singletons before they start elsewhere',
+        fenceSingletons(failed.name, singletons, (input.confirmedFenced ?? []).includes(failed.name))));
+    }
+    const toInstall = decided.installFromArchive;
     if (toInstall.length > 0) {
       const stores = fleet.backups?.stores.filter((st) => st !== failed.name) ?? [];
       steps.push(step(`Install ${toInstall.join(', ')} on the backup from the primary's installation archive`, installServicesFromArchive(failed.name, heir.name, toInstall, stores)));
@@ -91,10 +131,14 @@ export const primaryDown: Scenario = {
   },
 
   followUps(input) {
+    const window = (input.database as Decisions['database'] | undefined)?.mode === 'promote' ? (input.database as { window?: Parameters<typeof describeWindow>[1] }).window : undefined;
     return [
+      ...(window
+        ? [`Data-loss window accepted: ${describeWindow(String(input.heir), window)}. When ${input.failed} returns, extract its transactions after ${window.lastReceived || 'the last received GTID'} (mariadb-binlog on its binlogs) before it rejoins.`]
+        : []),
       `${input.failed} is out of service and the fleet has no backup app server now: provision one from a spare ` +
         `(\`lifeboat recover backup-down --failed ${input.failed} --replacement <spare>\` once the fleet file names the new roles).`,
-      `When ${input.failed} comes back, do not start its services: it holds a stale database and would run go-job twice.`,
+      `When ${input.failed} comes back, do not start its services: it holds a stale database and would run its singletons twice.`,
       'Re-issue certificates for domains whose IP changed, if any clients reach the app servers directly.',
     ];
   },

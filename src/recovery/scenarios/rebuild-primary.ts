@@ -17,6 +17,7 @@ import { startServices } from '../../actions/services.ts';
 import { machine, machinesWithRole, servicesOn } from '../../fleet/model.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { edgesHealthy, machineFailed, spareIsBare } from '../checks.ts';
+import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
 import { installServicesFromArchive } from '../install-from-archive.ts';
 import { restoreNewestCopy } from '../restore-dump.ts';
 import { parallel, step, type Scenario, type ScenarioInput, type Step } from '../step.ts';
@@ -49,6 +50,7 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
   const services = servicesOn(fleet, primary).map(([name]) => name);
   const edges = edgesExcept(fleet, l.machines.map((m) => m.name));
   const serverId = Number(spare.address.split('.').pop()) + 1000;
+  const singletons = services.filter((name) => fleet.services[name]?.singleton);
   return [
     parallel('Confirm the edges are healthy, the lost machines really failed, and the spare is bare', [
       edgesHealthy(ctx, l.machines.map((m) => m.name)),
@@ -63,6 +65,12 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
     step(`Install ${services.join(', ')} on ${spare.name} from ${primary.name}'s installation archive`, installServicesFromArchive(primary.name, spare.name, services, l.stores)),
     step(`Point every service on ${spare.name} at its own MariaDB and Redis`, rewriteBindings(spare.name, bindingsFor(fleet, services), localTarget(fleet, spare))),
     step(`Load the units of ${services.join(', ')} on ${spare.name}`, loadServiceUnits(spare.name, services)),
+    // The old primary must not take writes or run its singletons once the spare does.
+    step(`Fence ${primary.name} before ${spare.name} serves`, fenceOldPrimary(primary.name, spare.name)),
+    ...(singletons.length
+      ? [step(`Make sure ${primary.name} cannot run its singletons before they start on ${spare.name}`,
+          fenceSingletons(primary.name, singletons, (input.confirmedFenced ?? []).includes(primary.name)))]
+      : []),
     // Their units were loaded after the configs were rewritten: a start reads the right ones.
     step(`Start ${services.join(', ')} on ${spare.name}`, startServices(spare.name, services)),
     step(
