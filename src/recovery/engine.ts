@@ -42,7 +42,23 @@ export interface RecoveryOptions<I extends ScenarioInput = ScenarioInput> {
   runChecksInPlan?: boolean;
   /** Started by the daemon's policy, not a person: counts for the cool-down. */
   automatic?: boolean;
+  /**
+   * One recovery at a time across lifeboats: taken before the first mutating step (a run
+   * refused by its checks holds nothing), released when the run recovers.
+   */
+  guard?: RunGuard;
+  /**
+   * On resume: input fields a person adds now (e.g. `confirmedFenced`); they may change
+   * what a step does, never which steps there are.
+   */
+  amend?: Partial<I>;
   onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface RunGuard {
+  /** Throws (naming the other run) when another recovery holds one of `machines`. */
+  acquire(runId: string, machines: readonly string[]): Promise<void>;
+  release(): Promise<void>;
 }
 
 type Stop = { outcome: 'failed' | 'aborted'; error: string } | undefined;
@@ -62,7 +78,9 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
   }
   // Decisions a scenario takes from the fleet's state (promote or restore?) are made once,
   // before the run starts, and journaled with the input: a resumed run replays them.
-  const input = resumed ? (resumed.input as I) : ((await scenario.resolve?.(options.input, ctx)) ?? options.input);
+  const input = resumed
+    ? ({ ...(resumed.input as I), ...(options.amend ?? {}) } as I)
+    : ((await scenario.resolve?.(options.input, ctx)) ?? options.input);
   const items = flatten(await scenario.build(input, ctx));
   const rows = items.flatMap(rowsOf);
   const labels = stepLabels(rows);
@@ -73,6 +91,7 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
     assertSamePlan(resumed, rows);
     journal.reopenRun(resumed.id, mode);
     runId = resumed.id;
+    if (options.amend && Object.keys(options.amend).length > 0) journal.amendInput(runId, input);
     for (const s of resumed.steps) states.set(s.index, s.state);
   } else {
     runId = journal.createRun({
@@ -85,6 +104,9 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
   const runner = new LeafRunner(journal, runId, ctx);
   const runChecks = options.runChecksInPlan ?? true;
   let confirmedAll = false;
+  let guarded = false;
+  // The machines this run changes; the failed machine is fenced, not marked (it may be gone).
+  const marked = [...new Set(rows.filter((r) => r.mutating).flatMap((r) => r.machines))].filter((m) => m !== input.failed);
   let stop: Stop;
   const planProblems: string[] = [];
   const finishLeaf = (leaf: Leaf, outcome: StepProgress, ms: number, error?: string) =>
@@ -142,6 +164,16 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
         stop = { outcome: 'failed', error: planFailure };
         break;
       }
+      if (item.step.mutating && options.guard && !guarded) {
+        try {
+          await options.guard.acquire(runId, marked);
+          guarded = true;
+          journal.event(runId, null, 'marked', marked.join(', '));
+        } catch (error) {
+          stop = { outcome: 'failed', error: errorMessage(error) };
+          break;
+        }
+      }
       if (item.step.mutating && mode === 'confirm' && !confirmedAll) {
         const answer = await options.confirm!(item.step, changes.map(redactChange));
         journal.event(runId, item.index, 'confirm', answer);
@@ -171,7 +203,10 @@ export async function runRecovery<I extends ScenarioInput>(options: RecoveryOpti
 
   if (mode === 'plan') journal.finishRun(runId, 'planned', planProblems.length ? planProblems.join('; ') : undefined);
   else if (stop) journal.finishRun(runId, stop.outcome, stop.error);
-  else journal.finishRun(runId, 'recovered');
+  else {
+    journal.finishRun(runId, 'recovered');
+    await options.guard?.release();
+  }
   const run = journal.run(runId);
   emit({ type: 'run-finished', run });
   return run;

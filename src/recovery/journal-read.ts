@@ -4,7 +4,8 @@ import type { StateDb } from '../state/db.ts';
 
 export type RunMode = 'plan' | 'confirm' | 'auto';
 /** `running` also means "the process died": the run then waits to be resumed. */
-export type RunOutcome = 'running' | 'recovered' | 'failed' | 'aborted' | 'planned' | 'undone';
+/** `abandoned`: a person declared a stopped run dead (`lifeboat runs abandon`): never resumed. */
+export type RunOutcome = 'running' | 'recovered' | 'failed' | 'aborted' | 'planned' | 'undone' | 'abandoned';
 export type StepState = 'pending' | 'applying' | 'applied' | 'verified' | 'failed' | 'skipped' | 'undone';
 
 export interface StepRecord {

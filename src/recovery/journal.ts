@@ -84,6 +84,35 @@ export class Journal {
     return this.runs().filter((r) => r.outcome === 'running');
   }
 
+  /**
+   * Runs of `fleet` that changed something and have not ended (failed, aborted, killed or
+   * still running): a new run next to one of them could undo or double its work.
+   */
+  inProgress(fleet: string): RunSummary[] {
+    const changed = new Set<StepState>(['applying', 'applied', 'verified', 'failed']);
+    return this.runs()
+      .filter((r) => r.fleet === fleet && (r.outcome === 'running' || r.outcome === 'failed' || r.outcome === 'aborted'))
+      .filter((r) => this.run(r.id).steps.some((s) => s.mutating && changed.has(s.state)));
+  }
+
+  /** A resumed run's input with what a person added now (`--confirm-fenced`), with an event. */
+  amendInput(runId: string, input: unknown): void {
+    this.db.transaction(() => {
+      this.sql(`UPDATE runs SET input = ? WHERE id = ?`).run(JSON.stringify(redactValue(input) ?? null), runId);
+      this.insertEvent(runId, null, 'input-amended', null, this.now());
+    })();
+  }
+
+  /** A person declares a stopped run dead: it is never resumed, and no longer blocks new runs. */
+  abandon(runId: string, by: string): void {
+    const run = this.run(runId);
+    if (run.outcome === 'running' && ownerIsAlive(run.owner)) {
+      throw new JournalError('run-active', `run ${runId} is still being run by process ${run.owner}; stop that process first`);
+    }
+    if (!isResumable(run)) throw new JournalError('not-resumable', `run ${runId} already ended: ${run.outcome}`);
+    this.finishRun(run.id, 'abandoned', `abandoned by ${by}`);
+  }
+
   close(): void {
     this.db.close();
   }
@@ -230,7 +259,7 @@ function ownerIsAlive(owner: string | null): boolean {
 
 /** Stopped runs (crashed, failed, declined) may resume; recovered, undone runs and plans may not. */
 export function isResumable(run: RunSummary): boolean {
-  return run.outcome !== 'recovered' && run.outcome !== 'planned' && run.outcome !== 'undone';
+  return run.outcome !== 'recovered' && run.outcome !== 'planned' && run.outcome !== 'undone' && run.outcome !== 'abandoned';
 }
 
 /** True while the process that runs `run` is alive (see `reopenRun`). */

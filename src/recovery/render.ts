@@ -78,7 +78,7 @@ export function renderSummary(run: RunRecord): string {
   const took = total === null ? '' : ` in ${formatDuration(total)}`;
   const verdict: Record<RunSummary['outcome'], string> = {
     recovered: `recovered${took}`, failed: `FAILED${took}`, aborted: `stopped${took}`, planned: 'planned only, nothing applied',
-    running: 'still running or interrupted', undone: `undone${took}`,
+    running: 'still running or interrupted', undone: `undone${took}`, abandoned: 'abandoned by a person',
   };
   lines.push(`${run.scenario}: ${verdict[run.outcome]} (run ${run.id})`);
   for (const step of run.steps) {

@@ -8,9 +8,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { fleetStatus } from '../../health/fleet-status.ts';
+import { judgeMachine, renderVerdict, type Verdict, type VerdictKind } from '../../health/verdict.ts';
 import { machine } from '../../fleet/model.ts';
 import { diagnose } from '../../recovery/diagnose.ts';
-import { runRecovery } from '../../recovery/engine.ts';
+import { runRecovery, type RunGuard } from '../../recovery/engine.ts';
+import { DecisionError } from '../../recovery/errors.ts';
+import { RunMarkers } from '../../recovery/run-lock.ts';
 import { Journal } from '../../recovery/journal.ts';
 import { ttyConfirm } from '../../recovery/prompt.ts';
 import { progressPrinter, renderPlan, renderSummary, runToJson } from '../../recovery/render.ts';
@@ -29,6 +32,8 @@ export interface RecoverOptions {
   yes?: boolean;
   resume?: string;
   force?: boolean;
+  acceptDataLoss?: boolean;
+  confirmFenced?: string[];
   json?: boolean;
   state?: string;
   acceptNewHostKeys?: boolean;
@@ -45,7 +50,9 @@ export function registerRecover(program: Command): void {
     .option('--plan', 'print every command, SQL statement and file diff; change nothing')
     .option('-y, --yes', 'apply every step without asking (the default asks on a terminal)')
     .option('--resume <run>', 'continue a run that stopped (crash, failure or a "no")')
-    .option('--force', 'go on although the failed machine looks healthy (e.g. blocked only from some vantage points)')
+    .option('--force', 'act although the failure verdict is not "dead" (seen up from some vantage points, or too few answers): the machine is fenced through a path that still sees it')
+    .option('--accept-data-loss', 'promote a replica that had stopped receiving; the transactions it lacks are named and recorded')
+    .option('--confirm-fenced <machine...>', 'a person confirms these machines are powered off: their singletons may start elsewhere (also with --resume)')
     .option('--json', 'print the run as JSON at the end')
     .option('--state <path>', 'state file (default: $LIFEBOAT_STATE or ~/.lifeboat/state.db)')
     .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
@@ -55,7 +62,13 @@ export function registerRecover(program: Command): void {
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.describe}`).join('\n')}
 
-Exit codes: 0 recovered (or planned and every check passed), 1 a step or check failed, 2 bad input.`,
+A machine is acted on only when every vantage point that should see it (this machine, the
+edges, the replica, the other app servers) agrees it is dead; otherwise the vantage table is
+printed and nothing changes. One recovery of a fleet at a time: a run holds a marker on every
+machine it changes until it recovers (\`lifeboat runs abandon ID\` releases a dead run).
+
+Exit codes: 0 recovered (or planned and every check passed), 1 a step or check failed, or the
+state needed for a decision could not be read, or the verdict is not dead, 2 bad input.`,
     )
     .action(async (name: string | undefined, options: RecoverOptions) => {
       process.exitCode = await recover(name, options);
@@ -73,11 +86,25 @@ export async function recover(name: string | undefined, options: RecoverOptions)
     let plan = options.plan ?? false;
     if (!name && !options.resume) {
       const status = await fleetStatus(session.fleet, { remote: session.ctx.remote, secret: session.ctx.secret });
-      const found = diagnose(session.fleet, status);
+      // Every machine is judged from every vantage point: the operator's own view would miss a
+      // primary cut off from the edges only, and alone it must never decide.
+      const judged: Verdict[] = await Promise.all(session.fleet.machines.map((m) => judgeMachine(session.ctx, m.name)));
+      const kinds = new Map<string, VerdictKind>(judged.map((v) => [v.machine, v.kind]));
+      for (const v of judged) if (v.kind !== 'alive') out(`Verdict: ${renderVerdict(v)}\n`);
+      const found = diagnose(session.fleet, status, kinds);
+      const unsettled = judged.filter((v) => v.kind === 'unreachable-from-some' || v.kind === 'unknown');
       if (found.length === 0) {
+        if (unsettled.length > 0) {
+          out(
+            `Not recovering: ${unsettled.map((v) => `${v.machine} is ${v.kind}`).join('; ')}. One vantage point never decides: ` +
+              'fix the path it is cut off on, or, if you are sure it must be replaced, run its scenario with --force (it is fenced through a path that sees it).\n',
+          );
+          return EXIT.unhealthy;
+        }
         out('Every machine answers: nothing to recover. (`lifeboat status` shows the details.)\n');
         return EXIT.ok;
       }
+      for (const v of unsettled) out(`Not acting on ${v.machine}: it is ${v.kind}, not dead.\n`);
       for (const d of found) out(`Diagnosis: ${d.scenario} — ${d.why}\n`);
       const first = found[0]!;
       name = first.scenario;
@@ -86,7 +113,13 @@ export async function recover(name: string | undefined, options: RecoverOptions)
       out(`Showing the plan for the first one; to run it: lifeboat recover ${name} --failed ${first.failed}${first.replacement ? ` --replacement ${first.replacement}` : ''}\n\n`);
     } else {
       if (!options.failed && !options.resume) throw new UsageError('say which machine failed: --failed MACHINE');
-      input = { failed: options.failed ?? '', ...(options.replacement ? { replacement: options.replacement } : {}), ...(options.force ? { force: true } : {}) };
+      input = {
+        failed: options.failed ?? '',
+        ...(options.replacement ? { replacement: options.replacement } : {}),
+        ...(options.force ? { force: true } : {}),
+        ...(options.acceptDataLoss ? { acceptDataLoss: true } : {}),
+        ...(options.confirmFenced?.length ? { confirmedFenced: options.confirmFenced } : {}),
+      };
     }
     const stateFile = stateFileFrom(options.state);
     mkdirSync(dirname(stateFile), { recursive: true });
@@ -102,18 +135,42 @@ export async function recover(name: string | undefined, options: RecoverOptions)
         checkMachine(session.fleet, input.failed, '--failed');
         if (input.replacement) checkMachine(session.fleet, input.replacement, '--replacement');
       }
+      for (const m of options.confirmFenced ?? []) checkMachine(session.fleet, m, '--confirm-fenced');
+      if (!plan && !options.resume) {
+        // One recovery at a time: an unfinished run in this journal blocks a new one here;
+        // the markers on the machines (the guard below) block it across lifeboats.
+        const busy = journal.inProgress(session.fleet.name);
+        if (busy.length > 0) {
+          const r = busy[0]!;
+          throw new DecisionError(
+            'run-in-progress',
+            `run ${r.id} (${r.scenario}, ${r.outcome}) of fleet ${session.fleet.name} changed things and has not finished; nothing was started. ` +
+              `Resume it with \`lifeboat recover --resume ${r.id}\`, or declare it dead with \`lifeboat runs abandon ${r.id}\`.`,
+          );
+        }
+      }
       const mode = plan ? 'plan' : options.yes ? 'auto' : 'confirm';
       if (mode === 'confirm' && !process.stdin.isTTY) {
         throw new UsageError('not a terminal, so nobody can confirm each step: pass --yes to apply without questions, or --plan to see the plan');
       }
       const prompt = mode === 'confirm' ? ttyConfirm(process.stdin, process.stderr) : undefined;
       try {
+        let markers: RunMarkers | undefined;
+        const guard: RunGuard = {
+          acquire: async (runId, machines) => {
+            markers = new RunMarkers(session.ctx, RunMarkers.ownerFor(runId, scenario.name, session.fleet.name));
+            await markers.acquire(machines);
+          },
+          release: async () => markers?.release(),
+        };
         const run = await runRecovery({
           scenario,
           input,
           ctx: session.ctx,
           mode,
           journal,
+          guard,
+          ...(options.resume && options.confirmFenced?.length ? { amend: { confirmedFenced: options.confirmFenced } } : {}),
           ...(prompt ? { confirm: prompt.confirm } : {}),
           ...(options.resume ? { resumeRunId: journal.resolveId(options.resume) } : {}),
           onProgress: progressPrinter(out),

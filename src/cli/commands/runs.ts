@@ -14,6 +14,7 @@ import { stepLabels } from '../../recovery/step.ts';
 import { undoRun } from '../../recovery/undo.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { fleetFileFrom, stateFileFrom } from '../options.ts';
+import { removeMarker } from '../../recovery/run-lock.ts';
 import { openSession } from '../session.ts';
 
 const STATE_HELP = 'state file (default: $LIFEBOAT_STATE or ~/.lifeboat/state.db)';
@@ -78,6 +79,19 @@ export function registerRuns(program: Command): void {
     });
 
   runs
+    .command('abandon')
+    .description('Declare a stopped run dead: it is never resumed, no longer blocks new runs, and its markers on the machines are removed')
+    .argument('<id>', 'run id, or a unique prefix of it')
+    .requiredOption('--by <name>', 'who abandons it (recorded in the journal)')
+    .option('-f, --fleet <file>', 'fleet file, to remove the run\'s markers from its machines (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    .option('--state <path>', STATE_HELP)
+    .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
+    .addHelpText('after', '\nExit codes: 0 abandoned and every reachable marker removed, 1 a machine could not be asked, 2 no such run or it already ended.')
+    .action(async (id: string, options: { by: string; fleet?: string; state?: string; acceptNewHostKeys?: boolean }) => {
+      process.exitCode = await abandon(id, options);
+    });
+
+  runs
     .command('undo')
     .description("Put back what a stopped run changed, newest step first, with each action's own undo")
     .argument('<id>', 'run id, or a unique prefix of it')
@@ -90,6 +104,50 @@ export function registerRuns(program: Command): void {
     .action(async (id: string, options: UndoCommandOptions) => {
       process.exitCode = await undo(id, options);
     });
+}
+
+async function abandon(id: string, options: { by: string; fleet?: string; state?: string; acceptNewHostKeys?: boolean }): Promise<number> {
+  const path = stateFileFrom(options.state);
+  const journal = existsSync(path) ? Journal.open(path) : undefined;
+  try {
+    // A run started on another operator's machine is not in this journal: its markers can
+    // still be removed here, by its id, once a person has decided it is dead.
+    let runId = id;
+    if (journal) {
+      try {
+        runId = journal.resolveId(id);
+      } catch (error) {
+        // Not recorded here (started on another operator's machine): only its markers go.
+        if (!(error instanceof JournalError && error.code === 'run-not-found')) throw error;
+      }
+    }
+    const known = journal?.runs().some((r) => r.id === runId) ?? false;
+    if (known) withUsageErrors(() => journal!.abandon(runId, options.by));
+    const session = await openSession(fleetFileFrom(options.fleet), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+    try {
+      const results = await Promise.all(
+        session.fleet.machines.map(async (m) => {
+          try {
+            return { machine: m.name, removed: await removeMarker(session.ctx, m.name, runId) };
+          } catch (error) {
+            return { machine: m.name, error: (error as Error).message };
+          }
+        }),
+      );
+      const removed = results.filter((r) => r.removed).map((r) => r.machine);
+      const failed = results.filter((r) => r.error);
+      process.stdout.write(
+        `run ${runId} ${known ? `abandoned by ${options.by}` : 'is not in this journal'}; markers removed from: ${removed.join(', ') || 'none'}\n` +
+          failed.map((f) => `  could not ask ${f.machine}: ${f.error}\n`).join(''),
+      );
+      if (!known && removed.length === 0) throw new UsageError(`no run ${id} in ${path} and no marker of it on any machine`);
+      return failed.length ? EXIT.unhealthy : EXIT.ok;
+    } finally {
+      await session.close();
+    }
+  } finally {
+    journal?.close();
+  }
 }
 
 interface UndoCommandOptions {
