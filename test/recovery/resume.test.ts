@@ -123,7 +123,8 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     assert.match(planWhenDown.stdout, /Confirm the backup and the nginx machines are healthy, and the primary really failed[^\n]*\[check: passed\]/, output(planWhenDown));
     const t0 = performance.now();
 
-    let running = startRecover('primary-down --failed primary');
+    // The test cut the power itself: like the person who did, it says so (--confirm-fenced).
+    let running = startRecover('primary-down --failed primary --confirm-fenced primary');
     const runId = await waitInJournal(running, 'primary-down run', () =>
       (db().prepare(`SELECT id FROM runs WHERE scenario = 'primary-down' AND outcome = 'running' ORDER BY started_at DESC LIMIT 1`).get() as { id: string } | undefined)?.id);
     const rows = steps(runId);
@@ -135,7 +136,7 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     const promote = stepTitled('Bring the database up on backup');
     const restart = stepTitled('Restart go-api, go-admin, go-fly on the backup');
     const upstreams = stepTitled('Remove the primary from the nginx forwarding lists');
-    const fence = stepTitled('Fence the old primary');
+    const fence = stepTitled('Make sure the old primary cannot run its singletons');
     const install = stepTitled('Install go-upload, go-job on the backup');
     const startLater = stepTitled('Start go-upload, go-job on the backup');
 

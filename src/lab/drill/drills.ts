@@ -11,7 +11,11 @@ export interface DrillSpec {
   describe: string;
   /** Faults injected at the same instant (the fault time the RTO is measured from). */
   faults: FaultSpec[];
-  /** `lifeboat recover` arguments after the scenario name. */
+  /**
+   * `lifeboat recover` arguments after the scenario name. Where the drill cut a machine's
+   * power itself it says so with `--confirm-fenced`, as the person who pulled the plug would:
+   * without a fencing command in the fleet file, a machine no path reaches is never assumed off.
+   */
   recover: string[];
   /** Run `lifeboat prepare` (replication, Redis replica, upload sync) before the fault. */
   prepare: boolean;
@@ -30,7 +34,7 @@ export const DRILLS: readonly DrillSpec[] = [
     name: 'primary-down',
     describe: 'the primary app server dies under traffic; the backup takes over (replica promoted, zero acknowledged writes lost)',
     faults: [{ kind: 'machine-down', host: 'primary' }],
-    recover: ['--failed', 'primary'],
+    recover: ['--failed', 'primary', '--confirm-fenced', 'primary'],
     prepare: true,
     backup: false,
     databaseAfter: 'backup',
@@ -63,7 +67,7 @@ export const DRILLS: readonly DrillSpec[] = [
     name: 'both-app-down',
     describe: 'both app servers die; spare-1 is built from scratch as the new primary from the report server\'s newest good copy',
     faults: [{ kind: 'machine-down', host: 'primary' }, { kind: 'machine-down', host: 'backup' }],
-    recover: ['--failed', 'primary', '--replacement', 'spare-1'],
+    recover: ['--failed', 'primary', '--replacement', 'spare-1', '--confirm-fenced', 'primary'],
     prepare: true,
     backup: true,
     databaseAfter: 'spare-1',
@@ -73,7 +77,7 @@ export const DRILLS: readonly DrillSpec[] = [
     name: 'total-loss',
     describe: 'both app servers and the report server die; spare-1 is rebuilt from the encrypted off-site copy',
     faults: [{ kind: 'machine-down', host: 'primary' }, { kind: 'machine-down', host: 'backup' }, { kind: 'machine-down', host: 'report' }],
-    recover: ['--failed', 'primary', '--replacement', 'spare-1'],
+    recover: ['--failed', 'primary', '--replacement', 'spare-1', '--confirm-fenced', 'primary'],
     prepare: true,
     backup: true,
     databaseAfter: 'spare-1',
