@@ -95,9 +95,9 @@ export async function snapshotHost(lab: Lab, name: string): Promise<HostSnapshot
   return snapshot;
 }
 
-/** Every fleet machine and spare of the lab, read side by side. */
-export async function snapshot(lab: Lab): Promise<LabSnapshot> {
-  const names = lab.hosts.filter((h) => h.kind === 'fleet' || h.kind === 'spare').map((h) => h.name);
+/** Every fleet machine and spare of the lab, read side by side (but `except`: hosts that are down). */
+export async function snapshot(lab: Lab, except: readonly string[] = []): Promise<LabSnapshot> {
+  const names = lab.hosts.filter((h) => (h.kind === 'fleet' || h.kind === 'spare') && !except.includes(h.name)).map((h) => h.name);
   const hosts = await Promise.all(names.map(async (n) => [n, await snapshotHost(lab, n)] as const));
   return Object.fromEntries(hosts);
 }
