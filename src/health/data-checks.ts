@@ -136,9 +136,9 @@ export async function checkRedis(fleet: Fleet, m: Machine, secret: SecretResolve
     if (role === 'slave') {
       const link = /master_link_status:(\w+)/.exec(info)?.[1];
       const host = /master_host:(\S+)/.exec(info)?.[1];
-      return { ok: link === 'up', role: 'replica', detail: `replica of ${host}, link ${link}` };
+      return { ok: link === 'up', answers: true, role: 'replica', detail: `replica of ${host}, link ${link}` };
     }
-    return { ok: true, role: 'primary', detail: 'answers PING, primary' };
+    return { ok: true, answers: true, role: 'primary', detail: 'answers PING, primary' };
   } catch (error) {
     return { ok: false, detail: `does not answer: ${(error as Error).message}` };
   } finally {

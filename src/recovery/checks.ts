@@ -28,7 +28,8 @@ function problems(status: MachineStatus, what: { services: boolean; data: boolea
   // A replica that stopped receiving still answers: whether promoting it loses anything is
   // the database step's decision (with the window named), not a reason to call it unhealthy.
   if (what.data && status.mariadb && !(status.mariadb.answers ?? status.mariadb.ok)) out.push(`mariadb: ${status.mariadb.detail}`);
-  if (what.data && status.redis && !status.redis.ok) out.push(`redis: ${status.redis.detail}`);
+  // Likewise a Redis replica whose link to the dead primary is down still answers.
+  if (what.data && status.redis && !(status.redis.answers ?? status.redis.ok)) out.push(`redis: ${status.redis.detail}`);
   return out;
 }
 

@@ -24,8 +24,17 @@ export interface DataLossWindow {
   why: string;
 }
 
+/** The replica as it was when the decision was taken: journaled with the run. */
+export interface ReplicaSeen {
+  receiving: 'running' | 'connecting' | 'stopped';
+  applying: 'running' | 'stopped';
+  gtidReceived: string;
+  gtidApplied: string;
+  lastIoErrorAt: string | null;
+}
+
 export type DatabaseUp =
-  | { mode: 'promote'; acceptDataLoss: boolean; window?: DataLossWindow }
+  | { mode: 'promote'; acceptDataLoss: boolean; window?: DataLossWindow; seen?: ReplicaSeen }
   /** The heir has no replica to promote: the newest good copy is loaded. */
   | { mode: 'restore' };
 
@@ -56,8 +65,15 @@ export async function decideDatabaseUp(ctx: ActionContext, machine: string, opti
     if (!status.readOnly) return { mode: 'promote', acceptDataLoss };
     return { mode: 'restore' };
   }
+  const seen: ReplicaSeen = {
+    receiving: status.ioThread,
+    applying: status.sqlThread,
+    gtidReceived: status.gtidReceived,
+    gtidApplied: status.gtidApplied,
+    lastIoErrorAt: status.lastIoErrorAt ?? null,
+  };
   const stopped = status.ioThread === 'stopped' || status.lastSqlError !== '';
-  if (!stopped) return { mode: 'promote', acceptDataLoss };
+  if (!stopped) return { mode: 'promote', acceptDataLoss, seen };
   const window: DataLossWindow = {
     lastReceived: status.gtidReceived,
     receivingStoppedAt: status.lastIoErrorAt ?? null,
@@ -70,7 +86,7 @@ export async function decideDatabaseUp(ctx: ActionContext, machine: string, opti
         'To promote it anyway and record this window (so that the old primary\'s extra transactions can be extracted when it returns), run again with --accept-data-loss.',
     );
   }
-  return { mode: 'promote', acceptDataLoss: true, window };
+  return { mode: 'promote', acceptDataLoss: true, window, seen };
 }
 
 export function databaseUp(machine: string, decision: DatabaseUp): ActionStep {

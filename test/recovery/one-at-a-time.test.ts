@@ -86,10 +86,14 @@ describe('replication at risk is visible and recoverable; one recovery at a time
     const winners = results.filter((x) => x.r.code === 0);
     const losers = results.filter((x) => x.r.code !== 0);
     assert.equal(winners.length, 1, results.map((x) => `${x.host} exit ${x.r.code}\n${output(x.r)}`).join('\n'));
-    const winner = JSON.parse(winners[0]!.r.stdout) as { id: string; outcome: string; input: { database?: { window?: { lastReceived: string } } } };
+    const winner = JSON.parse(winners[0]!.r.stdout) as {
+      id: string; outcome: string; input: { database?: { window?: { lastReceived: string }; seen?: { receiving: string; gtidReceived: string } } };
+    };
     assert.equal(winner.outcome, 'recovered');
-    // The accepted window is recorded with the run.
+    // The accepted window, and the replica as the decision saw it, are recorded with the run.
     assert.equal(winner.input.database?.window?.lastReceived, lastReceived);
+    assert.equal(winner.input.database?.seen?.receiving, 'stopped');
+    assert.equal(winner.input.database?.seen?.gtidReceived, lastReceived);
 
     const loser = losers[0]!;
     const said = loser.r.stdout + loser.r.stderr;

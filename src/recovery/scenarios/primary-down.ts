@@ -33,6 +33,13 @@ const decisionsSchema = z.object({
       mode: z.literal('promote'),
       acceptDataLoss: z.boolean(),
       window: z.object({ lastReceived: z.string(), receivingStoppedAt: z.string().nullable(), why: z.string() }).optional(),
+      seen: z.object({
+        receiving: z.enum(['running', 'connecting', 'stopped']),
+        applying: z.enum(['running', 'stopped']),
+        gtidReceived: z.string(),
+        gtidApplied: z.string(),
+        lastIoErrorAt: z.string().nullable(),
+      }).optional(),
     }),
     z.object({ mode: z.literal('restore') }),
   ]),
