@@ -25,3 +25,28 @@ export function machinesRunning(fleet: Fleet, service: string): Machine[] {
 export function sshSettingsFor(fleet: Fleet, m: Machine): Fleet['ssh'] {
   return { ...fleet.ssh, ...(m.ssh ?? {}) } as Fleet['ssh'];
 }
+
+/** The folders of a machine's installation: its services' dirs, then the fleet's extraDirs for its roles. */
+export function installationDirs(fleet: Fleet, m: Machine): string[] {
+  const dirs = [...servicesOn(fleet, m).map(([, s]) => s.dir), ...fleet.extraDirs.filter((d) => d.roles.some((r) => m.roles.includes(r))).map((d) => d.path)];
+  return [...new Set(dirs)];
+}
+
+/** Every folder any machine's installation may hold (what a bare spare must not have). */
+export function allInstallationDirs(fleet: Fleet): string[] {
+  return [...new Set([...Object.values(fleet.services).map((s) => s.dir), ...fleet.extraDirs.map((d) => d.path)])];
+}
+
+/**
+ * Data kept inside installation folders, never copied or archived with them: the services'
+ * dataDirs (uploads have their own sync) and the backups' dump folder.
+ */
+export function dataDirs(fleet: Fleet): string[] {
+  return [...new Set([...Object.values(fleet.services).flatMap((s) => s.dataDirs), ...(fleet.backups ? [fleet.backups.dumpDir] : [])])];
+}
+
+/** `dataDirs` that lie under `dir`, relative to it (what a copy of `dir` leaves out). */
+export function dataUnder(fleet: Fleet, dir: string): string[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return dataDirs(fleet).filter((d) => d.startsWith(prefix)).map((d) => d.slice(prefix.length));
+}

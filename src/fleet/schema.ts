@@ -182,10 +182,10 @@ export const nginxSchema = z.strictObject({
 });
 
 export const backupSchema = z.strictObject({
-  /** Where SQL dumps live on every store (the seed's `/shell/sql_backup/`). */
-  dumpDir: absPath.default('/shell/sql_backup'),
-  /** Where installation files live on every store (the seed's `/root/workdir/`). */
-  installDir: absPath.default('/root/workdir'),
+  /** Where SQL dumps live on every store. */
+  dumpDir: absPath.default('/var/backups/lifeboat/dumps'),
+  /** Where installation archives live on every store. */
+  installDir: absPath.default('/var/lib/lifeboat/install'),
   /** Machines that receive every backup. */
   stores: z.array(name).min(1),
   retention: z
@@ -220,6 +220,12 @@ export const fleetSchema = z.strictObject({
    * off. Without it, an unreachable old primary's singletons wait for a person.
    */
   fencing: z.strictObject({ command: z.string().min(1), timeoutS: z.number().int().min(1).max(3600).default(120) }).optional(),
+  /**
+   * Folders that belong to a role's installation besides the services' own (scripts the
+   * crontab runs, shared assets): copied to a new machine of the role and archived with it.
+   * Data inside them (services' dataDirs, backups.dumpDir) is left out.
+   */
+  extraDirs: z.array(z.strictObject({ path: absPath, roles: z.array(z.enum(ROLES)).min(1) })).default([]),
   /** Crontab lines per role: a machine gets the entries of every role it holds. */
   crontabs: z.partialRecord(z.enum(ROLES), z.array(cronEntrySchema)).default({}),
 });

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { CRONTAB_FILE, renderCrontab } from '../actions/crontab.ts';
 import { unitPathOf } from '../actions/service-units.ts';
-import { servicesOn } from '../fleet/model.ts';
+import { dataDirs, installationDirs, servicesOn } from '../fleet/model.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, runChecked, shq } from '../remote/remote.ts';
 import { encryptFile } from './archive-crypt.ts';
@@ -37,13 +37,14 @@ export function installSet(fleet: Fleet, m: Machine, options: PrepareOptions): I
   // Each service's unit (supervisor program, systemd unit) too: without it a rebuilt machine
   // has the files but no way to run them.
   const units = services.flatMap(([name, s]) => unitPathOf(name, s.driver) ?? []);
-  const paths = [...services.map(([, s]) => s.dir), ...units, '/shell', '/var/spool/cron/crontabs', CRONTAB_FILE];
+  const paths = [...installationDirs(fleet, m), ...units, '/var/spool/cron/crontabs', CRONTAB_FILE];
   if (m.roles.includes('edge')) paths.push('/etc/nginx');
   paths.push(fleetCrontabPath(options, m.name));
   return {
     machine: m,
     paths: [...new Set(paths)],
-    exclude: services.flatMap(([, s]) => s.dataDirs),
+    // Uploads have their own sync and dumps their own stores: neither goes into an archive.
+    exclude: dataDirs(fleet),
     fleetCrontab: renderCrontab(fleet, m.roles),
   };
 }
@@ -65,7 +66,8 @@ export interface Store {
 
 export function storesFor(fleet: Fleet, source: Machine, options: PrepareOptions): Store[] {
   const names = fleet.backups?.stores ?? [];
-  const installDir = fleet.backups?.installDir ?? '/root/workdir';
+  const installDir = fleet.backups?.installDir;
+  if (!installDir) return [];
   return fleet.machines
     .filter((m) => names.includes(m.name) && m.name !== source.name)
     .map((m) => ({ machine: m, encrypted: m.offsite, dir: options.archiveDir(m.name, installDir, source.name) }));

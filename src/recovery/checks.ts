@@ -5,7 +5,9 @@
 import type { ActionContext } from '../actions/action.ts';
 import { ActionError } from '../actions/action.ts';
 import { probeCommand } from '../actions/machine-probe.ts';
-import { machine as machineNamed } from '../fleet/model.ts';
+import { allInstallationDirs, machine as machineNamed } from '../fleet/model.ts';
+import { DEBIAN_MARIADB_PATHS } from '../actions/provision/mariadb-config.ts';
+import { shq } from '../remote/remote.ts';
 import { judgeMachine, rememberVerdict, renderVerdict } from '../health/verdict.ts';
 import { machineStatus, type MachineStatus, type StatusScope } from '../health/fleet-status.ts';
 import { check, type ActionStep } from './step.ts';
@@ -142,17 +144,20 @@ async function essentialProblems(ctx: ActionContext, name: string): Promise<stri
 export function spareIsBare(name: string): ActionStep {
   return check(`Confirm ${name} is a bare spare`, {
     machines: [name],
-    describe: `${name} answers over SSH, holds the role spare, has no /wwwroot services, no MariaDB data and no nginx site`,
+    describe: `${name} answers over SSH, holds the role spare, has none of the fleet's service or extra folders, no MariaDB data and no nginx upstream file`,
     async verify(ctx) {
       const m = machineNamed(ctx.fleet, name);
       if (!m.roles.includes('spare')) {
         throw new ActionError('precondition', `${name} is not a spare in the fleet file (roles: ${m.roles.join(', ')}); choose a machine with role spare`);
       }
-      const upstreamFile = ctx.fleet.nginx?.upstreamFile ?? '/etc/nginx/conf.d/lifeboat-upstreams.conf';
+      // A folder the fleet's installation would put here (empty parents a spare's image may
+      // have made do not count: a non-empty folder does), the database, the edge's file.
+      const folders = allInstallationDirs(ctx.fleet);
+      const files = ctx.fleet.nginx ? [ctx.fleet.nginx.upstreamFile] : [];
       const probe = await ctx.remote(name).run(
-        `found=''; for d in /wwwroot/*/*; do [ -e "$d" ] && found="$found $d"; done; ` +
-          `[ -d /var/lib/mysql/mysql ] && found="$found /var/lib/mysql"; ` +
-          `[ -e ${upstreamFile} ] && found="$found ${upstreamFile}"; echo "$found"`,
+        `found=''; for d in ${folders.map(shq).join(' ') || '""'}; do [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null)" ] && found="$found $d"; done; ` +
+          `[ -d ${shq(DEBIAN_MARIADB_PATHS.datadir)}/mysql ] && found="$found ${DEBIAN_MARIADB_PATHS.datadir}"; ` +
+          `for f in ${files.map(shq).join(' ') || '""'}; do [ -e "$f" ] && found="$found $f"; done; echo "$found"`,
         { timeoutMs: 10_000 },
       );
       if (probe.code !== 0) throw new ActionError('precondition', `${name}: cannot inspect it (${probe.stderr.trim()})`);

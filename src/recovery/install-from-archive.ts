@@ -19,7 +19,8 @@ export interface ArchiveChoice {
 
 /** The newest archive of `source` on the first store (in the order given) that has one. */
 export async function newestArchive(ctx: ActionContext, stores: readonly string[], source: string): Promise<ArchiveChoice> {
-  const installDir = ctx.fleet.backups?.installDir ?? '/root/workdir';
+  const installDir = ctx.fleet.backups?.installDir;
+  if (!installDir) throw new ActionError('precondition', 'the fleet file has no backups section: there are no installation archives');
   const dir = `${installDir}/${source}`;
   const tried: string[] = [];
   for (const store of stores) {

@@ -1,9 +1,9 @@
 /**
  * Seed runbook §4.2 — the backup application server fails.
  * Take it out of the domain list and the edges, then (with a spare) build the new backup at
- * once: services copied from the primary and pointed at its MariaDB/Redis, only go-api,
- * go-fly and go-admin started, /shell and the backup's crontab installed, and the new
- * machine added to the edges.
+ * once: its services and extra folders copied from the primary and pointed at its
+ * MariaDB/Redis, only the backup's own services started, the backup's crontab installed,
+ * and the new machine added to the edges.
  */
 import { ActionError } from '../../actions/action.ts';
 import { rewriteBindings } from '../../actions/config-bindings.ts';
@@ -13,7 +13,7 @@ import { copyTree } from '../../actions/files.ts';
 import { setUpstreams } from '../../actions/nginx.ts';
 import { installServiceUnits } from '../../actions/service-units.ts';
 import { startServices } from '../../actions/services.ts';
-import { machine, machinesWithRole, servicesOn } from '../../fleet/model.ts';
+import { dataUnder, installationDirs, machine, machinesWithRole, servicesOn } from '../../fleet/model.ts';
 import { edgesHealthy, machineFailed, machineHealthy, spareIsBare } from '../checks.ts';
 import { parallel, step, type Scenario, type Step } from '../step.ts';
 import { bindingsFor, domainsOf, edgesExcept, forwardedServices, localTarget, upstreamsAfter } from '../topology.ts';
@@ -52,17 +52,18 @@ export const backupDown: Scenario = {
     const spare = input.replacement;
     if (!spare) return steps;
 
-    const uploads = Object.values(fleet.services).flatMap((s) => s.dataDirs);
-    const wwwroot = '/wwwroot';
+    // The failed machine's installation: its services' folders and the fleet's extra folders
+    // for its roles, copied from the primary without their data (uploads sync on their own,
+    // dumps live on the stores).
+    const dirs = installationDirs(fleet, failed);
     steps.push(
       step(
-        `Copy the services under ${wwwroot} from the primary to ${spare}`,
-        copyTree(primary.name, spare, wwwroot, { exclude: uploads.filter((d) => d.startsWith(`${wwwroot}/`)).map((d) => d.slice(wwwroot.length + 1)) }),
+        `Copy ${dirs.join(', ')} from the primary to ${spare}`,
+        dirs.map((dir) => copyTree(primary.name, spare, dir, { exclude: dataUnder(fleet, dir) })),
       ),
       step(`Point ${services.join(', ')} on ${spare} at the primary's MariaDB and Redis`, rewriteBindings(spare, bindingsFor(fleet, services), localTarget(fleet, primary))),
       step(`Install the units of ${services.join(', ')} on ${spare}`, installServiceUnits(primary.name, spare, services)),
       step(`Start only ${services.join(', ')} on ${spare}`, startServices(spare, services)),
-      step(`Install /shell on ${spare}`, copyTree(primary.name, spare, '/shell', { exclude: ['sql_backup'] })),
       step(`Install the backup's crontab on ${spare}`, installCrontab(spare, failed.roles.filter((r) => fleet.crontabs[r]))),
       parallel(
         `Add ${spare} to the nginx forwarding lists`,

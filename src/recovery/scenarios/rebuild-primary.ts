@@ -57,7 +57,7 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
       ...l.machines.map((m) => machineFailed(m.name, input.force)),
       spareIsBare(spare.name),
     ]),
-    parallel(`Install MariaDB and Redis on ${spare.name}`, [
+    parallel(`Install MariaDB${fleet.redis ? ' and Redis' : ''} on ${spare.name}`, [
       provisionMariadb(spare.name, { serverId, role: 'primary' }),
       ...(fleet.redis ? [provisionRedis(spare.name)] : []),
     ]),
@@ -73,10 +73,11 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
       : []),
     // Their units were loaded after the configs were rewritten: a start reads the right ones.
     step(`Start ${services.join(', ')} on ${spare.name}`, startServices(spare.name, services)),
-    step(
-      "Take the lost machines' domains offline in the domain list",
-      l.machines.filter((m) => m.domains.length > 0).map((m) => setDomainsStatus(spare.name, m.address, 'offline')),
-    ),
+    // Only machines that served domains directly have rows in the domain list.
+    ...(l.machines.some((m) => m.domains.length > 0)
+      ? [step("Take the lost machines' domains offline in the domain list",
+          l.machines.filter((m) => m.domains.length > 0).map((m) => setDomainsStatus(spare.name, m.address, 'offline')))]
+      : []),
     parallel(
       `Point the nginx forwarding lists at ${spare.name}`,
       edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed: primary.name, heir: spare.name, lost: l.machines.map((m) => m.name) }))),

@@ -1,0 +1,178 @@
+/**
+ * Every scenario's steps on fleets unlike the seed's: one edge or three, no replica, no
+ * Redis, systemd and command drivers, several services per role, services under /srv with
+ * .env and JSON configs, extra folders. Building steps does no I/O, so this runs without
+ * machines; it asserts which steps there are and which machines each one touches.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ActionContext } from '../../actions/action.ts';
+import { parseFleet } from '../../fleet/load.ts';
+import type { Fleet } from '../../fleet/schema.ts';
+import type { Remote } from '../../remote/remote.ts';
+import { flatten, rowsOf } from '../layout.ts';
+import type { ScenarioInput, Step } from '../step.ts';
+import { scenarioNamed } from './index.ts';
+
+function ctxFor(fleet: Fleet): ActionContext {
+  return {
+    fleet,
+    remote: (m): Remote => {
+      throw new Error(`building steps must not reach ${m}`);
+    },
+    secret: async () => 'x',
+    log: () => {},
+  };
+}
+
+async function steps(fleet: Fleet, scenario: string, input: ScenarioInput): Promise<Array<{ title: string; machines: string[]; mutating: boolean }>> {
+  const s = scenarioNamed(scenario);
+  assert.ok(s, scenario);
+  const built: readonly Step[] = await s.build(input, ctxFor(fleet));
+  return flatten(built).flatMap(rowsOf).map((r) => ({ title: r.title, machines: [...r.machines], mutating: r.mutating }));
+}
+
+const titled = (list: Array<{ title: string }>, prefix: string) => list.find((s) => s.title.startsWith(prefix));
+const has = (list: Array<{ title: string }>, text: string | RegExp) =>
+  list.some((s) => (typeof text === 'string' ? s.title.includes(text) : text.test(s.title)));
+
+const DB = `
+database:
+  schema: shop
+  user: shop
+  password: env:P
+  adminPassword: env:A
+  domainTable: { name: hosts, domainColumn: host, ipColumn: addr, statusColumn: state, online: 5, offline: 0 }
+`;
+
+/** One edge; primary + replica; systemd services, one singleton; Redis with a password; extras. */
+const oneEdge = parseFleet(
+  `version: 1
+name: one-edge
+machines:
+  - { name: front, address: 10.1.0.1, roles: [edge], domains: [a.example] }
+  - { name: main, address: 10.1.0.2, roles: [app, db-primary, redis, job], domains: [m.example] }
+  - { name: standby, address: 10.1.0.3, roles: [app, db-replica, redis-replica, backup-store] }
+  - { name: vault, address: 10.1.0.4, roles: [backup-store], offsite: true }
+  - { name: blank, address: 10.1.0.9, roles: [spare] }
+services:
+  web: { roles: [app], dir: /srv/web, port: 9000, driver: { type: systemd, unit: web }, health: { type: http, port: 9000, path: /ok } }
+  cron-runner: { roles: [job], dir: /srv/cron, driver: { type: systemd, unit: cron-runner }, singleton: true, priority: later }
+bindings:
+  - { service: web, file: /srv/web/.env, format: env, keys: { DB_HOST: mysql-host, REDIS_ADDR: redis-address } }
+  - { service: cron-runner, file: /srv/cron/db.json, format: json, keys: { host: mysql-host } }
+${DB}
+redis: { password: env:R }
+nginx:
+  upstreams: [{ name: web, service: web }]
+backups: { stores: [standby, vault], dumpDir: /data/dumps, installDir: /data/install, encryptionKey: env:K }
+extraDirs: [{ path: /opt/scripts, roles: [app] }]
+`,
+  'one-edge.yaml',
+);
+
+/** Three edges; two app servers but no replica and no Redis; command drivers; several services per role. */
+const noReplica = parseFleet(
+  `version: 1
+name: no-replica
+machines:
+  - { name: e1, address: 10.2.0.1, roles: [edge], domains: [one.example] }
+  - { name: e2, address: 10.2.0.2, roles: [edge], domains: [two.example] }
+  - { name: e3, address: 10.2.0.3, roles: [edge], domains: [three.example] }
+  - { name: p, address: 10.2.0.4, roles: [app, db-primary, upload] }
+  - { name: q, address: 10.2.0.5, roles: [app] }
+  - { name: s, address: 10.2.0.6, roles: [backup-store] }
+  - { name: fresh, address: 10.2.0.9, roles: [spare] }
+services:
+  api: { roles: [app], dir: /srv/api, port: 7000, driver: { type: command, start: "api start", stop: "api stop", status: "api status" } }
+  admin: { roles: [app], dir: /srv/admin, port: 7001, driver: { type: command, start: "admin start", stop: "admin stop", status: "admin status" } }
+  files: { roles: [upload], dir: /srv/files, port: 7002, dataDirs: [/srv/files/store], singleton: true, priority: later,
+           driver: { type: command, start: "files start", stop: "files stop", status: "files status" } }
+bindings:
+  - { service: api, file: /srv/api/config.json, format: json, keys: { db.host: mysql-host } }
+  - { service: admin, file: /srv/admin/.env, format: env, keys: { DB: mysql-host } }
+  - { service: files, file: /srv/files/config.yaml, format: yaml, keys: { mysql.host: mysql-host } }
+${DB}
+nginx:
+  upstreams: [{ name: api, service: api }, { name: admin, service: admin }, { name: files, service: files }]
+backups: { stores: [s], dumpDir: /backups, installDir: /install }
+`,
+  'no-replica.yaml',
+);
+
+describe('scenario steps on other fleet shapes', () => {
+  test('edge-down with a single edge: no edge is left to carry the traffic, and the plan says which check stops it', async () => {
+    const list = await steps(oneEdge, 'edge-down', { failed: 'front' });
+    const check = titled(list, 'Confirm');
+    assert.ok(check, list.map((s) => s.title).join(' | '));
+    assert.ok(!list.some((s) => s.mutating && s.machines.includes('front')), 'nothing is changed on the dead edge');
+  });
+
+  test('edge-down with three edges: the other two take the traffic', async () => {
+    const list = await steps(noReplica, 'edge-down', { failed: 'e2' });
+    const mutated = new Set(list.filter((s) => s.mutating).flatMap((s) => s.machines));
+    assert.ok(!mutated.has('e2'));
+    assert.ok(list.some((s) => s.machines.includes('e1')) && list.some((s) => s.machines.includes('e3')));
+  });
+
+  test('primary-down with a replica and systemd services: fence, promote, Redis, bindings, restart, then the singleton after its fence', async () => {
+    const list = await steps(oneEdge, 'primary-down', {
+      failed: 'main', heir: 'standby', database: { mode: 'promote', acceptDataLoss: false }, installFromArchive: ['cron-runner'],
+    });
+    const order = ['Fence the old primary', 'Bring the database up on standby: promote', 'Promote the Redis replica', 'Restart web', 'Make sure the old primary cannot run its singletons', 'Install cron-runner on the backup', 'Start cron-runner'];
+    let last = -1;
+    for (const prefix of order) {
+      const at = list.findIndex((s) => s.title.startsWith(prefix));
+      assert.ok(at > last, `"${prefix}" after the step before it: ${list.map((s) => s.title).join(' | ')}`);
+      last = at;
+    }
+    const row = (prefix: string) => list.find((s) => s.title.startsWith(prefix))!;
+    assert.deepEqual(row('Fence the old primary').machines, ['main']);
+    assert.deepEqual(row('Bring the database up').machines, ['standby']);
+    assert.ok(row('Remove the primary from the nginx').machines.includes('front'));
+  });
+
+  test('primary-down without a replica or Redis: the heir is the other app server and the newest dump is loaded', async () => {
+    const list = await steps(noReplica, 'primary-down', { failed: 'p', heir: 'q', database: { mode: 'restore' }, installFromArchive: ['files'] });
+    assert.ok(has(list, 'Bring the database up on q: load the newest good dump'));
+    assert.ok(!has(list, /Promote the Redis|REPLICAOF/), 'no Redis steps without Redis');
+    assert.ok(has(list, 'Make sure the old primary cannot run its singletons'));
+    for (const edge of ['e1', 'e2', 'e3']) assert.ok(list.some((s) => s.mutating && s.machines.includes(edge)), `${edge} gets the new upstreams`);
+  });
+
+  test('primary-down refuses a run whose decisions are missing instead of guessing them', async () => {
+    await assert.rejects(steps(oneEdge, 'primary-down', { failed: 'main' }), /no complete decisions/);
+  });
+
+  test("backup-down with a spare copies the failed machine's service and extra folders, not /wwwroot", async () => {
+    const list = await steps(oneEdge, 'backup-down', { failed: 'standby', replacement: 'blank' });
+    const copy = titled(list, 'Copy ');
+    assert.ok(copy, list.map((s) => s.title).join(' | '));
+    assert.match(copy.title, /\/srv\/web, \/opt\/scripts from the primary to blank/);
+    assert.ok(!list.some((s) => /wwwroot|\/shell/.test(s.title)), list.map((s) => s.title).join(' | '));
+  });
+
+  test('backup-down on a fleet with several services per role starts each of them on the spare', async () => {
+    const list = await steps(noReplica, 'backup-down', { failed: 'q', replacement: 'fresh' });
+    assert.ok(has(list, 'Start only api, admin on fresh'), list.map((s) => s.title).join(' | '));
+    assert.ok(has(list, /Copy \/srv\/api, \/srv\/admin from the primary to fresh/));
+  });
+
+  test('both-app-down and total-loss rebuild the spare, fence the old primary and its singleton first', async () => {
+    for (const scenario of ['both-app-down', 'total-loss']) {
+      const list = await steps(oneEdge, scenario, { failed: 'main', replacement: 'blank' });
+      const fence = list.findIndex((s) => s.title.startsWith('Make sure main cannot run its singletons'));
+      const start = list.findIndex((s) => s.title.startsWith('Start web, cron-runner on blank'));
+      assert.ok(fence >= 0 && start > fence, `${scenario}: ${list.map((s) => s.title).join(' | ')}`);
+      // standby (a store) is lost with the app servers: the off-site vault is the one left.
+      assert.ok(has(list, 'Restore the newest good copy from vault'), `${scenario}: the surviving store is named`);
+    }
+  });
+
+  test('both-app-down without Redis installs only MariaDB on the spare', async () => {
+    const list = await steps(noReplica, 'both-app-down', { failed: 'p', replacement: 'fresh' });
+    assert.ok(has(list, 'Install MariaDB on fresh'), list.map((s) => s.title).join(' | '));
+    assert.ok(!has(list, /Redis on fresh/), list.map((s) => s.title).join(' | '));
+    assert.ok(!has(list, 'domain list'), 'the lost app servers served no domain directly: no domain-list step');
+  });
+});
