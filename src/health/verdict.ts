@@ -178,11 +178,24 @@ async function fromMachine(ctx: ActionContext, vantage: Machine, target: Machine
   }
 }
 
+/**
+ * How long the replica's own account of its link may take. While its IO thread is stuck
+ * connecting to a dead source, MariaDB can answer SHOW SLAVE STATUS late; the fresh probes
+ * decide then, and this check says "unknown" rather than hold the verdict.
+ */
+const REPLICA_LINK_MS = 1500;
+
 /** What a replica's IO thread says of its source, when `target` is that source. */
 async function replicaLink(ctx: ActionContext, replica: Machine, target: Machine): Promise<CheckResult | undefined> {
   if (!ctx.fleet.database || ctx.fleet.database.engine !== 'mariadb' || !replica.roles.includes('db-replica')) return undefined;
   try {
-    const s = await withAdmin(ctx, replica.name, (db) => readReplicaStatus(db, replica.name));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${REPLICA_LINK_MS} ms`)), REPLICA_LINK_MS);
+    });
+    const asked = withAdmin(ctx, replica.name, (db) => readReplicaStatus(db, replica.name), { connectTimeoutMs: REPLICA_LINK_MS });
+    asked.catch(() => {}); // a late failure after the race was decided is not news
+    const s = await Promise.race([asked, late]).finally(() => clearTimeout(timer));
     if (!s.replicating || s.source?.host !== target.address) return undefined;
     if (s.ioThread === 'running') return { check: 'replica-io', seen: 'up', detail: `receiving, at ${s.gtidReceived || '-'}` };
     if (s.ioThread === 'connecting') return { check: 'replica-io', seen: 'down', detail: `reconnecting: ${s.lastIoError || 'no error yet'}` };
