@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { shq } from '../remote/remote.ts';
 import { LabError } from './errors.ts';
 import { DISK_SIZE, diskUsage, resizeHostDisk } from './host-disk.ts';
-import type { Lab } from './lab.ts';
+import type { LabView } from './lab-view.ts';
 import { describeFault, sameFault, type ActiveFault, type FaultSpec } from './fault-kinds.ts';
 import { loadSwitchRules, setPort } from './network.ts';
 import { SINKHOLE_ADDRESS, type LabHost, type LabPlan } from './plan.ts';
@@ -70,12 +70,12 @@ export async function reapplySwitchFaults(id: string, plan: LabPlan, faults: rea
   for (const f of faults) if (f.kind === 'machine-down') await setPort(id, view.host(f.host), false);
 }
 
-async function applySwitchRules(lab: Lab, faults: readonly FaultSpec[]): Promise<void> {
+async function applySwitchRules(lab: LabView, faults: readonly FaultSpec[]): Promise<void> {
   const client = clientHost(lab.plan);
   await loadSwitchRules(lab.id, switchRuleset(lab, faults, client?.address ?? '0.0.0.0'));
 }
 
-async function applyDnsBlocks(lab: Lab, faults: readonly FaultSpec[]): Promise<void> {
+async function applyDnsBlocks(lab: LabView, faults: readonly FaultSpec[]): Promise<void> {
   const dns = dnsHost(lab.plan);
   if (!dns) throw new LabError('bad-fault', 'the lab has no dns host');
   const blocked = new Set(faults.flatMap((f) => (f.kind === 'domain-blocked' ? [f.domain] : [])));
@@ -96,7 +96,7 @@ async function applyDnsBlocks(lab: Lab, faults: readonly FaultSpec[]): Promise<v
   }
 }
 
-function checkSpec(lab: Lab, spec: FaultSpec): void {
+function checkSpec(lab: LabView, spec: FaultSpec): void {
   const managed = (name: string): LabHost => {
     const h = lab.host(name);
     if (h.kind === 'dns' || h.kind === 'client') throw new LabError('bad-fault', `${spec.kind} on ${name}: the lab's own ${h.kind} host cannot take this fault`);
@@ -133,7 +133,7 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
   throw new LabError('timeout', `${what} did not happen within ${timeoutMs} ms`);
 }
 
-async function inject(lab: Lab, spec: FaultSpec, after: readonly FaultSpec[]): Promise<void> {
+async function inject(lab: LabView, spec: FaultSpec, after: readonly FaultSpec[]): Promise<void> {
   switch (spec.kind) {
     case 'machine-down': {
       const host = lab.host(spec.host);
@@ -173,7 +173,7 @@ async function inject(lab: Lab, spec: FaultSpec, after: readonly FaultSpec[]): P
   }
 }
 
-async function undo(lab: Lab, spec: FaultSpec, after: readonly FaultSpec[]): Promise<void> {
+async function undo(lab: LabView, spec: FaultSpec, after: readonly FaultSpec[]): Promise<void> {
   switch (spec.kind) {
     case 'machine-down': {
       const host = lab.host(spec.host);
@@ -210,7 +210,7 @@ async function undo(lab: Lab, spec: FaultSpec, after: readonly FaultSpec[]): Pro
   }
 }
 
-export async function applyFault(lab: Lab, spec: FaultSpec): Promise<void> {
+export async function applyFault(lab: LabView, spec: FaultSpec): Promise<void> {
   checkSpec(lab, spec);
   if (lab.faults.some((f) => sameFault(f, spec))) return;
   const after: ActiveFault[] = [...lab.faults, { ...spec, since: new Date().toISOString() } as ActiveFault];
@@ -225,7 +225,7 @@ export async function applyFault(lab: Lab, spec: FaultSpec): Promise<void> {
 }
 
 /** Heals `spec`, or every fault in force. Throws when `spec` is not in force. */
-export async function healFaults(lab: Lab, spec?: FaultSpec): Promise<void> {
+export async function healFaults(lab: LabView, spec?: FaultSpec): Promise<void> {
   const targets = spec ? lab.faults.filter((f) => sameFault(f, spec)) : [...lab.faults];
   if (spec && targets.length === 0) {
     throw new LabError('bad-fault', `no fault "${describeFault(spec)}" in force (in force: ${lab.faults.map(describeFault).join('; ') || 'none'})`);

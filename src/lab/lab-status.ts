@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { ActiveFault } from './fault-kinds.ts';
-import type { Lab } from './lab.ts';
+import type { LabView } from './lab-view.ts';
 import { diskUsage } from './host-disk.ts';
 import { labNamespaces, listNamespaces, portIsUp } from './network.ts';
 import { pidsInNamespaces } from './teardown.ts';
@@ -38,7 +38,7 @@ export interface LabSummary {
   state: boolean;
 }
 
-async function hostStatus(lab: Lab, h: LabHost): Promise<HostStatus> {
+async function hostStatus(lab: LabView, h: LabHost): Promise<HostStatus> {
   const running = lab.hostRunning(h.name);
   const servers: Record<string, boolean> = {};
   for (const server of lab.serversOf(h)) {
@@ -57,7 +57,7 @@ async function hostStatus(lab: Lab, h: LabHost): Promise<HostStatus> {
   return { name: h.name, kind: h.kind, address: h.address, roles: h.roles, running, link, servers, programs };
 }
 
-export async function labStatus(lab: Lab): Promise<LabStatus> {
+export async function labStatus(lab: LabView): Promise<LabStatus> {
   const hosts = await Promise.all(lab.hosts.map((h) => hostStatus(lab, h)));
   const memory = await labMemory(lab.id, lab.hosts.map((h) => lab.paths.host(h.name)));
   return { id: lab.id, fleetFile: lab.fleetFile, hosts, faults: [...lab.faults], memory };

@@ -36,6 +36,7 @@ import { readState, writeState, type LabState } from './state.ts';
 import { teardown } from './teardown.ts';
 import { withLabLock } from './lock.ts';
 import { labMemory, labStatus, listLabs, mib, type LabStatus, type LabSummary } from './lab-status.ts';
+import type { LabView } from './lab-view.ts';
 
 export type { HostStatus, LabStatus, LabSummary } from './lab-status.ts';
 
@@ -68,7 +69,7 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-export class Lab {
+export class Lab implements LabView {
   readonly paths: LabPaths;
 
   private constructor(
