@@ -13,6 +13,7 @@ import { readReplicaStatus } from '../actions/replica-status.ts';
 import { withAdmin } from '../actions/db-connection.ts';
 import type { ActionContext } from '../actions/action.ts';
 import { servicesOn, sshSettingsFor } from '../fleet/model.ts';
+import { shq } from '../remote/remote.ts';
 import type { Fleet, Machine, Role } from '../fleet/schema.ts';
 
 /** What one check (or one vantage point as a whole) saw of the target. */
@@ -147,11 +148,47 @@ async function tcpFromHere(address: string, port: number, attempts: number, time
   return { check: `tcp/${port}`, seen: 'down', detail: `${attempts} attempts: ${String(outcomes.at(-1))}` };
 }
 
-/** The same probe run on another machine: one SSH command, the ports probed at once. */
+/**
+ * The same probe run on another machine as ONE process: Perl (perl-base is on every Debian
+ * machine) with non-blocking connects, the attempts overlapping as above. A shell loop with
+ * `timeout` per attempt spawned ~100 processes per vantage point and took seconds under load.
+ * Prints `PORT up|down` per port.
+ */
+const PROBE_PERL = `use strict; use warnings; use Socket; use IO::Select; use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK); use Time::HiRes qw(time sleep);
+my ($addr, $attempts, $timeout, $spacing, @ports) = @ARGV;
+my $ip = inet_aton($addr) or die "bad address\\n";
+my (%up, @pending, %open);
+my $start = time;
+for my $i (0 .. $attempts - 1) { push @pending, [$_, $start + $i * $spacing] for @ports }
+my $sel = IO::Select->new;
+while (@pending || %open) {
+  my $now = time;
+  while (@pending && $pending[0][1] <= $now) {
+    my $p = (shift @pending)->[0];
+    next if $up{$p};
+    socket(my $s, PF_INET, SOCK_STREAM, getprotobyname('tcp')) or die "socket: $!\\n";
+    fcntl($s, F_SETFL, fcntl($s, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!\\n";
+    if (connect($s, sockaddr_in($p, $ip))) { $up{$p} = 1; close $s; next }
+    if ($!{EINPROGRESS}) { $open{fileno $s} = [$s, $p, $now + $timeout]; $sel->add($s) } else { close $s }
+  }
+  my $next = @pending ? $pending[0][1] : $now + $timeout;
+  for (values %open) { $next = $_->[2] if $_->[2] < $next }
+  my $wait = $next - time; $wait = 0 if $wait < 0;
+  if (%open) {
+    for my $s ($sel->can_write($wait)) {
+      my $o = delete $open{fileno $s}; $sel->remove($s);
+      $up{$o->[1]} = 1 unless unpack('i', getsockopt($s, SOL_SOCKET, SO_ERROR));
+      close $s;
+    }
+  } else { sleep $wait }
+  $now = time;
+  for my $fd (keys %open) { my $o = $open{$fd}; next if $o->[2] > $now; $sel->remove($o->[0]); close $o->[0]; delete $open{$fd} }
+}
+print "$_ ", ($up{$_} ? 'up' : 'down'), "\\n" for @ports;
+`;
+
 export function remoteProbeScript(address: string, ports: readonly number[], attempts: number, timeoutS: number): string {
-  const tries = Array.from({ length: attempts }, (_, i) => `(sleep ${((i * SPACING_MS) / 1000).toFixed(1)}; timeout ${timeoutS} bash -c "</dev/tcp/${address}/$1" 2>/dev/null && echo up) &`).join(' ');
-  const fn = `p() { r=$( ${tries} wait); case "$r" in *up*) echo "$1 up";; *) echo "$1 down";; esac; }`;
-  return `${fn}; ${ports.map((p) => `p ${p} &`).join(' ')} wait`;
+  return `perl -e ${shq(PROBE_PERL)} ${shq(address)} ${attempts} ${timeoutS} ${SPACING_MS / 1000} ${ports.join(' ')}`;
 }
 
 export function parseRemoteProbe(stdout: string, ports: readonly number[], attempts: number): CheckResult[] {
