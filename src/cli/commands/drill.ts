@@ -3,9 +3,10 @@
  * fault, `lifeboat recover`, and a report of RTO, lost writes, lost uploads, double job runs.
  */
 import type { Command } from 'commander';
-import { DRILLS, drillNamed } from '../../lab/drill/drills.ts';
+import { DRILLS, DrillRoleError, drillNamed } from '../../lab/drill/drills.ts';
+import { loadFleet } from '../../fleet/load.ts';
 import { renderDrillReport } from '../../lab/drill/report.ts';
-import { runDrill } from '../../lab/drill/run-drill.ts';
+import { runDrill, withLabSpares } from '../../lab/drill/run-drill.ts';
 import { repoPath } from '../../util/repo.ts';
 import { nearest } from '../../util/suggest.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -17,7 +18,7 @@ export function registerDrill(program: Command): void {
     .command('drill')
     .description('Drill a recovery scenario on a lab replica of the fleet (needs root): traffic, fault, recover, report')
     .argument('[scenario]', `one of: ${DRILLS.map((d) => d.name).join(', ')}`)
-    .option('--list', 'print the drills, one per line: name, then what it does')
+    .option('--list', 'print the drills, one per line: name, what it does, and on this fleet the faults and recovery (or the role it lacks)')
     .option('-f, --fleet <file>', 'fleet file the lab is built from', EXAMPLE_FLEET)
     .option('--json', 'print the report as JSON')
     .option('--keep', 'leave the lab up afterwards')
@@ -26,7 +27,19 @@ export function registerDrill(program: Command): void {
     .addHelpText('after', '\nExit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.')
     .action(async (name: string | undefined, options: { list?: boolean; fleet: string; json?: boolean; keep?: boolean; labId?: string; rate: number }) => {
       if (options.list) {
-        for (const d of DRILLS) process.stdout.write(`${d.name}\t${d.describe}\n`);
+        // Each drill on this fleet (with the spares the lab adds): what it would do, or the role it lacks.
+        const fleet = withLabSpares(await loadFleet(options.fleet));
+        for (const d of DRILLS) {
+          let on: string;
+          try {
+            const cast = d.cast(fleet);
+            on = `${cast.faults.map((f) => `${f.kind} ${'host' in f ? f.host : ''}`.trim()).join(', ')}; recover ${d.name} ${cast.recover.join(' ')}`;
+          } catch (error) {
+            if (!(error instanceof DrillRoleError)) throw error;
+            on = `not on this fleet: ${error.message}`;
+          }
+          process.stdout.write(`${d.name}\t${d.describe}\t${on}\n`);
+        }
         return;
       }
       if (!name) throw new UsageError(`which drill? lifeboat drill SCENARIO (lifeboat drill --list shows them)`);

@@ -1,14 +1,15 @@
 /**
  * The drills: for each runbook scenario, the failure the lab injects and the recovery
- * lifeboat runs, as data. `lifeboat drill --list` prints them; adding a drill is adding
- * an entry here.
+ * lifeboat runs, as data. Each drill picks its machines from the fleet by role (the
+ * db-primary, its standby, an edge, the on-site stores, a spare), so it runs on any fleet
+ * that has the roles it needs and says which one is missing otherwise. `lifeboat drill
+ * --list` prints them; adding a drill is adding an entry here.
  */
+import type { Fleet, Machine } from '../../fleet/schema.ts';
 import type { FaultSpec } from '../fault-kinds.ts';
 
-export interface DrillSpec {
-  /** Also the recovery scenario's name. */
-  name: string;
-  describe: string;
+/** The machines a drill uses on one fleet, and what it runs. */
+export interface DrillCast {
   /** Faults injected at the same instant (the fault time the RTO is measured from). */
   faults: FaultSpec[];
   /**
@@ -17,71 +18,134 @@ export interface DrillSpec {
    * without a fencing command in the fleet file, a machine no path reaches is never assumed off.
    */
   recover: string[];
+  /** The machine that serves the database after the recovery (where writes are checked). */
+  databaseAfter: string;
+  /** The machine whose upload service serves the files after the recovery, if uploads survive. */
+  uploadsAfter?: string;
+}
+
+export interface DrillSpec {
+  /** Also the recovery scenario's name. */
+  name: string;
+  describe: string;
   /** Run `lifeboat prepare` (replication, Redis replica, upload sync) before the fault. */
   prepare: boolean;
   /** Take a backup to every store before the fault (the copy the recovery restores). */
   backup: boolean;
-  /** The machine that serves the database after the recovery (where writes are checked). */
-  databaseAfter: string;
-  /** The machine whose go-upload serves the files after the recovery, if uploads survive. */
-  uploadsAfter?: string;
   /** Losing writes made after the newest backup is expected (no replica survives). */
   lossBoundedByBackup: boolean;
+  /** Picks the machines from a fleet (the lab's, with its spares); throws `DrillRoleError`. */
+  cast(fleet: Fleet): DrillCast;
 }
+
+/** The fleet lacks a role the drill needs: bad input, exit 2. */
+export class DrillRoleError extends Error {
+  override name = 'DrillRoleError';
+  readonly exitCode = 2;
+}
+
+const withRole = (fleet: Fleet, role: Machine['roles'][number]) => fleet.machines.filter((m) => m.roles.includes(role));
+
+function primaryOf(fleet: Fleet, drill: string): Machine {
+  const found = withRole(fleet, 'db-primary');
+  if (found.length !== 1) throw new DrillRoleError(`drill ${drill} needs exactly one machine with role db-primary; fleet ${fleet.name} has ${found.length}`);
+  return found[0]!;
+}
+
+/** The machine that takes the primary's place: its replica, else another app server. */
+function standbyOf(fleet: Fleet, primary: Machine, drill: string): Machine {
+  const found = withRole(fleet, 'db-replica').find((m) => m.name !== primary.name) ?? withRole(fleet, 'app').find((m) => m.name !== primary.name);
+  if (!found) throw new DrillRoleError(`drill ${drill} needs a standby for ${primary.name}: a machine with role db-replica or a second app server`);
+  return found;
+}
+
+function spareOf(fleet: Fleet, drill: string): Machine {
+  const found = withRole(fleet, 'spare')[0];
+  if (!found) throw new DrillRoleError(`drill ${drill} needs a machine with role spare (the lab adds two)`);
+  return found;
+}
+
+/** App servers besides the primary: all of them are lost when both app servers die. */
+const otherAppServers = (fleet: Fleet, primary: Machine) => withRole(fleet, 'app').filter((m) => m.name !== primary.name);
+
+const down = (machines: readonly Machine[]): FaultSpec[] => machines.map((m) => ({ kind: 'machine-down', host: m.name }));
 
 export const DRILLS: readonly DrillSpec[] = [
   {
     name: 'primary-down',
-    describe: 'the primary app server dies under traffic; the backup takes over (replica promoted, zero acknowledged writes lost)',
-    faults: [{ kind: 'machine-down', host: 'primary' }],
-    recover: ['--failed', 'primary', '--confirm-fenced', 'primary'],
+    describe: 'the db-primary dies under traffic; its standby takes over (replica promoted, zero acknowledged writes lost)',
     prepare: true,
     backup: false,
-    databaseAfter: 'backup',
-    uploadsAfter: 'backup',
     lossBoundedByBackup: false,
+    cast(fleet) {
+      const primary = primaryOf(fleet, this.name);
+      const heir = standbyOf(fleet, primary, this.name);
+      return { faults: down([primary]), recover: ['--failed', primary.name, '--confirm-fenced', primary.name], databaseAfter: heir.name, uploadsAfter: heir.name };
+    },
   },
   {
     name: 'backup-down',
-    describe: 'the backup app server dies; it leaves the domain list and the edges, spare-1 becomes the new backup',
-    faults: [{ kind: 'machine-down', host: 'backup' }],
-    recover: ['--failed', 'backup', '--replacement', 'spare-1'],
+    describe: 'the standby app server dies; it leaves the domain list and the edges, a spare becomes the new standby',
     prepare: true,
     backup: false,
-    databaseAfter: 'primary',
-    uploadsAfter: 'primary',
     lossBoundedByBackup: false,
+    cast(fleet) {
+      const primary = primaryOf(fleet, this.name);
+      const standby = standbyOf(fleet, primary, this.name);
+      const spare = spareOf(fleet, this.name);
+      return { faults: down([standby]), recover: ['--failed', standby.name, '--replacement', spare.name], databaseAfter: primary.name, uploadsAfter: primary.name };
+    },
   },
   {
     name: 'edge-down',
-    describe: "an nginx edge dies; its domains leave the domain list and the other edge carries the traffic",
-    faults: [{ kind: 'machine-down', host: 'edge-1' }],
-    recover: ['--failed', 'edge-1'],
+    describe: 'an nginx edge dies; its domains leave the domain list and the other edges carry the traffic',
     prepare: true,
     backup: false,
-    databaseAfter: 'primary',
-    uploadsAfter: 'primary',
     lossBoundedByBackup: false,
+    cast(fleet) {
+      const edges = withRole(fleet, 'edge');
+      if (edges.length < 2) throw new DrillRoleError(`drill ${this.name} needs two machines with role edge (one dies, another carries the traffic); fleet ${fleet.name} has ${edges.length}`);
+      const primary = primaryOf(fleet, this.name);
+      return { faults: down([edges[0]!]), recover: ['--failed', edges[0]!.name], databaseAfter: primary.name, uploadsAfter: primary.name };
+    },
   },
   {
     name: 'both-app-down',
-    describe: 'both app servers die; spare-1 is built from scratch as the new primary from the report server\'s newest good copy',
-    faults: [{ kind: 'machine-down', host: 'primary' }, { kind: 'machine-down', host: 'backup' }],
-    recover: ['--failed', 'primary', '--replacement', 'spare-1', '--confirm-fenced', 'primary'],
+    describe: "both app servers die; a spare is built from scratch as the new primary from a surviving store's newest good copy",
     prepare: true,
     backup: true,
-    databaseAfter: 'spare-1',
     lossBoundedByBackup: true,
+    cast(fleet) {
+      const primary = primaryOf(fleet, this.name);
+      const others = otherAppServers(fleet, primary);
+      if (others.length === 0) throw new DrillRoleError(`drill ${this.name} needs a second machine with role app`);
+      const lost = new Set([primary.name, ...others.map((m) => m.name)]);
+      if (!(fleet.backups?.stores ?? []).some((s) => !lost.has(s))) throw new DrillRoleError(`drill ${this.name} needs a backup store that is not an app server`);
+      const spare = spareOf(fleet, this.name);
+      return { faults: down([primary, ...others]), recover: ['--failed', primary.name, '--replacement', spare.name, '--confirm-fenced', primary.name], databaseAfter: spare.name };
+    },
   },
   {
     name: 'total-loss',
-    describe: 'both app servers and the report server die; spare-1 is rebuilt from the encrypted off-site copy',
-    faults: [{ kind: 'machine-down', host: 'primary' }, { kind: 'machine-down', host: 'backup' }, { kind: 'machine-down', host: 'report' }],
-    recover: ['--failed', 'primary', '--replacement', 'spare-1', '--confirm-fenced', 'primary'],
+    describe: 'both app servers and the on-site stores die; a spare is rebuilt from the encrypted off-site copy',
     prepare: true,
     backup: true,
-    databaseAfter: 'spare-1',
     lossBoundedByBackup: true,
+    cast(fleet) {
+      const primary = primaryOf(fleet, this.name);
+      const others = otherAppServers(fleet, primary);
+      if (others.length === 0) throw new DrillRoleError(`drill ${this.name} needs a second machine with role app`);
+      const stores = (fleet.backups?.stores ?? []).map((s) => fleet.machines.find((m) => m.name === s)!).filter(Boolean);
+      const lostNames = new Set([primary.name, ...others.map((m) => m.name)]);
+      const onsite = stores.filter((m) => !m.offsite && !lostNames.has(m.name));
+      if (!stores.some((m) => m.offsite)) throw new DrillRoleError(`drill ${this.name} needs an off-site backup store (offsite: true)`);
+      const spare = spareOf(fleet, this.name);
+      return {
+        faults: down([primary, ...others, ...onsite]),
+        recover: ['--failed', primary.name, '--replacement', spare.name, '--confirm-fenced', primary.name],
+        databaseAfter: spare.name,
+      };
+    },
   },
 ];
 

@@ -9,11 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_PREPARE_OPTIONS } from '../../prepare/prepare-options.ts';
+import { loadFleet } from '../../fleet/load.ts';
+import type { Fleet } from '../../fleet/schema.ts';
 import { Lab } from '../lab.ts';
+import { planLab } from '../plan.ts';
 import { REPO_IN_HOST } from '../paths.ts';
 import { firstSuccessAfter, type Recovery } from '../traffic/analysis.ts';
 import { readRecords, type TrafficRecord } from '../traffic/records.ts';
-import type { DrillSpec } from './drills.ts';
+import type { DrillCast, DrillSpec } from './drills.ts';
 import type { VerifyOutput } from './verify-main.ts';
 
 export interface DrillOptions {
@@ -70,13 +73,22 @@ const WARM_UP_S = 4;
 const COOL_DOWN_S = 4;
 const MAX_TRAFFIC_S = 240;
 
+/** The fleet as the lab will have it: the spares `lab up` adds are there to be cast. */
+export function withLabSpares(fleet: Fleet, labId = 'lb0'): Fleet {
+  const spares = planLab(labId, fleet).hosts.filter((h) => h.kind === 'spare' && !fleet.machines.some((m) => m.name === h.name));
+  return { ...fleet, machines: [...fleet.machines, ...spares.map((h) => ({ name: h.name, address: h.address, roles: ['spare' as const], domains: [], offsite: false }))] };
+}
+
 export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<DrillReport> {
   const log = options.log ?? (() => undefined);
   const labId = options.labId ?? `dr${randomBytes(2).toString('hex')}`;
   const problems: string[] = [];
+  // A fleet without the roles the drill needs is refused before a lab is built.
+  spec.cast(withLabSpares(await loadFleet(options.fleetFile), labId));
   log(`drill ${spec.name}: lab ${labId} coming up`);
   const lab = await Lab.up({ id: labId, fleetFile: options.fleetFile, log: (line) => log(`  ${line}`) });
   try {
+    const cast = spec.cast(lab.fleet);
     const fleetFile = lab.fleetFile;
     const ops = (command: string, timeoutMs: number, stdin?: string) =>
       lab.exec('ops', `cd ${REPO_IN_HOST} && ${command}`, { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
@@ -102,17 +114,17 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     await waitForTraffic(recordsFile, WARM_UP_S * 1000, 60_000);
 
     const faultAt = Date.now();
-    await Promise.all(spec.faults.map((f) => lab.fault(f)));
+    await Promise.all(cast.faults.map((f) => lab.fault(f)));
     // Requests sent while the fault was being put in place may still have been served by the
     // dying machine: only requests sent after it is complete count as served after the fault.
     const faultInPlaceAt = Date.now();
-    log(`  fault injected: ${spec.faults.map((f) => `${f.kind} ${'host' in f ? f.host : ''}`).join(', ')}`);
+    log(`  fault injected: ${cast.faults.map((f) => `${f.kind} ${'host' in f ? f.host : ''}`).join(', ')}`);
 
     const t0 = performance.now();
-    const recover = await ops(`${IN_HOST_CLI} recover ${spec.name} --fleet ${fleetFile} ${spec.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
+    const recover = await ops(`${IN_HOST_CLI} recover ${spec.name} --fleet ${fleetFile} ${cast.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
     const recoverSeconds = (performance.now() - t0) / 1000;
     const run = parseRun(recover.stdout);
-    await removeKeptAside(lab, spec.databaseAfter, recover.stdout + recover.stderr);
+    await removeKeptAside(lab, cast.databaseAfter, recover.stdout + recover.stderr);
     if (recover.code !== 0) problems.push(`lifeboat recover exited ${recover.code}: ${recover.stderr.trim().split('\n').slice(-6).join(' | ')}`);
     log(`  recover: ${recover.code === 0 ? 'recovered' : 'FAILED'} in ${recoverSeconds.toFixed(2)} s`);
 
@@ -128,13 +140,13 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     const verify = await ops(
       `${TSX} src/lab/drill/verify-main.ts`,
       120_000,
-      JSON.stringify({ fleetFile, databaseAfter: spec.databaseAfter, uploadsAfter: spec.uploadsAfter, records: records.filter((r) => r.ok && r.ack) }),
+      JSON.stringify({ fleetFile, databaseAfter: cast.databaseAfter, uploadsAfter: cast.uploadsAfter, records: records.filter((r) => r.ok && r.ack) }),
     );
     let verdict: VerifyOutput = { checked: {}, missing: [], doubleJobRuns: 0 };
     if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
     else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 
-    return report(spec, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0 });
+    return report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0 });
   } finally {
     if (options.keep) log(`lab ${labId} left up: lifeboat lab down --id ${labId}`);
     else await lab.down();
@@ -187,7 +199,7 @@ interface Measured {
   recoverOk: boolean;
 }
 
-function report(spec: DrillSpec, m: Measured): DrillReport {
+function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
   const seconds = (ms: number | undefined | null) => (ms === undefined || ms === null ? null : Math.round(ms) / 1000);
   const ackTime = new Map(m.records.filter((r) => r.ack).map((r) => [JSON.stringify(r.ack), r.t]));
   const missing = m.verdict.missing.map((a) => ({ ack: a, t: ackTime.get(JSON.stringify(a)) ?? 0 }));
@@ -218,7 +230,7 @@ function report(spec: DrillSpec, m: Measured): DrillReport {
     lostWrites,
     lostUploads,
     uploadsInSyncWindow,
-    uploadsChecked: spec.uploadsAfter !== undefined,
+    uploadsChecked: cast.uploadsAfter !== undefined,
     ...(spec.lossBoundedByBackup ? { lostWritesAfterBackup: afterBackup } : {}),
     ...(m.backupAt !== undefined ? { backupAgeSeconds: Math.round((m.faultAt - m.backupAt) / 100) / 10 } : {}),
     doubleJobRuns: m.verdict.doubleJobRuns,
