@@ -17,6 +17,7 @@ import type { Fleet } from '../fleet/schema.ts';
 import { shq, type Remote, type RunOptions, type RunResult } from '../remote/remote.ts';
 import { isAlive, startAnchor, stopAnchor, writeAnchorScript, type PidRef } from './anchor.ts';
 import { writeDerivedFleet } from './derived-fleet.ts';
+import { fleetHostFolders } from './fleet-folders.ts';
 import { LabError } from './errors.ts';
 import { applyFault, healFaults, reapplySwitchFaults } from './faults.ts';
 import type { ActiveFault, FaultSpec } from './fault-kinds.ts';
@@ -102,8 +103,12 @@ export class Lab implements LabView {
     if (previous && JSON.stringify(previous.plan) !== JSON.stringify(plan)) {
       throw new LabError('bad-fleet', `lab ${id} is up with another fleet (${previous.fleetSource}); run \`lifeboat lab down --id ${id}\` first`);
     }
+    const hostFolders = fleetHostFolders(fleet);
+    if (hostFolders.problems.length > 0) {
+      throw new LabError('bad-fleet', `the lab cannot give every host its own copy of these folders of the fleet: ${hostFolders.problems.join('; ')}`);
+    }
     const secrets = await ensureLabSecrets(paths, fleet);
-    await writeAnchorScript(id);
+    await writeAnchorScript(id, hostFolders.folders);
     const existing = await ensureSwitch(id);
     const lab = new Lab(
       {
