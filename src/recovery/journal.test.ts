@@ -143,3 +143,24 @@ test('a state file from an older lifeboat is migrated with its runs kept', (t) =
   journal.stepState('0old-run', 0, 'undone');
   assert.equal(journal.run('0old-run').steps[0]!.state, 'undone');
 });
+
+test('a run that changed something and stopped blocks new runs of its fleet until resumed or abandoned', (t) => {
+  const journal = Journal.open(join(tempDir(t), 'state.db'));
+  t.after(() => journal.close());
+  const steps = [{ index: 0, parent: null, title: 'Promote', machines: ['backup'], mutating: true, undoable: false }];
+  const refused = journal.createRun({ ...emptyRun, fleet: 'go-speed', steps });
+  journal.finishRun(refused, 'failed', 'its checks failed');
+  assert.deepEqual(journal.inProgress('go-speed'), [], 'a run that changed nothing blocks nothing');
+
+  const stopped = journal.createRun({ ...emptyRun, fleet: 'go-speed', steps });
+  journal.stepState(stopped, 0, 'applying', { start: true });
+  journal.finishRun(stopped, 'failed', 'killed half-way');
+  assert.deepEqual(journal.inProgress('go-speed').map((r) => r.id), [stopped]);
+  assert.deepEqual(journal.inProgress('other-fleet'), []);
+
+  journal.abandon(stopped, 'ops on call');
+  assert.deepEqual(journal.inProgress('go-speed'), []);
+  assert.equal(journal.run(stopped).outcome, 'abandoned');
+  assert.throws(() => journal.reopenRun(stopped, 'auto'), (e: unknown) => e instanceof JournalError && e.code === 'not-resumable');
+  assert.throws(() => journal.abandon(stopped, 'again'), (e: unknown) => e instanceof JournalError && e.code === 'not-resumable');
+});
