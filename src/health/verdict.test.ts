@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseFleet } from '../fleet/load.ts';
+import { MINIMAL_DATABASE_YAML } from '../fleet/fixtures.ts';
 import { decide, parseRemoteProbe, portsOf, remoteProbeScript, viewOf, witnessesOf, type Seen, type VantageView } from './verdict.ts';
 
 const view = (vantage: string, seen: Seen): VantageView => ({ vantage, seen, checks: [] });
@@ -73,13 +74,7 @@ machines:
   - { name: sp, address: 10.0.0.5, roles: [spare] }
 services:
   api: { roles: [app], dir: /srv/api, port: 9000, driver: { type: systemd, unit: api } }
-database:
-  schema: s
-  user: u
-  password: env:P
-  adminPassword: env:A
-  domainTable: { name: d, domainColumn: d, ipColumn: i, statusColumn: s, online: 1, offline: 2 }
-redis: {}
+${MINIMAL_DATABASE_YAML}redis: {}
 `,
     'fleet.yaml',
   );

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseFleet } from '../fleet/load.ts';
+import { MINIMAL_DATABASE_YAML } from '../fleet/fixtures.ts';
 import { fleetHostFolders } from './fleet-folders.ts';
 
 const fleet = (extra: string) =>
@@ -14,13 +15,7 @@ services:
   api: { roles: [app], dir: /srv/api, dataDirs: [/data/media], driver: { type: systemd, unit: api } }
 bindings:
   - { service: api, file: /srv/api/conf/.env, format: env, keys: { DB_HOST: mysql-host } }
-database:
-  schema: s
-  user: u
-  password: env:P
-  adminPassword: env:A
-  domainTable: { name: d, domainColumn: d, ipColumn: i, statusColumn: s, online: 1, offline: 2 }
-${extra}`,
+${MINIMAL_DATABASE_YAML}${extra}`,
     'f.yaml',
   );
 

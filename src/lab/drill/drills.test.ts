@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseFleet } from '../../fleet/load.ts';
+import { MINIMAL_DATABASE_YAML } from '../../fleet/fixtures.ts';
 import { DRILLS, DrillRoleError, drillNamed } from './drills.ts';
 import { withLabSpares } from './run-drill.ts';
 
@@ -17,13 +18,7 @@ machines:
   - { name: arch, address: 10.3.0.4, roles: [backup-store] }
 services:
   api: { roles: [app], dir: /srv/api, port: 7000, driver: { type: systemd, unit: api } }
-database:
-  schema: s
-  user: u
-  password: env:P
-  adminPassword: env:A
-  domainTable: { name: d, domainColumn: d, ipColumn: i, statusColumn: s, online: 1, offline: 2 }
-backups: { stores: [arch] }
+${MINIMAL_DATABASE_YAML}backups: { stores: [arch] }
 `, 'other.yaml'));
 
 const cast = (name: string, fleet = seed) => drillNamed(name)!.cast(fleet);
