@@ -83,12 +83,12 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
   const log = options.log ?? (() => undefined);
   const labId = options.labId ?? `dr${randomBytes(2).toString('hex')}`;
   const problems: string[] = [];
-  // A fleet without the roles the drill needs is refused before a lab is built.
-  spec.cast(withLabSpares(await loadFleet(options.fleetFile), labId));
+  // Cast on the fleet as the lab will have it (its spares included), before a lab is built:
+  // a fleet without the roles the drill needs is refused with nothing started.
+  const cast = spec.cast(withLabSpares(await loadFleet(options.fleetFile), labId));
   log(`drill ${spec.name}: lab ${labId} coming up`);
   const lab = await Lab.up({ id: labId, fleetFile: options.fleetFile, log: (line) => log(`  ${line}`) });
   try {
-    const cast = spec.cast(lab.fleet);
     const fleetFile = lab.fleetFile;
     const ops = (command: string, timeoutMs: number, stdin?: string) =>
       lab.exec('ops', `cd ${REPO_IN_HOST} && ${command}`, { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
