@@ -157,15 +157,16 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
     // A spare holding a site is not bare. --plan, not --yes: backup-down checks the spare
     // only after it has taken the backup out of service (step 5), so with a healthy backup
     // --yes would stop at step 1 and never reach this check; --plan runs every check.
-    await lab.exec('spare-1', 'mkdir -p /wwwroot/stray && echo leftover > /wwwroot/stray/site.txt');
+    // "Bare" is judged by the fleet's own folders: a leftover in a service's folder counts.
+    await lab.exec('spare-1', 'mkdir -p /wwwroot/go/go-api && echo leftover > /wwwroot/go/go-api/site.txt');
     try {
       const notBare = await recover('backup-down --failed backup --replacement spare-1 --plan');
       assert.equal(notBare.code, 1, output(notBare));
-      assert.match(notBare.stdout, /Confirm spare-1 is a bare spare[^\n]*\[check: FAILED\]\n\s+! spare-1 is not bare: it already holds \/wwwroot\/stray\/site\.txt/, output(notBare));
+      assert.match(notBare.stdout, /Confirm spare-1 is a bare spare[^\n]*\[check: FAILED\]\n\s+! spare-1 is not bare: it already holds \/wwwroot\/go\/go-api/, output(notBare));
       const withStray = await snapshot(lab);
-      assert.equal(Object.keys(withStray['spare-1']!.files).join(), '/wwwroot/stray/site.txt');
+      assert.equal(Object.keys(withStray['spare-1']!.files).join(), '/wwwroot/go/go-api/site.txt');
     } finally {
-      await lab.exec('spare-1', 'rm -rf /wwwroot/stray');
+      await lab.exec('spare-1', 'rm -rf /wwwroot/go');
     }
     assert.deepEqual(await snapshot(lab), baseline);
   });
