@@ -138,13 +138,13 @@ export function fenceOldPrimary(machine: string, heir: string | undefined): Acti
         if (verdict.kind === 'dead' && outcome !== 'fenced') return; // isolated, reported as not fenced by apply
         throw new ActionError('verify-failed', `${machine}: no path reaches it to check the fence (verdict ${verdict.kind})`);
       }
-      const problems = await fenceProblems(ctx, machine, path.remote, partsOf(ctx, machine));
+      const problems = await fenceProblems(ctx, path.remote, partsOf(ctx, machine));
       if (problems.length) throw new ActionError('verify-failed', `${machine} is not fenced${through(path)}: ${problems.join('; ')}`);
     },
   };
 }
 
-async function fenceProblems(ctx: ActionContext, machine: string, remote: Remote, parts: Parts): Promise<string[]> {
+async function fenceProblems(ctx: ActionContext, remote: Remote, parts: Parts): Promise<string[]> {
   const problems: string[] = [];
   if (parts.db) {
     const r = await remote.run(`if ${MARIADB_RUNNING}; then ${mariadbRootCommand()}; else echo stopped; fi`, { stdin: 'SELECT @@global.read_only;\n', timeoutMs: 15_000 });
@@ -181,7 +181,7 @@ export function fenceSingletons(machine: string, services: readonly string[], co
       if (!spec) throw new ActionError('precondition', `service ${name} is not in the fleet file`);
       return { name, driver: driverFor(name, spec.driver, { timeoutMs: 15_000 }) };
     });
-  const notFenced = (ctx: ActionContext, verdict: Verdict) =>
+  const notFenced = (verdict: Verdict) =>
     new ActionError(
       'apply-failed',
       `${machine} is NOT fenced: no path reaches it and the fleet declares no fencing command, so ${services.join(', ')} wait ` +
@@ -224,14 +224,14 @@ export function fenceSingletons(machine: string, services: readonly string[], co
         ctx.log(`${machine}: a person confirmed it is powered off (--confirm-fenced)`);
         return;
       }
-      throw notFenced(ctx, verdict);
+      throw notFenced(verdict);
     },
     async verify(ctx) {
       if (how === 'command' || how === 'person') return;
       if (how === undefined && confirmedByPerson) return; // resumed after the person's word
       const verdict = await verdictOn(ctx, machine);
       const path = await pathTo(ctx, machine, verdict);
-      if (!path) throw notFenced(ctx, verdict);
+      if (!path) throw notFenced(verdict);
       const running: string[] = [];
       for (const { name, driver } of drivers(ctx)) if ((await driver.status(path.remote)) !== 'stopped') running.push(name);
       if (running.length > 0) throw new ActionError('verify-failed', `${machine} still runs ${running.join(', ')}: the singleton would run twice`);

@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -163,4 +163,22 @@ test('a run that changed something and stopped blocks new runs of its fleet unti
   assert.equal(journal.run(stopped).outcome, 'abandoned');
   assert.throws(() => journal.reopenRun(stopped, 'auto'), (e: unknown) => e instanceof JournalError && e.code === 'not-resumable');
   assert.throws(() => journal.abandon(stopped, 'again'), (e: unknown) => e instanceof JournalError && e.code === 'not-resumable');
+});
+
+test('the journal is private: a folder it creates is 0700, the state file and its WAL 0600', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'made-here', 'deeper', 'state.db');
+  const journal = Journal.open(path);
+  t.after(() => journal.close());
+  journal.createRun(emptyRun);
+  const mode = (p: string) => statSync(p).mode & 0o777;
+  assert.equal(mode(join(dir, 'made-here')), 0o700);
+  assert.equal(mode(join(dir, 'made-here', 'deeper')), 0o700);
+  assert.equal(mode(path), 0o600);
+  assert.equal(mode(`${path}-wal`), 0o600);
+  // An existing folder (like /tmp) is not changed.
+  const shared = tempDir(t);
+  chmodSync(shared, 0o755);
+  Journal.open(join(shared, 'state.db')).close();
+  assert.equal(mode(shared), 0o755);
 });

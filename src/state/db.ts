@@ -5,7 +5,7 @@
  * edit of an old one.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -99,8 +99,12 @@ export interface OpenStateOptions {
 }
 
 export function openState(path: string, options: OpenStateOptions = {}): StateDb {
+  // Folders made here are lifeboat's own and private; an existing folder (/tmp) is left as it is.
   if (!options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+  // The journal holds what was done to the fleet: readable by its owner only. SQLite gives
+  // the -wal and -shm files the main file's mode, so this comes before WAL is switched on.
+  if (!options.readonly) chmodSync(path, 0o600);
   // Another process (the daemon, a second CLI) may hold the write lock for a moment.
   db.pragma('busy_timeout = 5000');
   if (!options.readonly) {

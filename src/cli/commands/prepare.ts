@@ -4,8 +4,6 @@
  * backup stores — as journaled, verified steps. `--plan` prints every command, SQL statement
  * and file diff and changes nothing; a second run on a prepared fleet changes nothing and says so.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { prepareReport, renderPrepareReport } from '../../prepare/report.ts';
 import { PREPARE_PARTS, prepareScenario, type PrepareInput, type PreparePart } from '../../prepare/scenario.ts';
@@ -71,7 +69,6 @@ export async function prepare(options: PrepareCliOptions): Promise<number> {
   });
   try {
     const stateFile = stateFileFrom(options.state);
-    mkdirSync(dirname(stateFile), { recursive: true });
     const journal = Journal.open(stateFile);
     const prompt = mode === 'confirm' ? ttyConfirm(process.stdin, process.stderr) : undefined;
     try {

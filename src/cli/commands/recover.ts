@@ -4,8 +4,6 @@
  * the plan. `--plan` changes nothing; on a terminal every mutating step is confirmed;
  * `--yes` asks nothing; `--resume ID` continues a run that stopped.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { fleetStatus } from '../../health/fleet-status.ts';
 import { judgeMachine, renderVerdict, type Verdict, type VerdictKind } from '../../health/verdict.ts';
@@ -122,7 +120,6 @@ export async function recover(name: string | undefined, options: RecoverOptions)
       };
     }
     const stateFile = stateFileFrom(options.state);
-    mkdirSync(dirname(stateFile), { recursive: true });
     const journal = Journal.open(stateFile);
     try {
       const scenarioName = name ?? journal.run(journal.resolveId(options.resume!)).scenario;
