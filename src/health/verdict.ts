@@ -143,9 +143,29 @@ async function tcpFromHere(address: string, port: number, attempts: number, time
         socket.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
       }, delayMs);
     });
-  const outcomes = await Promise.all(Array.from({ length: attempts }, (_, i) => one(i * SPACING_MS)));
-  if (outcomes.some((o) => o === true)) return { check: `tcp/${port}`, seen: 'up' };
-  return { check: `tcp/${port}`, seen: 'down', detail: `${attempts} attempts: ${String(outcomes.at(-1))}` };
+  // Up at the first connection that gets through; down only when every attempt failed.
+  let launched = 0;
+  let last = '';
+  const up = await new Promise<boolean>((resolve) => {
+    let pending = attempts;
+    const timers: NodeJS.Timeout[] = [];
+    for (let i = 0; i < attempts; i++) {
+      timers.push(setTimeout(() => {
+        launched++;
+        void one(0).then((outcome) => {
+          if (outcome === true) {
+            timers.forEach(clearTimeout);
+            resolve(true);
+            return;
+          }
+          last = outcome;
+          if (--pending === 0) resolve(false);
+        });
+      }, i * SPACING_MS));
+    }
+  });
+  if (up) return { check: `tcp/${port}`, seen: 'up' };
+  return { check: `tcp/${port}`, seen: 'down', detail: `${launched} attempts: ${last}` };
 }
 
 /**
@@ -168,7 +188,7 @@ while (@pending || %open) {
     next if $up{$p};
     socket(my $s, PF_INET, SOCK_STREAM, getprotobyname('tcp')) or die "socket: $!\\n";
     fcntl($s, F_SETFL, fcntl($s, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!\\n";
-    if (connect($s, sockaddr_in($p, $ip))) { $up{$p} = 1; close $s; next }
+    if (connect($s, sockaddr_in($p, $ip))) { $up{$p} = 1; close $s; @pending = grep { !$up{$_->[0]} } @pending; next }
     if ($!{EINPROGRESS}) { $open{fileno $s} = [$s, $p, $now + $timeout]; $sel->add($s) } else { close $s }
   }
   my $next = @pending ? $pending[0][1] : $now + $timeout;
@@ -180,6 +200,7 @@ while (@pending || %open) {
       $up{$o->[1]} = 1 unless unpack('i', getsockopt($s, SOL_SOCKET, SO_ERROR));
       close $s;
     }
+    @pending = grep { !$up{$_->[0]} } @pending;
   } else { sleep $wait }
   $now = time;
   for my $fd (keys %open) { my $o = $open{$fd}; next if $o->[2] > $now; $sel->remove($o->[0]); close $o->[0]; delete $open{$fd} }
