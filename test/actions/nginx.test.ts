@@ -37,11 +37,15 @@ async function answer(): Promise<string> {
  * an old worker may still accept a connection and serve the old configuration.
  */
 async function settledAnswer(): Promise<string> {
+  // Two equal answers were not enough: a draining old worker can answer twice in a row
+  // (seen once in CI). Five in a row over a quarter of a second outlast it.
+  const SAME = 5;
   let last = await answer();
-  for (let i = 0; i < 40; i++) {
+  let same = 1;
+  for (let i = 0; i < 80 && same < SAME; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const next = await answer();
-    if (next === last) return next;
+    same = next === last ? same + 1 : 1;
     last = next;
   }
   return last;
