@@ -94,7 +94,7 @@ export class RunMarkers {
         'run-in-progress',
         `another recovery holds ${machine}: ${describeOwner(holder)}. Nothing was changed. ` +
           `Let it finish, resume it with \`lifeboat recover --resume ${holder?.run ?? 'ID'}\` on ${holder?.operator ?? 'its host'}, ` +
-          `or, if it is truly dead, \`lifeboat runs abandon ${holder?.run ?? 'ID'}\` (marker: ${machine}:${MARKER}).`,
+          `or, if it is truly dead, \`lifeboat runs abandon ${holder?.run ?? 'ID'} --by NAME\` (marker: ${machine}:${MARKER}).`,
       );
     }
   }
@@ -103,7 +103,7 @@ export class RunMarkers {
   async release(): Promise<void> {
     const machines = this.taken.splice(0);
     await Promise.all(machines.map((m) => removeMarker(this.ctx, m, this.owner.run).catch((error: unknown) => {
-      this.ctx.log(`${m}: could not remove the run marker ${MARKER}: ${(error as Error).message}; \`lifeboat runs abandon ${this.owner.run}\` removes it`);
+      this.ctx.log(`${m}: could not remove the run marker ${MARKER}: ${(error as Error).message}; \`lifeboat runs abandon ${this.owner.run} --by NAME\` removes it`);
     })));
   }
 }

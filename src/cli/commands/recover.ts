@@ -63,7 +63,7 @@ ${SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.describe}`).join('\n')}
 A machine is acted on only when every vantage point that should see it (this machine, the
 edges, the replica, the other app servers) agrees it is dead; otherwise the vantage table is
 printed and nothing changes. One recovery of a fleet at a time: a run holds a marker on every
-machine it changes until it recovers (\`lifeboat runs abandon ID\` releases a dead run).
+machine it changes until it recovers (\`lifeboat runs abandon ID --by NAME\` releases a dead run).
 
 Exit codes: 0 recovered (or planned and every check passed), 1 a step or check failed, or the
 state needed for a decision could not be read, or the verdict is not dead, 2 bad input.`,
@@ -142,7 +142,7 @@ export async function recover(name: string | undefined, options: RecoverOptions)
           throw new DecisionError(
             'run-in-progress',
             `run ${r.id} (${r.scenario}, ${r.outcome}) of fleet ${session.fleet.name} changed things and has not finished; nothing was started. ` +
-              `Resume it with \`lifeboat recover --resume ${r.id}\`, or declare it dead with \`lifeboat runs abandon ${r.id}\`.`,
+              `Resume it with \`lifeboat recover --resume ${r.id}\`, or declare it dead with \`lifeboat runs abandon ${r.id} --by NAME\`.`,
           );
         }
       }
