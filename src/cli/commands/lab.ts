@@ -104,15 +104,15 @@ export function registerLab(program: Command): void {
     .addHelpText(
       'after',
       `
-Examples:
-  lifeboat lab fault machine-down primary
-  lifeboat lab fault partition primary backup
-  lifeboat lab fault ip-blocked edge-1          (the client cannot reach edge-1)
-  lifeboat lab fault port-blocked primary 3306
-  lifeboat lab fault domain-blocked thertee.xyz (the client's DNS answer is poisoned)
-  lifeboat lab fault service-crashed primary go-api
-  lifeboat lab fault mariadb-crashed primary
-  lifeboat lab fault disk-full primary`,
+Examples (MACHINE, PROGRAM and DOMAIN as the fleet file names them):
+  lifeboat lab fault machine-down MACHINE
+  lifeboat lab fault partition MACHINE OTHER-MACHINE
+  lifeboat lab fault ip-blocked MACHINE         (the client cannot reach it)
+  lifeboat lab fault port-blocked MACHINE 3306
+  lifeboat lab fault domain-blocked DOMAIN      (the client's DNS answer is poisoned)
+  lifeboat lab fault service-crashed MACHINE PROGRAM
+  lifeboat lab fault mariadb-crashed MACHINE
+  lifeboat lab fault disk-full MACHINE`,
     )
     .action(async (kind: string, target: string[], options: { id: string }) => {
       const spec = parseFault(kind, target);
