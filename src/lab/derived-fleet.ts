@@ -52,6 +52,14 @@ export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths): Raw {
   if (redis?.password) redis.password = secretRefFor(paths, 'redisPassword');
   const nginx = out.nginx as Raw | undefined;
   if (nginx) nginx.driver = drivers.nginx;
+  // Every service runs under the host's supervisor as its stand-in, whatever starts it on the
+  // real machines (lab hosts have no systemd, and a command driver's commands start programs
+  // the lab does not have): the program is named after the service.
+  for (const [name, service] of Object.entries((out.services as Record<string, Raw> | undefined) ?? {})) {
+    const driver = service.driver as Raw | undefined;
+    if (driver && driver.type !== 'supervisor') service.driver = { type: 'supervisor', program: name };
+    else if (driver?.program !== undefined && driver.program !== name) service.driver = { type: 'supervisor', program: name };
+  }
   const backups = out.backups as Raw | undefined;
   if (backups?.encryptionKey) backups.encryptionKey = secretRefFor(paths, 'backupKey');
   return out;

@@ -18,6 +18,8 @@ import { shq, type Remote, type RunOptions, type RunResult } from '../remote/rem
 import { isAlive, startAnchor, stopAnchor, writeAnchorScript, type PidRef } from './anchor.ts';
 import { writeDerivedFleet } from './derived-fleet.ts';
 import { fleetHostFolders } from './fleet-folders.ts';
+import { onMachine, standInProblems } from './servers/standins.ts';
+import { installationDirs } from '../fleet/model.ts';
 import { LabError } from './errors.ts';
 import { applyFault, healFaults, reapplySwitchFaults } from './faults.ts';
 import type { ActiveFault, FaultSpec } from './fault-kinds.ts';
@@ -102,6 +104,10 @@ export class Lab implements LabView {
     if (existsSync(paths.stateFile)) previous = await readState(id);
     if (previous && JSON.stringify(previous.plan) !== JSON.stringify(plan)) {
       throw new LabError('bad-fleet', `lab ${id} is up with another fleet (${previous.fleetSource}); run \`lifeboat lab down --id ${id}\` first`);
+    }
+    const unplayable = standInProblems(fleet);
+    if (unplayable.length > 0) {
+      throw new LabError('bad-fleet', `the lab cannot stand in for every service of the fleet: ${unplayable.join('; ')}`);
     }
     const hostFolders = fleetHostFolders(fleet);
     if (hostFolders.problems.length > 0) {
@@ -326,6 +332,12 @@ export class Lab implements LabView {
       await chmod(join(dir, tmp), 0o1777);
     }
     const ctx = this.hostContext(host);
+    // A real machine has its installation's folders (the scripts folder a crontab runs from)
+    // even when they are empty; recoveries copy and archive them.
+    if (host.kind === 'fleet') {
+      const installed = installationDirs(ctx.fleet, { name: host.name, address: host.address, roles: [...host.roles], domains: [], offsite: false });
+      for (const path of installed) await mkdir(onMachine(ctx, path), { recursive: true });
+    }
     for (const server of this.serversOf(host)) await server.configure(ctx);
   }
 

@@ -4,6 +4,7 @@
  * as a user's request would travel. Retried for a few seconds while reloads settle.
  */
 import { ActionError } from '../actions/action.ts';
+import type { Fleet } from '../fleet/schema.ts';
 import { check, type ActionStep } from './step.ts';
 
 export interface BusinessProbe {
@@ -11,41 +12,56 @@ export interface BusinessProbe {
   domains: readonly string[];
   /** Services to ask for on each domain (the edge routes `/<service>/` to its upstream). */
   services: readonly string[];
-  /** Path of each service's health check behind the edge. Default `/healthz`. */
-  path?: string;
+  /** The fleet, for each service's own health check. */
+  fleet: Fleet;
   withinMs?: number;
 }
 
+/**
+ * What a service answers behind the edge when it is up: its HTTP health check's path and
+ * status; for a service with a TCP check or none, any answer the service itself gives (the
+ * edge answers 502–504 when it cannot reach the service).
+ */
+export function probeOf(fleet: Fleet, service: string): { path: string; expect: number | 'reached' } {
+  const health = fleet.services[service]?.health;
+  return health?.type === 'http' ? { path: health.path, expect: health.expectStatus } : { path: '/', expect: 'reached' };
+}
+
 export function businessAnswers(probe: BusinessProbe): ActionStep {
-  const urls = probe.domains.flatMap((d) => probe.services.map((s) => `http://${d}/${s}${probe.path ?? '/healthz'}`));
+  const urls = probe.domains.flatMap((d) => probe.services.map((s) => {
+    const { path, expect } = probeOf(probe.fleet, s);
+    return { url: `http://${d}/${s}${path}`, expect };
+  }));
+  const shown = urls.map((u) => u.url);
   return check('Verify the business answers through every surviving domain', {
     machines: [],
-    describe: `GET ${urls.length} URL(s) from the operator's machine until each answers 2xx: ${urls.slice(0, 3).join(', ')}${urls.length > 3 ? ', …' : ''}`,
+    describe: `GET ${urls.length} URL(s) from the operator's machine until each answers as its health check says: ${shown.slice(0, 3).join(', ')}${shown.length > 3 ? ', …' : ''}`,
     async verify() {
       if (urls.length === 0) throw new ActionError('verify-failed', 'no surviving domain to verify the business through');
       const deadline = Date.now() + (probe.withinMs ?? 10_000);
       let failing = [...urls];
       let last = new Map<string, string>();
       while (failing.length > 0) {
-        const results = await Promise.all(failing.map(async (url) => [url, await ask(url)] as const));
-        last = new Map(results.filter(([, why]) => why !== undefined) as Array<[string, string]>);
-        failing = [...last.keys()];
+        const results = await Promise.all(failing.map(async (u) => [u, await ask(u.url, u.expect)] as const));
+        last = new Map(results.filter(([, why]) => why !== undefined).map(([u, why]) => [u.url, why!]));
+        failing = results.filter(([, why]) => why !== undefined).map(([u]) => u);
         if (failing.length === 0 || Date.now() > deadline) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       if (failing.length > 0) {
-        throw new ActionError('verify-failed', `the business does not answer: ${failing.map((u) => `${u} (${last.get(u)})`).join('; ')}`);
+        throw new ActionError('verify-failed', `the business does not answer: ${failing.map((u) => `${u.url} (${last.get(u.url)})`).join('; ')}`);
       }
     },
   });
 }
 
-/** undefined when the URL answered 2xx, else why not. */
-async function ask(url: string): Promise<string | undefined> {
+/** undefined when the URL answered as expected, else why not. */
+async function ask(url: string, expect: number | 'reached'): Promise<string | undefined> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
     await response.arrayBuffer();
-    return response.ok ? undefined : `HTTP ${response.status}`;
+    const ok = expect === 'reached' ? ![502, 503, 504].includes(response.status) : response.status === expect;
+    return ok ? undefined : `HTTP ${response.status}`;
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     return cause ?? (error as Error).name;

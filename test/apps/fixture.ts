@@ -21,6 +21,12 @@ export const FLEET = {
   ],
 };
 
+/** The seed's schema and domain table, as examples/go-speed/fleet.yaml names them. */
+export const SEED_DATABASE = {
+  schema: 'speed',
+  domainTable: { name: 't_app_dns', domainColumn: 'domain', ipColumn: 'ip', statusColumn: 'status', online: 1 },
+};
+
 export interface Fixture {
   db: MariadbServer;
   redis: RedisServer;
@@ -61,9 +67,9 @@ export async function startFixture(): Promise<Fixture> {
   const speedPassword = 'sp-' + Math.random().toString(36).slice(2);
   const admin = await db.connect();
   try {
-    await applySchema(admin);
-    await applySchema(admin); // idempotent
-    await seedDomains(admin, FLEET);
+    await applySchema(admin, SEED_DATABASE, { rich: true });
+    await applySchema(admin, SEED_DATABASE, { rich: true }); // idempotent
+    await seedDomains(admin, SEED_DATABASE, FLEET);
     await admin.query("CREATE USER 'speed'@'%' IDENTIFIED BY ?", [speedPassword]);
     await admin.query("GRANT ALL PRIVILEGES ON speed.* TO 'speed'@'%'");
   } finally {

@@ -109,7 +109,7 @@ test('go-job expires users; two go-jobs on different hosts show up as overlappin
     assert.equal(await expired(), 1);
     assert.equal((await post(url('go-api', '/api/login'), { username: 'short-lived', password: 'p' })).status, 403);
     await new Promise((r) => setTimeout(r, 1200));
-    assert.equal(await countOverlappingRuns(conn, since), 0, 'one go-job alone never overlaps');
+    assert.equal(await countOverlappingRuns(conn, 'speed', since), 0, 'one go-job alone never overlaps');
 
     // A second go-job in its own UTS namespace: another host name, same database.
     const ports = { ...fx.ports, 'go-job': await freePort() };
@@ -126,7 +126,7 @@ test('go-job expires users; two go-jobs on different hosts show up as overlappin
     };
     for (let i = 0; i < 50 && (await runsOfB()) < 3; i++) await new Promise((r) => setTimeout(r, 200));
     assert.ok((await runsOfB()) >= 3, `the second go-job recorded runs: ${output}`);
-    assert.ok((await countOverlappingRuns(conn, since)) > 0, 'concurrent schedulers overlap');
+    assert.ok((await countOverlappingRuns(conn, 'speed', since)) > 0, 'concurrent schedulers overlap');
 
     await stopChild(jobB, 5000);
     const exit = new Promise((r) => job.once('exit', (code) => r(code)));

@@ -82,8 +82,8 @@ test('a run with go-fly cut off: per-service recovery and every acknowledged wri
 
   const conn = await fx.db.connect('speed');
   try {
-    const fetchUpload = uploadsInDir(join(fx.root, 'wwwroot/go/go-upload/uploads'));
-    const ok = await verifyAcknowledged(records, { mysqlConn: conn, fetchUpload });
+    const fetchFile = uploadsInDir(join(fx.root, 'wwwroot/go/go-upload/uploads'));
+    const ok = await verifyAcknowledged(records, { mysqlConn: conn, schema: 'speed', fetchFile });
     assert.deepEqual(ok.missing, []);
     for (const kind of ['user', 'user_log', 'chat', 'upload'] as const) assert.ok(ok.checked[kind] > 0, `checked some ${kind}`);
 
@@ -92,7 +92,7 @@ test('a run with go-fly cut off: per-service recovery and every acknowledged wri
     const upload = records.find((r) => r.ack?.kind === 'upload')!.ack!;
     await conn.query('DELETE FROM chat_messages WHERE id = ?', [(chat as { id: number }).id]);
     await rm(join(fx.root, 'wwwroot/go/go-upload/uploads', (upload as { name: string }).name));
-    const lost = await verifyAcknowledged(records, { mysqlConn: conn, fetchUpload });
+    const lost = await verifyAcknowledged(records, { mysqlConn: conn, schema: 'speed', fetchFile });
     assert.deepEqual(lost.missing, [chat, upload]);
   } finally {
     await conn.end();

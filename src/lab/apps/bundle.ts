@@ -25,10 +25,12 @@ function newestSource(dir: string): number {
 /** Builds the bundle when it is missing or older than the stand-ins' sources; returns its path. */
 export async function ensureStandInBundle(repoDir: string): Promise<string> {
   const out = join(repoDir, BUNDLE_DIR, BUNDLE_FILE);
-  const sources = join(repoDir, 'src', 'lab', 'apps');
+  // The generic stand-in reads config files with lifeboat's own readers (src/actions), so
+  // any source may be in the bundle.
+  const sources = join(repoDir, 'src');
   if (existsSync(out) && statSync(out).mtimeMs >= newestSource(sources)) return out;
   await build({
-    entryPoints: [join(sources, 'main.ts')],
+    entryPoints: [join(sources, 'lab', 'apps', 'main.ts')],
     outfile: out,
     bundle: true,
     platform: 'node',

@@ -1,7 +1,6 @@
--- The `speed` database of the lab's stand-in services. Idempotent: safe to run on every
--- `lab up` and after a restore (a restored dump lacks `user_logs`, seed §4.3 step 3).
-CREATE DATABASE IF NOT EXISTS speed CHARACTER SET utf8mb4;
-USE speed;
+-- The tables of the seed's richer stand-in variants, in the fleet's schema (the caller
+-- selects it). Idempotent: safe to run on every `lab up` and after a restore (a restored
+-- dump lacks `user_logs`, seed §4.3 step 3).
 
 CREATE TABLE IF NOT EXISTS users (
   id bigint NOT NULL AUTO_INCREMENT,

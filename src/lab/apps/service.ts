@@ -1,6 +1,6 @@
 /** The contract every stand-in implements, and the runtime that serves one. */
 import type { Server } from 'node:http';
-import type { ServiceConfig, ServiceName } from './config.ts';
+import type { Address, ServiceConfig } from './config.ts';
 import { closeServer, serve, type Log, type Route } from './http.ts';
 
 export interface RunningService {
@@ -14,39 +14,57 @@ export interface RunningService {
 export type StartService<C extends ServiceConfig> = (config: C, log: Log) => Promise<RunningService>;
 
 export interface StandIn {
-  server: Server;
+  /** One server per port the service answers on (none for a service without a port). */
+  servers: Server[];
   /** Graceful stop: no new requests, in-flight ones finish, clients closed. */
   close(): Promise<void>;
 }
 
-/** Serves `running` plus GET /healthz on the configured address. */
-export async function serveStandIn(config: ServiceConfig, running: RunningService, log: Log): Promise<StandIn> {
+export interface ServeOptions {
+  /** The service's name, in /healthz answers. */
+  name: string;
+  listen: Address[];
+  /** The health check's path and the status a healthy service answers with. */
+  healthPath?: string;
+  healthyStatus?: number;
+}
+
+/** Serves `running` plus its health check on every address of `options.listen`. */
+export async function serveRunning(options: ServeOptions, running: RunningService, log: Log): Promise<StandIn> {
   const healthz: Route = {
     method: 'GET',
-    path: '/healthz',
+    path: options.healthPath ?? '/healthz',
     handler: async () => {
       const checks = await running.health();
       const ok = Object.values(checks).every((v) => v === 'ok');
-      return { status: ok ? 200 : 503, json: { ok, service: config.service, checks } };
+      return { status: ok ? options.healthyStatus ?? 200 : 503, json: { ok, service: options.name, checks } };
     },
   };
-  let server: Server;
+  const servers: Server[] = [];
   try {
-    server = await serve(config.listen, [healthz, ...running.routes], log);
+    for (const listen of options.listen) {
+      servers.push(await serve(listen, [healthz, ...running.routes], log));
+      log(`listening on ${listen.host || '*'}:${listen.port}`);
+    }
   } catch (error) {
+    await Promise.all(servers.map(closeServer));
     await running.close();
     throw error;
   }
-  log(`listening on ${config.listen.host || '*'}:${config.listen.port}`);
   return {
-    server,
+    servers,
     close: async () => {
-      await closeServer(server);
+      await Promise.all(servers.map(closeServer));
       await running.close();
     },
   };
 }
 
-export function logger(service: ServiceName): Log {
+/** Serves a named stand-in on its configured address, health at GET /healthz. */
+export function serveStandIn(config: ServiceConfig, running: RunningService, log: Log): Promise<StandIn> {
+  return serveRunning({ name: config.service, listen: [config.listen] }, running, log);
+}
+
+export function logger(service: string): Log {
   return (message) => process.stdout.write(`${new Date().toISOString()} ${service} ${message}\n`);
 }

@@ -3,7 +3,7 @@
  * bounded user traffic from the client host, inject the fault, run `lifeboat recover` from
  * the ops host exactly as an operator would, let traffic run on, then measure from the
  * client's own record: time to the first successful request per domain and service (RTO),
- * acknowledged writes and uploads lost (RPO), go-job running twice.
+ * acknowledged writes and files lost (RPO), a singleton running twice.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -15,8 +15,9 @@ import { Lab } from '../lab.ts';
 import { planLab } from '../plan.ts';
 import { REPO_IN_HOST } from '../paths.ts';
 import { firstSuccessAfter, type Recovery } from '../traffic/analysis.ts';
-import { readRecords, type TrafficRecord } from '../traffic/records.ts';
-import type { DrillCast, DrillSpec } from './drills.ts';
+import { isFileAck, readRecords, type TrafficRecord } from '../traffic/records.ts';
+import { DrillRoleError, type DrillCast, type DrillSpec } from './drills.ts';
+import { planServices, trafficPlan } from '../traffic/plan.ts';
 import type { VerifyOutput } from './verify-main.ts';
 
 export interface DrillOptions {
@@ -85,7 +86,11 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
   const problems: string[] = [];
   // Cast on the fleet as the lab will have it (its spares included), before a lab is built:
   // a fleet without the roles the drill needs is refused with nothing started.
-  const cast = spec.cast(withLabSpares(await loadFleet(options.fleetFile), labId));
+  const fleet = await loadFleet(options.fleetFile);
+  const cast = spec.cast(withLabSpares(fleet, labId));
+  if (planServices(trafficPlan(fleet)).length === 0) {
+    throw new DrillRoleError(`drill ${spec.name} needs user traffic: no service the edges forward to (nginx.upstreams) writes to the database or keeps files`);
+  }
   log(`drill ${spec.name}: lab ${labId} coming up`);
   const lab = await Lab.up({ id: labId, fleetFile: options.fleetFile, log: (line) => log(`  ${line}`) });
   try {
@@ -102,12 +107,13 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     if (spec.backup) await must('backup', `${IN_HOST_CLI} backup run ${fleetFile}`, 300_000);
     const backupAt = spec.backup ? Date.now() : undefined;
 
+    const plan = trafficPlan(lab.fleet);
     const urls = lab.fleet.machines.filter((m) => m.roles.includes('edge')).flatMap((m) => m.domains).map((d) => `http://${d}`);
     const clientDir = lab.paths.host('client');
     await rm(join(clientDir, 'tmp', TRAFFIC_FILE.slice('/tmp/'.length)), { force: true });
     const traffic = lab.exec(
       'client',
-      `cd ${REPO_IN_HOST} && ${TSX} src/lab/traffic/main.ts --urls ${urls.join(',')} --seconds ${MAX_TRAFFIC_S} --rate ${options.rate ?? 20} --out ${TRAFFIC_FILE} --timeout-ms 1000`,
+      `cd ${REPO_IN_HOST} && ${TSX} src/lab/traffic/main.ts --urls ${urls.join(',')} --plan '${JSON.stringify(plan)}' --seconds ${MAX_TRAFFIC_S} --rate ${options.rate ?? 20} --out ${TRAFFIC_FILE} --timeout-ms 1000`,
       { timeoutMs: (MAX_TRAFFIC_S + 60) * 1000 },
     );
     const recordsFile = join(clientDir, 'tmp', TRAFFIC_FILE.slice('/tmp/'.length));
@@ -206,16 +212,16 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
   // Uploads reach the backup every sync interval: the newest ones may still be on their way
   // when the primary dies. Older ones must all be there.
   const syncWindowStart = m.faultAt - (DEFAULT_PREPARE_OPTIONS.uploadSyncIntervalS + 1) * 1000;
-  const uploads = missing.filter((x) => x.ack?.kind === 'upload');
+  const uploads = missing.filter((x) => isFileAck(x.ack));
   const uploadsInSyncWindow = uploads.filter((x) => x.t >= syncWindowStart).length;
   const lostUploads = uploads.length - uploadsInSyncWindow;
   const lostWrites = missing.length - uploads.length;
-  const afterBackup = m.backupAt === undefined ? 0 : missing.filter((x) => x.ack?.kind !== 'upload' && x.t >= m.backupAt!).length;
+  const afterBackup = m.backupAt === undefined ? 0 : missing.filter((x) => !isFileAck(x.ack) && x.t >= m.backupAt!).length;
   const problems = [...m.problems];
   const allowedLoss = spec.lossBoundedByBackup ? afterBackup : 0;
   if (lostWrites > allowedLoss) problems.push(`${lostWrites - allowedLoss} acknowledged write(s) lost that the recovery must keep`);
   if (lostUploads > 0) problems.push(`${lostUploads} acknowledged upload(s) older than the sync interval lost`);
-  if (m.verdict.doubleJobRuns > 0) problems.push(`go-job ran twice at once ${m.verdict.doubleJobRuns} time(s)`);
+  if (m.verdict.doubleJobRuns > 0) problems.push(`a singleton service ran twice at once ${m.verdict.doubleJobRuns} time(s)`);
   if (!m.after.overall) problems.push('no user request succeeded after the fault');
   const byDomain = Object.fromEntries(Object.entries(m.after.byDomain).map(([d, f]) => [d, seconds(f?.afterMs)]));
   const byService = Object.fromEntries(Object.entries(m.after.byService).map(([s, f]) => [s, seconds(f?.afterMs)]));

@@ -1,8 +1,8 @@
 /**
  * Runs inside the lab's ops host at the end of a drill (the machine's own namespace has no
  * route into the lab): checks every acknowledged write against the database that serves
- * now, every acknowledged upload against the go-upload that serves now, and go-job's runs
- * for overlap. Reads its input as JSON on stdin, prints the verdict as JSON.
+ * now, every acknowledged file against the disk of the machine that keeps them now, and the
+ * singletons' runs for overlap. Reads its input as JSON on stdin, prints the verdict as JSON.
  */
 import mysql from 'mysql2/promise';
 import { loadFleet } from '../../fleet/load.ts';
@@ -12,7 +12,7 @@ import { countOverlappingRuns } from '../apps/job-runs.ts';
 import { RemoteFileNotFoundError } from '../../remote/remote.ts';
 import { remoteFor } from '../../remote/pool.ts';
 import { verifyAcknowledged } from '../traffic/analysis.ts';
-import type { TrafficRecord } from '../traffic/records.ts';
+import { isFileAck, type TrafficRecord } from '../traffic/records.ts';
 
 export interface VerifyInput {
   fleetFile: string;
@@ -42,21 +42,24 @@ async function main(): Promise<void> {
     connectTimeout: 3000,
   });
   try {
-    // Uploads are looked for on the disk of the machine that keeps them now, over SSH as
+    // Files are looked for on the disk of the machine that keeps them now, over SSH as
     // lifeboat reaches any machine: lost means gone from the disk, whatever the service does.
+    // The seed variant's uploads are in the data folder of the singleton that keeps files.
     const uploadDir = Object.values(fleet.services).find((sv) => sv.singleton && sv.dataDirs.length > 0)?.dataDirs[0];
-    const records = input.uploadsAfter && uploadDir ? input.records : input.records.filter((r) => r.ack?.kind !== 'upload');
+    const records = input.uploadsAfter ? input.records : input.records.filter((r) => !isFileAck(r.ack));
     const keeper = input.uploadsAfter ? remoteFor(fleet, input.uploadsAfter, { secret, baseDir: secretBaseDir(input.fleetFile) }) : undefined;
-    const fetchUpload = async (name: string): Promise<Buffer | null> => {
+    const fetchFile = async (name: string, service?: string): Promise<Buffer | null> => {
+      const dir = service === undefined ? uploadDir : fleet.services[service]?.dataDirs[0];
+      if (!dir || !keeper) return null;
       try {
-        return await keeper!.readFile(`${uploadDir}/${name}`);
+        return await keeper.readFile(`${dir}/${name}`);
       } catch (error) {
         if (error instanceof RemoteFileNotFoundError) return null;
         throw error;
       }
     };
-    const verification = await verifyAcknowledged(records, { mysqlConn: conn, fetchUpload }).finally(() => keeper?.close());
-    const doubleJobRuns = await countOverlappingRuns(conn);
+    const verification = await verifyAcknowledged(records, { mysqlConn: conn, schema: db.schema, fetchFile }).finally(() => keeper?.close());
+    const doubleJobRuns = await countOverlappingRuns(conn, db.schema);
     const output: VerifyOutput = { checked: verification.checked, missing: verification.missing, doubleJobRuns };
     process.stdout.write(JSON.stringify(output) + '\n');
   } finally {

@@ -9,11 +9,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { applySchema, seedDomains } from '../apps/schema.ts';
+import { richVariantOf } from './standins.ts';
 import { execChecked, pidAlive, waitTcp, type HostContext, type LabServer } from './context.ts';
 import { putDir, putFile, seedFrom } from './files.ts';
-
-/** The application schema written by the stand-in services (loaded once, if present). */
-export const SCHEMA_FILE = 'src/lab/apps/schema.sql';
 
 function port(ctx: HostContext): number {
   return ctx.fleet.database?.port ?? 3306;
@@ -52,9 +50,9 @@ async function createAccounts(ctx: HostContext): Promise<void> {
   const conn = await createConnection({ socketPath, user: 'root', connectTimeout: 5000 });
   try {
     const admin = db?.adminUser ?? 'root';
-    const app = db?.user ?? 'speed';
+    const app = db?.user ?? 'lab';
     const repl = db?.replicationUser ?? 'repl';
-    const schema = db?.schema ?? 'speed';
+    const schema = db?.schema ?? 'lab';
     await conn.query('SET SESSION sql_log_bin = 0');
     await conn.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [admin, '%', ctx.secrets.dbAdminPassword]);
     await conn.query('ALTER USER ?@? IDENTIFIED BY ?', [admin, '%', ctx.secrets.dbAdminPassword]);
@@ -67,14 +65,12 @@ async function createAccounts(ctx: HostContext): Promise<void> {
     await conn.query('GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR, BINLOG MONITOR ON *.* TO ?@?', [repl, '%']);
     const [rows] = await conn.query('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [schema]);
     const exists = ((rows as Array<{ n: number }>)[0]?.n ?? 0) > 0;
-    if (!exists) {
+    if (!exists && db) {
       // Once, on both primary and replica, outside the binlog: the hosts start identical
       // with empty GTID histories. Later `lab up`s never touch the data again.
-      await conn.query(`CREATE DATABASE ${conn.escapeId(schema)}`);
-      if (existsSync(join(ctx.repoDir, SCHEMA_FILE))) {
-        await applySchema(conn);
-        await seedDomains(conn, { machines: ctx.plan.hosts });
-      }
+      const rich = Object.keys(ctx.fleet.services).some((s) => richVariantOf(ctx.fleet, s) !== undefined);
+      await applySchema(conn, db, { rich });
+      await seedDomains(conn, db, { machines: ctx.plan.hosts });
     }
     await conn.query('FLUSH PRIVILEGES');
   } finally {

@@ -8,7 +8,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execChecked, pidAlive, waitTcp, type HostContext, type LabServer } from './context.ts';
 import { putDir, putFile } from './files.ts';
-import { installStandIns, standInPrograms, standInsOf } from './standins.ts';
+import { installStandIns, portsOf, standInPrograms, standInsOf } from './standins.ts';
 
 export interface SupervisorProgram {
   /** Program name, as `supervisorctl` knows it (usually the fleet's service name). */
@@ -116,7 +116,7 @@ export const supervisor: LabServer = {
         `i=0; until [ -S /run/supervisor.sock ]; do i=$((i+1)); [ $i -ge 200 ] && { echo 'supervisord does not answer' >&2; exit 1; }; sleep 0.05; done`,
       { timeoutMs: 20_000 },
     );
-    const ports = standInsOf(ctx).flatMap((s) => (ctx.fleet.services[s]?.port ? [ctx.fleet.services[s]!.port!] : []));
+    const ports = standInsOf(ctx).flatMap(({ spec }) => portsOf(spec));
     if (ports.length > 0) await execChecked(ctx, ports.map((p) => waitTcp(ctx.host.address, p, 30_000)).join('; '), { timeoutMs: 40_000 });
   },
 };

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Connection, Pool, RowDataPacket } from 'mysql2/promise';
-import type { ServiceName } from '../apps/config.ts';
+import { LAB_WRITES_TABLE } from '../apps/generic-spec.ts';
 import type { Ack, AckKind, Op, TrafficRecord } from './records.ts';
 
 export interface FirstSuccess {
@@ -22,7 +22,7 @@ export interface Recovery {
   overall: FirstSuccess | null;
   /** Per domain and per service seen in the records; null when none succeeded after it. */
   byDomain: Record<string, FirstSuccess | null>;
-  byService: Partial<Record<ServiceName, FirstSuccess | null>>;
+  byService: Record<string, FirstSuccess | null>;
 }
 
 /** First successful request per domain and per service among those sent at or after `t`. */
@@ -44,8 +44,10 @@ export function firstSuccessAfter(records: readonly TrafficRecord[], t: number):
 export interface VerifyDeps {
   /** A connection to the database that serves now (after the recovery). */
   mysqlConn: Connection | Pool;
-  /** The stored bytes of an uploaded file, or null when it is gone. */
-  fetchUpload(name: string): Promise<Buffer | null>;
+  /** The fleet's schema, where the services' tables are. */
+  schema: string;
+  /** The stored bytes of a file a service keeps (`service` undefined: the seed's uploads), or null when it is gone. */
+  fetchFile(name: string, service?: string): Promise<Buffer | null>;
 }
 
 export interface Verification {
@@ -66,12 +68,13 @@ function chunks<T>(items: T[]): T[][] {
 export async function verifyAcknowledged(records: readonly TrafficRecord[], deps: VerifyDeps): Promise<Verification> {
   const acks = records.flatMap((r) => (r.ok && r.ack ? [r.ack] : []));
   const of = <K extends AckKind>(kind: K) => acks.filter((a): a is Extract<Ack, { kind: K }> => a.kind === kind);
-  const result: Verification = { checked: { user: 0, user_log: 0, chat: 0, upload: 0 }, missing: [] };
+  const result: Verification = { checked: { user: 0, user_log: 0, chat: 0, upload: 0, row: 0, file: 0 }, missing: [] };
   const sql = deps.mysqlConn;
+  const table = (name: string) => `${sql.escapeId(deps.schema)}.${sql.escapeId(name)}`;
 
   for (const part of chunks(of('user'))) {
     const [rows] = await sql.query<RowDataPacket[]>(
-      `SELECT id, username FROM speed.users WHERE id IN (${part.map(() => '?').join(',')})`, part.map((a) => a.id));
+      `SELECT id, username FROM ${table('users')} WHERE id IN (${part.map(() => '?').join(',')})`, part.map((a) => a.id));
     const found = new Map(rows.map((r) => [Number(r.id), String(r.username)]));
     for (const a of part) if (found.get(a.id) !== a.username) result.missing.push(a);
     result.checked.user += part.length;
@@ -80,7 +83,7 @@ export async function verifyAcknowledged(records: readonly TrafficRecord[], deps
   const logs = [...new Map(of('user_log').map((a) => [`${a.userId}/${a.datestr}`, a])).values()];
   for (const part of chunks(logs)) {
     const [rows] = await sql.query<RowDataPacket[]>(
-      `SELECT user_id, datestr FROM speed.user_logs WHERE (user_id, datestr) IN (${part.map(() => '(?, ?)').join(',')})`,
+      `SELECT user_id, datestr FROM ${table('user_logs')} WHERE (user_id, datestr) IN (${part.map(() => '(?, ?)').join(',')})`,
       part.flatMap((a) => [a.userId, a.datestr]));
     const found = new Set(rows.map((r) => `${Number(r.user_id)}/${String(r.datestr)}`));
     for (const a of part) if (!found.has(`${a.userId}/${a.datestr}`)) result.missing.push(a);
@@ -88,20 +91,31 @@ export async function verifyAcknowledged(records: readonly TrafficRecord[], deps
   }
   for (const part of chunks(of('chat'))) {
     const [rows] = await sql.query<RowDataPacket[]>(
-      `SELECT id FROM speed.chat_messages WHERE id IN (${part.map(() => '?').join(',')})`, part.map((a) => a.id));
+      `SELECT id FROM ${table('chat_messages')} WHERE id IN (${part.map(() => '?').join(',')})`, part.map((a) => a.id));
     const found = new Set(rows.map((r) => Number(r.id)));
     for (const a of part) if (!found.has(a.id)) result.missing.push(a);
     result.checked.chat += part.length;
   }
+  for (const part of chunks(of('row'))) {
+    const [rows] = await sql.query<RowDataPacket[]>(
+      `SELECT id, service FROM ${table(LAB_WRITES_TABLE)} WHERE id IN (${part.map(() => '?').join(',')})`, part.map((a) => a.id));
+    const found = new Map(rows.map((r) => [Number(r.id), String(r.service)]));
+    for (const a of part) if (found.get(a.id) !== a.service) result.missing.push(a);
+    result.checked.row += part.length;
+  }
+  const sameBytes = (data: Buffer | null, sha256: string) => data !== null && createHash('sha256').update(data).digest('hex') === sha256;
   for (const a of of('upload')) {
-    const data = await deps.fetchUpload(a.name);
-    if (!data || createHash('sha256').update(data).digest('hex') !== a.sha256) result.missing.push(a);
+    if (!sameBytes(await deps.fetchFile(a.name), a.sha256)) result.missing.push(a);
     result.checked.upload += 1;
+  }
+  for (const a of of('file')) {
+    if (!sameBytes(await deps.fetchFile(a.name, a.service), a.sha256)) result.missing.push(a);
+    result.checked.file += 1;
   }
   return result;
 }
 
-/** `fetchUpload` reading the upload folder directly (the drill runs beside the host's disk). */
+/** `fetchFile` reading one folder directly (the drill runs beside the host's disk). */
 export function uploadsInDir(dir: string): (name: string) => Promise<Buffer | null> {
   return async (name) => {
     try {
@@ -110,15 +124,5 @@ export function uploadsInDir(dir: string): (name: string) => Promise<Buffer | nu
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-  };
-}
-
-/** `fetchUpload` through go-upload's GET /upload/files/:name at `base`. */
-export function uploadsOverHttp(base: string, timeoutMs = 2000): (name: string) => Promise<Buffer | null> {
-  return async (name) => {
-    const res = await fetch(new URL(`/upload/files/${encodeURIComponent(name)}`, base), { signal: AbortSignal.timeout(timeoutMs) });
-    if (res.status === 404) return null;
-    if (!res.ok) throw new Error(`GET ${name}: HTTP ${res.status}`);
-    return Buffer.from(await res.arrayBuffer());
   };
 }

@@ -4,12 +4,14 @@
  * so a drill can measure recovery time and check that no acknowledged write was lost.
  */
 import { readFile } from 'node:fs/promises';
-import type { ServiceName } from '../apps/config.ts';
 
-export const OPS = ['register', 'login', 'heartbeat', 'chat', 'upload', 'domains'] as const;
+/** The seed variants' operations, then the generic stand-in's (any service). */
+export const OPS = ['register', 'login', 'heartbeat', 'chat', 'upload', 'domains', 'write', 'file', 'list-domains'] as const;
 export type Op = (typeof OPS)[number];
+export type SeedOp = Exclude<Op, 'write' | 'file' | 'list-domains'>;
 
-export const SERVICE_OF: Record<Op, ServiceName> = {
+/** The seed variant serving each of its operations. */
+export const SERVICE_OF: Record<SeedOp, string> = {
   register: 'go-api', login: 'go-api', heartbeat: 'go-api', chat: 'go-fly', upload: 'go-upload', domains: 'go-admin',
 };
 
@@ -18,8 +20,15 @@ export type Ack =
   | { kind: 'user'; id: number; username: string }
   | { kind: 'user_log'; userId: number; datestr: string }
   | { kind: 'chat'; id: number }
-  | { kind: 'upload'; name: string; sha256: string; bytes: number };
+  | { kind: 'upload'; name: string; sha256: string; bytes: number }
+  /** A row a generic stand-in wrote in the fleet's schema. */
+  | { kind: 'row'; service: string; id: number }
+  /** A file a generic stand-in wrote in its service's first data folder. */
+  | { kind: 'file'; service: string; name: string; sha256: string; bytes: number };
 export type AckKind = Ack['kind'];
+
+/** Files on one machine's local disk: the acknowledged writes an upload sync carries. */
+export const isFileAck = (ack: Ack | undefined): boolean => ack?.kind === 'upload' || ack?.kind === 'file';
 
 export interface TrafficRecord {
   /** Epoch ms when the request was sent. */
@@ -29,7 +38,7 @@ export interface TrafficRecord {
   /** Base URL used, and its host name (the domain the users reach). */
   base: string;
   domain: string;
-  service: ServiceName;
+  service: string;
   op: Op;
   ok: boolean;
   status?: number;

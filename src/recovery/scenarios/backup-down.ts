@@ -47,7 +47,7 @@ export const backupDown: Scenario = {
         'Remove the dead machine from the nginx forwarding lists',
         edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed: failed.name }))),
       ),
-      businessAnswers({ domains: domainsOf(edges), services: forwardedServices(fleet, services) }),
+      businessAnswers({ fleet, domains: domainsOf(edges), services: forwardedServices(fleet, services) }),
     ];
     const spare = input.replacement;
     if (!spare) return steps;

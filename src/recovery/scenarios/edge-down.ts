@@ -30,7 +30,7 @@ export const edgeDown: Scenario = {
         machineFailed(failed.name, input.force),
       ]),
       step("Take the failed edge's domains off the domain list", setDomainsStatus(primary.name, failed.address, 'offline')),
-      businessAnswers({ domains: domainsOf(edges), services: forwardedServices(fleet, Object.keys(fleet.services)) }),
+      businessAnswers({ fleet, domains: domainsOf(edges), services: forwardedServices(fleet, Object.keys(fleet.services)) }),
     ];
   },
 

@@ -105,7 +105,7 @@ export const primaryDown: Scenario = {
         'Remove the primary from the nginx forwarding lists',
         edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed: failed.name, heir: heir.name }))),
       ),
-      businessAnswers({ domains: domainsOf(edges), services: forwardedServices(fleet, first) }),
+      businessAnswers({ fleet, domains: domainsOf(edges), services: forwardedServices(fleet, first) }),
     );
     if (singletons.length > 0) {
       steps.push(step('Make sure the old primary cannot run its singletons before they start elsewhere',

@@ -82,7 +82,7 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
       `Point the nginx forwarding lists at ${spare.name}`,
       edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed: primary.name, heir: spare.name, lost: l.machines.map((m) => m.name) }))),
     ),
-    businessAnswers({ domains: domainsOf(edges), services: forwardedServices(fleet, services) }),
+    businessAnswers({ fleet, domains: domainsOf(edges), services: forwardedServices(fleet, services) }),
     ...(fleet.crontabs['db-primary'] ? [step(`Install the primary's crontab on ${spare.name}`, installCrontab(spare.name, primary.roles.filter((r) => fleet.crontabs[r])))] : []),
   ];
 }

@@ -15,12 +15,13 @@ import type { RunningService, StartService } from '../service.ts';
 type UploadConfig = Extract<ServiceConfig, { service: 'go-upload' }>;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-function checkName(name: string | null | undefined): string {
+export function checkName(name: string | null | undefined): string {
   if (!name || !NAME.test(name)) throw new HttpError(400, 'BAD_NAME', 'name: expected letters, digits, ".", "_" or "-" (at most 128)');
   return name;
 }
 
-async function writeDurably(dir: string, name: string, data: Buffer): Promise<void> {
+/** Writes `data` as `dir/name` so that an acknowledged write is on disk (shared with the generic stand-in). */
+export async function writeDurably(dir: string, name: string, data: Buffer): Promise<void> {
   const temp = join(dir, `.incoming-${randomBytes(6).toString('hex')}`);
   try {
     const handle = await open(temp, 'wx', 0o644);
