@@ -16,7 +16,7 @@ import { restoreCopy } from '../src/backup/restore.ts';
 import { runBackup } from '../src/backup/run.ts';
 import { createScratch, type Scratch } from '../src/backup/scratch.ts';
 import { backupSettings } from '../src/backup/settings.ts';
-import { runBash, shq } from '../src/backup/shell.ts';
+import { runBash, shq } from '../src/backup/remote-shell.ts';
 import { fleetSchema } from '../src/fleet/schema.ts';
 import { LocalRemote } from '../src/remote/local.ts';
 import { generateSpeed } from './generate.ts';

@@ -8,7 +8,7 @@ import type { CronEntry, Fleet, Role } from '../fleet/schema.ts';
 import { backupPathCandidates } from '../remote/backup-name.ts';
 import { shq, type Remote } from '../remote/remote.ts';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
-import { readTextOrUndefined } from './provision/shell.ts';
+import { readTextOrUndefined } from './provision/remote-shell.ts';
 import { unifiedDiff } from './text-diff.ts';
 
 export const CRONTAB_FILE = '/etc/cron.d/lifeboat';

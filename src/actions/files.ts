@@ -9,7 +9,7 @@ import { shq } from '../remote/remote.ts';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
 import { rethrowAs } from './provision/action-errors.ts';
 import { relayFile } from './provision/relay.ts';
-import { bash, existsOn, runBash } from './provision/shell.ts';
+import { bash, existsOn, runBash } from './provision/remote-shell.ts';
 import { packScript, tempFileOn, unpackScript } from './provision/tar-scripts.ts';
 import { compareManifests, humanBytes, pruneExpression, readManifest, summarize } from './provision/tree-manifest.ts';
 

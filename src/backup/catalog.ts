@@ -11,7 +11,7 @@ import { BackupError } from './errors.ts';
 import { manifestPath, STAMP_PATTERN, stampDir } from './layout.ts';
 import { copyOf, parseManifest, type CopyEntry, type CopyKind, type Manifest } from './manifest.ts';
 import { isOffsite, type BackupSettings } from './settings.ts';
-import { runBash, shq } from './shell.ts';
+import { runBash, shq } from './remote-shell.ts';
 
 export type CopyHealth =
   | 'good'

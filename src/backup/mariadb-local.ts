@@ -8,7 +8,7 @@
 import mysql from 'mysql2/promise';
 import { runChecked, type Remote } from '../remote/remote.ts';
 import { BackupError } from './errors.ts';
-import { bash, shq } from './shell.ts';
+import { bash, shq } from './remote-shell.ts';
 
 export interface MariadbControl {
   readonly kind: 'systemd' | 'pidfile';

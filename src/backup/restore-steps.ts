@@ -5,7 +5,7 @@
  */
 import type { CopyEntry } from './manifest.ts';
 import { clientArgs, type MariadbLocal } from './mariadb-local.ts';
-import { shq } from './shell.ts';
+import { shq } from './remote-shell.ts';
 
 export interface PhysicalPaths {
   /** Unpacked beside the data folder so the final move is a rename on the same filesystem. */

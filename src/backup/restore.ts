@@ -15,7 +15,7 @@ import { stampOf } from './layout.ts';
 import { countRows, type MariadbLocal } from './mariadb-local.ts';
 import { loadLogical, physicalPaths, swapBackPhysical, swapInPhysical, unpackPhysical } from './restore-steps.ts';
 import type { BackupSettings } from './settings.ts';
-import { bash, runBash, shq } from './shell.ts';
+import { bash, runBash, shq } from './remote-shell.ts';
 import { bringCopy, plainName } from './transfer.ts';
 
 export interface RestoreCopyOptions {

@@ -7,7 +7,7 @@ import type { ActionContext } from '../actions/action.ts';
 import { inspectStamp, listStamps } from './catalog.ts';
 import { stampDir } from './layout.ts';
 import type { BackupSettings } from './settings.ts';
-import { shq } from './shell.ts';
+import { shq } from './remote-shell.ts';
 
 export interface RetentionPlan {
   keep: string[];

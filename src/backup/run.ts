@@ -10,7 +10,7 @@ import { COPY_KINDS, type CopyKind, type Manifest } from './manifest.ts';
 import { applyRetention } from './retention.ts';
 import { isOffsite, type BackupSettings } from './settings.ts';
 import { shipToStores, type ShipResult } from './ship.ts';
-import { shq } from './shell.ts';
+import { shq } from './remote-shell.ts';
 import { chooseSource, type BackupSource } from './source.ts';
 import { takeCopies } from './take.ts';
 

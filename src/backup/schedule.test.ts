@@ -5,7 +5,7 @@ import { crontabLine, isDue, parseSchedule, ScheduleError } from './schedule.ts'
 test('the crontab line runs backup run under flock with the fleet file quoted', () => {
   assert.equal(
     crontabLine({ schedule: '0 * * * *', fleetFile: '/etc/lifeboat/fleet.yaml' }),
-    '0 * * * * flock -n /run/lifeboat-backup.lock lifeboat backup run /etc/lifeboat/fleet.yaml >>/var/log/lifeboat-backup.log 2>&1',
+    '0 * * * * flock -n /run/lifeboat-backup.lock lifeboat backup run --fleet /etc/lifeboat/fleet.yaml >>/var/log/lifeboat-backup.log 2>&1',
   );
 });
 

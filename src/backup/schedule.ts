@@ -3,7 +3,7 @@
  * and `isDue` for a daemon that would rather keep the schedule itself. Both read the fleet
  * file's five-field `backups.schedule`.
  */
-import { shq } from './shell.ts';
+import { shq } from './remote-shell.ts';
 
 export interface CronOptions {
   schedule: string;
@@ -17,7 +17,7 @@ export function crontabLine(options: CronOptions): string {
   const bin = options.lifeboat ?? 'lifeboat';
   const log = options.logFile ?? '/var/log/lifeboat-backup.log';
   // flock: an hourly run that overruns never overlaps the next one.
-  return `${options.schedule} flock -n /run/lifeboat-backup.lock ${bin} backup run ${shq(options.fleetFile)} >>${shq(log)} 2>&1`;
+  return `${options.schedule} flock -n /run/lifeboat-backup.lock ${bin} backup run --fleet ${shq(options.fleetFile)} >>${shq(log)} 2>&1`;
 }
 
 export class ScheduleError extends Error {

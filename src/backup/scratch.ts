@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Remote } from '../remote/remote.ts';
 import { pidfileControl, type MariadbLocal } from './mariadb-local.ts';
-import { runBash, shq } from './shell.ts';
+import { runBash, shq } from './remote-shell.ts';
 
 export interface ScratchOptions {
   /** Default 256 MB: a fair pool for a logical load (32 MB thrashes, see LAB-NOTES). */

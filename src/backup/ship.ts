@@ -13,7 +13,7 @@ import { BackupError } from './errors.ts';
 import { stampDir } from './layout.ts';
 import { MANIFEST_FILE, renderManifest, type Manifest } from './manifest.ts';
 import { isOffsite, type BackupSettings } from './settings.ts';
-import { runBash, sha256On, shq } from './shell.ts';
+import { runBash, sha256On, shq } from './remote-shell.ts';
 import type { TakenCopies } from './take.ts';
 
 export interface ShipResult {

@@ -14,7 +14,7 @@ import type { CopyEntry, CopyKind, Manifest } from './manifest.ts';
 import { MANIFEST_FORMAT } from './manifest.ts';
 import { clientArgs, countRows, gtidPosition, requireCounts, serverVersion, sqlOn, type MariadbLocal } from './mariadb-local.ts';
 import type { BackupSettings } from './settings.ts';
-import { runBash, sha256On, shq, sizeOn } from './shell.ts';
+import { runBash, sha256On, shq, sizeOn } from './remote-shell.ts';
 import type { BackupSource } from './source.ts';
 
 export interface TakenCopies {

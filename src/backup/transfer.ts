@@ -11,7 +11,7 @@ import { BackupError } from './errors.ts';
 import { ENCRYPTED_SUFFIX, stampDir } from './layout.ts';
 import type { CopyEntry } from './manifest.ts';
 import type { BackupSettings } from './settings.ts';
-import { runBash, sha256On, shq } from './shell.ts';
+import { runBash, sha256On, shq } from './remote-shell.ts';
 import { decryptCommand } from './take.ts';
 
 export interface CopyOnTarget {

@@ -7,13 +7,13 @@ import { z } from 'zod';
 
 export const ROLES = [
   'edge', // nginx machine that forwards the domains to the app servers
-  'app', // runs the stateless back-end services (go-api, go-admin, go-fly)
+  'app', // runs the stateless back-end services
   'db-primary', // the MariaDB primary (and the primary's crontab)
   'db-replica', // a MariaDB replica that can be promoted
   'redis', // the Redis primary
   'redis-replica', // a Redis replica
-  'upload', // go-upload and its files on local disk
-  'job', // go-job, the scheduler of which exactly one may run
+  'upload', // the service that keeps files on its local disk
+  'job', // the scheduler, of which exactly one may run
   'backup-store', // keeps SQL dumps and installation files
   'spare', // a bare machine that can be provisioned as a replacement
 ] as const;

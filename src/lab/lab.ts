@@ -97,6 +97,11 @@ export class Lab implements LabView {
     const started = performance.now();
     const fleetSource = resolve(options.fleetFile);
     const fleet = await loadFleet(fleetSource);
+    // Refused before anything is made: a lab without some service would pass drills it should fail.
+    const unplayable = standInProblems(fleet);
+    if (unplayable.length > 0) {
+      throw new LabError('bad-fleet', `the lab cannot stand in for every service of the fleet: ${unplayable.join('; ')}`);
+    }
     const plan = planLab(id, fleet);
     const paths = labPaths(id);
     await mkdir(paths.hostsDir, { recursive: true, mode: 0o755 });
@@ -104,10 +109,6 @@ export class Lab implements LabView {
     if (existsSync(paths.stateFile)) previous = await readState(id);
     if (previous && JSON.stringify(previous.plan) !== JSON.stringify(plan)) {
       throw new LabError('bad-fleet', `lab ${id} is up with another fleet (${previous.fleetSource}); run \`lifeboat lab down --id ${id}\` first`);
-    }
-    const unplayable = standInProblems(fleet);
-    if (unplayable.length > 0) {
-      throw new LabError('bad-fleet', `the lab cannot stand in for every service of the fleet: ${unplayable.join('; ')}`);
     }
     const hostFolders = fleetHostFolders(fleet);
     if (hostFolders.problems.length > 0) {

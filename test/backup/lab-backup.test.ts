@@ -31,18 +31,18 @@ describe('lifeboat backup in the lab', { skip }, () => {
   const primarySql = (sql: string) => lab.exec('primary', `mariadb -N -B speed`, { stdin: sql });
 
   test('run, list, damage two stores, verify flags them, restore the primary from the good copy', async () => {
-    const prepared = await ops(`${CLI} prepare ${lab.fleetFile} --yes ${STATE}`);
+    const prepared = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --yes ${STATE}`);
     assert.equal(prepared.code, 0, prepared.stdout + prepared.stderr);
     // The runbook's situation: apps stopped, nothing writes while the database comes back.
     for (const host of ['primary', 'backup']) await lab.exec(host, 'supervisorctl stop all');
     await primarySql("INSERT IGNORE INTO user_logs (user_id, datestr, ip) VALUES (1, '2026-11-24', '198.51.100.9');");
     const [users] = (await primarySql('SELECT COUNT(*) FROM users;')).stdout.trim().split('\n');
 
-    const run = await ops(`${CLI} backup run ${lab.fleetFile}`);
+    const run = await ops(`${CLI} backup run --fleet ${lab.fleetFile}`);
     show('backup run', run);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /from backup \(db-replica\)/);
-    const list = await ops(`${CLI} backup list ${lab.fleetFile}`, 120_000);
+    const list = await ops(`${CLI} backup list --fleet ${lab.fleetFile}`, 120_000);
     show('backup list', list);
     assert.equal(list.code, 0, list.stdout + list.stderr);
     for (const store of ['backup', 'report', 'hk']) assert.match(list.stdout, new RegExp(`^${store} .* yes`, 'm'));
@@ -54,7 +54,7 @@ describe('lifeboat backup in the lab', { skip }, () => {
     assert.equal((await lab.exec('backup', flip)).code, 0);
     assert.equal((await lab.exec('report', `f=$(ls ${DUMPS}/${stamp}/*.physical.tar.zst); truncate -s 1000 "$f"`)).code, 0);
 
-    const verify = await ops(`${CLI} backup verify ${lab.fleetFile}`);
+    const verify = await ops(`${CLI} backup verify --fleet ${lab.fleetFile}`);
     show('backup verify', verify);
     assert.equal(verify.code, 1, verify.stdout + verify.stderr);
     assert.match(verify.stdout, new RegExp(`^BAD backup +${stamp} +(corrupt|truncated)`, 'm'));
@@ -63,7 +63,7 @@ describe('lifeboat backup in the lab', { skip }, () => {
     assert.match(verify.stdout, new RegExp(`^ok  restore test physical ${stamp} from hk`, 'm'));
     assert.match(verify.stdout, new RegExp(`^ok  restore test logical +${stamp}`, 'm'));
 
-    const restore = await ops(`${CLI} backup restore ${lab.fleetFile} --to primary --kind physical --yes`);
+    const restore = await ops(`${CLI} backup restore --fleet ${lab.fleetFile} --to primary --kind physical --yes`);
     // The old data folder is kept beside /var/lib/mysql for undo; in the lab that is the
     // machine's own /var/lib, so the test removes exactly the folder the restore named.
     const aside = /previous data kept in (\/var\/lib\/mysql\.lifeboat-before-[A-Za-z0-9-]+)/.exec(restore.stdout)?.[1];

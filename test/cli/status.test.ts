@@ -70,7 +70,7 @@ services:
 test('status reports a reachable machine and its running, healthy service', async () => {
   await writeFile(join(dir, 'web.run'), '');
   const fleet = await writeFleet('fleet.yaml', sshd.knownHostsFile);
-  const { code, stdout, stderr } = await lifeboat(['status', fleet, '--json']);
+  const { code, stdout, stderr } = await lifeboat(['status', '--fleet', fleet, '--json']);
   assert.equal(code, 0, stderr);
   const status = JSON.parse(stdout);
   assert.equal(status.healthy, true);
@@ -81,7 +81,7 @@ test('status reports a reachable machine and its running, healthy service', asyn
     machine.services.map((s: { name: string; state: string; healthy: boolean }) => [s.name, s.state, s.healthy]),
     [['web', 'running', true]],
   );
-  const table = await lifeboat(['status', fleet]);
+  const table = await lifeboat(['status', '--fleet', fleet]);
   assert.equal(table.code, 0);
   assert.match(table.stdout, /^ok +app-1 +127\.0\.0\.1 .*ssh \d+ ms$/m);
   assert.match(table.stdout, /ok +web +running/);
@@ -90,7 +90,7 @@ test('status reports a reachable machine and its running, healthy service', asyn
 test('a stopped service makes status exit 1 and says which', async () => {
   await rm(join(dir, 'web.run'), { force: true });
   const fleet = await writeFleet('fleet.yaml', sshd.knownHostsFile);
-  const { code, stdout } = await lifeboat(['status', fleet, '--json']);
+  const { code, stdout } = await lifeboat(['status', '--fleet', fleet, '--json']);
   assert.equal(code, 1);
   const status = JSON.parse(stdout);
   assert.equal(status.healthy, false);
@@ -102,16 +102,16 @@ test('an unknown host key is refused unless accepted explicitly; then it is reme
   const emptyKnownHosts = join(dir, 'known_hosts.empty');
   await writeFile(emptyKnownHosts, '');
   const fleet = await writeFleet('fleet-new.yaml', emptyKnownHosts);
-  const refused = await lifeboat(['status', fleet, '--json']);
+  const refused = await lifeboat(['status', '--fleet', fleet, '--json']);
   assert.equal(refused.code, 1);
   const machine = JSON.parse(refused.stdout).machines[0];
   assert.equal(machine.reachable, false);
   assert.match(machine.error, /host key/i);
   assert.ok(machine.error.includes(sshd.hostKeyFingerprint()), machine.error);
 
-  const accepted = await lifeboat(['status', fleet, '--json', '--accept-new-host-keys']);
+  const accepted = await lifeboat(['status', '--fleet', fleet, '--json', '--accept-new-host-keys']);
   assert.equal(accepted.code, 0, accepted.stderr);
-  const again = await lifeboat(['status', fleet, '--json']);
+  const again = await lifeboat(['status', '--fleet', fleet, '--json']);
   assert.equal(again.code, 0, 'the accepted key was written to known_hosts');
 });
 
@@ -120,7 +120,7 @@ test('a changed host key is refused with a clear message', async () => {
   const knownBefore = sshd.hostKeyFingerprint();
   await sshd.restart({ newHostKey: true });
   try {
-    const { code, stdout } = await lifeboat(['status', fleet, '--json']);
+    const { code, stdout } = await lifeboat(['status', '--fleet', fleet, '--json']);
     assert.equal(code, 1);
     const machine = JSON.parse(stdout).machines[0];
     assert.equal(machine.reachable, false);
@@ -134,7 +134,7 @@ test('a changed host key is refused with a clear message', async () => {
 test('a broken fleet file exits 2 with file:line', async () => {
   const file = join(dir, 'broken.yaml');
   await writeFile(file, 'version: 1\nname: x\nmachines:\n  - name: a\n    address: 1.2.3.4\n    roles: [ap]\n');
-  const { code, stderr } = await lifeboat(['status', file]);
+  const { code, stderr } = await lifeboat(['status', '--fleet', file]);
   assert.equal(code, 2);
   assert.match(stderr, /broken\.yaml:6:\d+: machines\[0\]\.roles\[0\]: role `ap` is not valid — did you mean `app`\?/);
 });

@@ -9,9 +9,10 @@ import type { DrillReport } from '../../src/lab/drill/run-drill.ts';
 
 const cli = new URL('../../bin/lifeboat.mjs', import.meta.url).pathname;
 
-export async function drill(t: TestContext, name: string): Promise<DrillReport> {
+/** `fleet`: a fleet file other than the CLI's default (the seed's example fleet). */
+export async function drill(t: TestContext, name: string, fleet?: string): Promise<DrillReport> {
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [cli, 'drill', name, '--json'], { timeout: 15 * 60_000, maxBuffer: 64 << 20 }, (error, out, err) => {
+    execFile(process.execPath, [cli, 'drill', name, '--json', ...(fleet ? ['--fleet', fleet] : [])], { timeout: 15 * 60_000, maxBuffer: 64 << 20 }, (error, out, err) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: out, stderr: err });
     });
   });

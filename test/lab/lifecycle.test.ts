@@ -119,10 +119,10 @@ describe('lab lifecycle', { skip }, () => {
     assert.match(fleet.database?.password ?? '', /^file:\//);
     assert.match(fleet.ssh.identity ?? '', /^file:\//);
     // lifeboat itself runs inside ops against it.
-    const check = await lab.exec('ops', `cd /lifeboat && node bin/lifeboat.mjs fleet check ${lab.fleetFile}`, { timeoutMs: 60_000 });
+    const check = await lab.exec('ops', `cd /lifeboat && node bin/lifeboat.mjs fleet check --fleet ${lab.fleetFile}`, { timeoutMs: 60_000 });
     assert.equal(check.code, 0, check.stderr);
     // …and reaches every machine over SSH (ssh2, strict host keys) and finds every server healthy.
-    const status = await lab.exec('ops', `cd /lifeboat && node bin/lifeboat.mjs status ${lab.fleetFile}`, { timeoutMs: 120_000 });
+    const status = await lab.exec('ops', `cd /lifeboat && node bin/lifeboat.mjs status --fleet ${lab.fleetFile}`, { timeoutMs: 120_000 });
     assert.equal(status.code, 0, status.stdout + status.stderr);
     for (const h of lab.hosts.filter((x) => x.kind === 'fleet' || x.kind === 'spare')) assert.match(status.stdout, new RegExp(`^ok\\s+${h.name}\\s`, 'm'));
   });

@@ -27,7 +27,7 @@ describe('lifeboat prepare in the lab', { skip }, () => {
   const ops = (command: string, timeoutMs = 300_000) => lab.exec('ops', command, { timeoutMs });
 
   test('prepare brings the fleet to its prepared state; prepare again changes nothing', async () => {
-    const planned = await ops(`${CLI} prepare ${lab.fleetFile} --plan ${STATE}`);
+    const planned = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --plan ${STATE}`);
     assert.equal(planned.code, 0, planned.stdout + planned.stderr);
     assert.match(planned.stdout, /CHANGE MASTER TO/);
     assert.match(planned.stdout, /would change \d+ of \d+ step/);
@@ -35,14 +35,14 @@ describe('lifeboat prepare in the lab', { skip }, () => {
     assert.doesNotMatch(beforePrepare.stdout, /lifeboat-sync/, '--plan changed nothing');
 
     const t0 = performance.now();
-    const first = await ops(`${CLI} prepare ${lab.fleetFile} --yes ${STATE}`);
+    const first = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --yes ${STATE}`);
     const seconds = (performance.now() - t0) / 1000;
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stdout, /changed \d+ of \d+ step/);
     process.stdout.write(`# first prepare of the example fleet: ${seconds.toFixed(1)} s\n`);
 
     // lifeboat status: replica running with its lag, Redis replica linked.
-    const status = await ops(`${CLI} status ${lab.fleetFile} --json`, 60_000);
+    const status = await ops(`${CLI} status --fleet ${lab.fleetFile} --json`, 60_000);
     const parsed = JSON.parse(status.stdout) as FleetStatus;
     const backup = parsed.machines.find((m) => m.name === 'backup')!;
     assert.equal(backup.mariadb?.role, 'replica', JSON.stringify(backup.mariadb));
@@ -53,7 +53,7 @@ describe('lifeboat prepare in the lab', { skip }, () => {
     const sync = parsed.machines.find((m) => m.name === 'primary')!.uploadSync?.[0];
     assert.equal(sync?.target, 'backup', JSON.stringify(sync));
     assert.ok(sync?.ok && sync.lagS !== undefined && sync.lagS <= 6, sync?.detail);
-    const text = await ops(`${CLI} status ${lab.fleetFile}`, 60_000);
+    const text = await ops(`${CLI} status --fleet ${lab.fleetFile}`, 60_000);
     assert.match(text.stdout, /go-upload sync\s+to backup: last complete pass \d+ s ago/);
 
     // A write acknowledged by the primary is on the backup (semi-sync, then applied).
@@ -92,7 +92,7 @@ describe('lifeboat prepare in the lab', { skip }, () => {
     const replicaAgain = await lab.exec('backup', `i=0; until mariadb -e "SHOW SLAVE STATUS\\G" | grep -q "Slave_SQL_Running: Yes"; do i=$((i+1)); [ $i -ge 100 ] && exit 1; sleep 0.1; done`);
     assert.equal(replicaAgain.code, 0, 'replication resumes after the replica restarts');
 
-    const again = await ops(`${CLI} prepare ${lab.fleetFile} --yes ${STATE}`);
+    const again = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --yes ${STATE}`);
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /nothing to change: the fleet is already in its prepared state/);
   });

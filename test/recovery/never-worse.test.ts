@@ -50,7 +50,7 @@ describe('never make things worse: one verdict from several vantage points, real
 
   before(async () => {
     lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
-    const prepared = await ops(`${CLI} prepare ${lab.fleetFile} --yes ${STATE}`);
+    const prepared = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --yes ${STATE}`);
     assert.equal(prepared.code, 0, output(prepared));
     baseline = await snapshot(lab);
     // The snapshot must see what it guards, or equal snapshots prove nothing.

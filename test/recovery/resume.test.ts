@@ -49,7 +49,7 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     const t0 = performance.now();
     lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
     const t1 = performance.now();
-    const prepared = await ops(`${CLI} prepare ${lab.fleetFile} --yes --state ${STATE}`);
+    const prepared = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --yes --state ${STATE}`);
     assert.equal(prepared.code, 0, output(prepared));
     process.stdout.write(`# lab up ${((t1 - t0) / 1000).toFixed(1)} s, prepare ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
   });

@@ -9,7 +9,7 @@ import { ActionError, type Action, type ActionContext, type Change } from '../ac
 import { driverFor, type DriverOptions } from '../drivers/index.ts';
 import { copyTree } from '../files.ts';
 import { describeProbe, probeUntil, type Probe } from '../machine-probe.ts';
-import { readTextOrUndefined, shq } from './shell.ts';
+import { readTextOrUndefined, shq } from './remote-shell.ts';
 
 export interface ProvisionEdgeOptions {
   /** nginx's config folder. Default `/etc/nginx`. */

@@ -15,7 +15,7 @@ import { LocalRemote } from '../../remote/local.ts';
 import type { Remote } from '../../remote/remote.ts';
 import { ActionError, type Action, type ActionContext, type Change } from '../action.ts';
 import { rethrowAs } from './action-errors.ts';
-import { bash, existsOn, readTextOrUndefined, runBash, shq } from './shell.ts';
+import { bash, existsOn, readTextOrUndefined, runBash, shq } from './remote-shell.ts';
 import { unpackScript } from './tar-scripts.ts';
 
 export interface ExtractArchiveOptions {

@@ -23,7 +23,7 @@ import {
   type DropInSpec,
   type MariadbPaths,
 } from './mariadb-config.ts';
-import { bash, readTextOrUndefined, shq } from './shell.ts';
+import { bash, readTextOrUndefined, shq } from './remote-shell.ts';
 
 export type { DbRole, MariadbPaths } from './mariadb-config.ts';
 

@@ -17,7 +17,7 @@ import {
   withIncludeLast,
   type RedisPaths,
 } from './redis-config.ts';
-import { readTextOrUndefined, shq } from './shell.ts';
+import { readTextOrUndefined, shq } from './remote-shell.ts';
 
 export type { RedisPaths } from './redis-config.ts';
 

@@ -1,6 +1,6 @@
 /** The tar commands that pack a folder on one machine and unpack an archive on another. */
 import { shq, type Remote } from '../../remote/remote.ts';
-import { runBash } from './shell.ts';
+import { runBash } from './remote-shell.ts';
 import { pruneExpression } from './tree-manifest.ts';
 
 /** Bash that packs `path` (minus exclusions) into a fresh temp archive and prints its path. */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Remote } from '../../remote/remote.ts';
 import { ActionError } from '../action.ts';
-import { runBash, shq } from './shell.ts';
+import { runBash, shq } from './remote-shell.ts';
 
 export type TreeEntry =
   | { kind: 'file'; size: number; sha256: string }

@@ -14,10 +14,11 @@ import { crontabLine } from '../../backup/schedule.ts';
 import { backupSettings, isOffsite } from '../../backup/settings.ts';
 import { verifyBackups, type VerifyReport } from '../../backup/verify.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { fleetFileFrom } from '../options.ts';
+import { fleetFileOf, fleetOption, legacyFleetArgument } from '../options.ts';
 import { openSession, type Session } from '../session.ts';
 
 interface Common {
+  fleet?: string;
   json?: boolean;
   acceptNewHostKeys?: boolean;
 }
@@ -29,7 +30,7 @@ function kindOf(value: string | undefined): CopyKind | undefined {
 }
 
 async function withSession<T>(file: string | undefined, options: Common, work: (session: Session) => Promise<T>): Promise<T> {
-  const session = await openSession(fleetFileFrom(file), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+  const session = await openSession(fleetFileOf(options, file), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
   try {
     return await work(session);
   } finally {
@@ -49,7 +50,7 @@ function age(stamp: string, now = Date.now()): string {
 export function registerBackup(program: Command): void {
   const backup = program.command('backup').description('Physical and logical database copies on every backup store: take, list, verify, restore');
   const common = (c: Command): Command =>
-    c.argument('[file]', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    fleetOption(legacyFleetArgument(c))
       .option('--json', 'machine-readable output')
       .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)');
 
@@ -154,13 +155,12 @@ export function registerBackup(program: Command): void {
       });
     });
 
-  backup.command('schedule')
+  fleetOption(legacyFleetArgument(backup.command('schedule')))
     .description('Print the crontab line that runs `lifeboat backup run` on the fleet file\'s schedule')
-    .argument('[file]', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
     .option('--lifeboat <command>', 'how lifeboat is run on the machine holding the crontab', 'lifeboat')
-    .action(async (file: string | undefined, options: { lifeboat: string }) => {
+    .action(async (file: string | undefined, options: { lifeboat: string; fleet?: string }) => {
       const { loadFleet } = await import('../../fleet/load.ts');
-      const path = fleetFileFrom(file);
+      const path = fleetFileOf(options, file);
       const fleet = await loadFleet(path);
       const settings = fleet.backups;
       if (!settings) throw new UsageError(`${path} has no backups section`);

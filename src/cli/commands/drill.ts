@@ -2,6 +2,7 @@
  * `lifeboat drill SCENARIO`: prove a recovery on a lab replica of the fleet — traffic,
  * fault, `lifeboat recover`, and a report of RTO, lost writes, lost uploads, double job runs.
  */
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { DRILLS, DrillRoleError, drillNamed } from '../../lab/drill/drills.ts';
 import { loadFleet } from '../../fleet/load.ts';
@@ -10,6 +11,7 @@ import { runDrill, withLabSpares } from '../../lab/drill/run-drill.ts';
 import { repoPath } from '../../util/repo.ts';
 import { nearest } from '../../util/suggest.ts';
 import { EXIT, UsageError } from '../exit.ts';
+import { fleetFileOf } from '../options.ts';
 
 const EXAMPLE_FLEET = repoPath('examples', 'go-speed', 'fleet.yaml');
 
@@ -19,13 +21,14 @@ export function registerDrill(program: Command): void {
     .description('Drill a recovery scenario on a lab replica of the fleet (needs root): traffic, fault, recover, report')
     .argument('[scenario]', `one of: ${DRILLS.map((d) => d.name).join(', ')}`)
     .option('--list', 'print the drills, one per line: name, what it does, and on this fleet the faults and recovery (or the role it lacks)')
-    .option('-f, --fleet <file>', 'fleet file the lab is built from', EXAMPLE_FLEET)
+    .option('-f, --fleet <file>', `fleet file the lab is built from (default: $LIFEBOAT_FLEET, else ./fleet.yaml, else ${relative(process.cwd(), EXAMPLE_FLEET) || EXAMPLE_FLEET})`)
     .option('--json', 'print the report as JSON')
     .option('--keep', 'leave the lab up afterwards')
     .option('--lab-id <id>', 'lab id (default: a fresh random one)')
     .option('--rate <n>', 'user requests per second during the drill', (v) => Number(v), 20)
     .addHelpText('after', '\nExit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.')
-    .action(async (name: string | undefined, options: { list?: boolean; fleet: string; json?: boolean; keep?: boolean; labId?: string; rate: number }) => {
+    .action(async (name: string | undefined, given: { list?: boolean; fleet?: string; json?: boolean; keep?: boolean; labId?: string; rate: number }) => {
+      const options = { ...given, fleet: fleetFileOf(given, undefined, { fallback: EXAMPLE_FLEET }) };
       if (options.list) {
         // Each drill on this fleet (with the spares the lab adds): what it would do, or the role it lacks.
         const fleet = withLabSpares(await loadFleet(options.fleet));

@@ -2,18 +2,16 @@
 import type { Command } from 'commander';
 import { loadFleet } from '../../fleet/load.ts';
 import { machinesRunning } from '../../fleet/model.ts';
-import { DEFAULT_FLEET_FILE, fleetFileFrom } from '../options.ts';
+import { fleetFileOf, fleetOption, legacyFleetArgument } from '../options.ts';
 
 export function registerFleet(program: Command): void {
   const fleet = program.command('fleet').description('Work with the fleet file (fleet.yaml)');
-  fleet
-    .command('check')
+  fleetOption(legacyFleetArgument(fleet.command('check')))
     .description('Validate a fleet file: syntax, schema and cross-checks, every problem with file:line:column')
-    .argument('[file]', `fleet file (default: $LIFEBOAT_FLEET or ./${DEFAULT_FLEET_FILE})`)
     .option('--json', 'print the validated fleet (secrets stay references) as JSON')
     .addHelpText('after', '\nExit codes: 0 valid, 2 invalid (problems printed on stderr).')
-    .action(async (file: string | undefined, options: { json?: boolean }) => {
-      const path = fleetFileFrom(file);
+    .action(async (file: string | undefined, options: { json?: boolean; fleet?: string }) => {
+      const path = fleetFileOf(options, file);
       const parsed = await loadFleet(path);
       if (options.json) {
         process.stdout.write(JSON.stringify(parsed, null, 2) + '\n');

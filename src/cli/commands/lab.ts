@@ -8,7 +8,7 @@ import { parseFault } from '../../lab/faults.ts';
 import { DEFAULT_LAB_ID, Lab, type LabStatus } from '../../lab/lab.ts';
 import { mib } from '../../lab/lab-status.ts';
 import { shq } from '../../remote/remote.ts';
-import { fleetFileFrom } from '../options.ts';
+import { fleetFileOf, fleetOption, legacyFleetArgument } from '../options.ts';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 
@@ -34,13 +34,11 @@ export function registerLab(program: Command): void {
     .command('lab')
     .description('A real replica of the fleet on this machine (needs root): up, status, exec, fault, heal, down');
 
-  lab
-    .command('up')
+  fleetOption(legacyFleetArgument(lab.command('up')))
     .description('Build the lab from a fleet file, or check and repair it when it is up; writes a derived fleet file')
-    .argument('[fleet]', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
     .option('--id <id>', 'lab id, prefixes every namespace name', DEFAULT_LAB_ID)
-    .action(async (file: string | undefined, options: { id: string }) => {
-      await Lab.up({ id: options.id, fleetFile: fleetFileFrom(file), log: out });
+    .action(async (file: string | undefined, options: { id: string; fleet?: string }) => {
+      await Lab.up({ id: options.id, fleetFile: fleetFileOf(options, file), log: out });
     });
 
   lab

@@ -12,7 +12,7 @@ import { Journal } from '../../recovery/journal.ts';
 import { ttyConfirm } from '../../recovery/prompt.ts';
 import { progressPrinter, renderPlan, renderSummary, runToJson } from '../../recovery/render.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { fleetFileFrom, stateFileFrom } from '../options.ts';
+import { fleetFileOf, fleetOption, legacyFleetArgument, stateFileFrom } from '../options.ts';
 import { openSession } from '../session.ts';
 
 export interface PrepareCliOptions {
@@ -28,11 +28,8 @@ export interface PrepareCliOptions {
 }
 
 export function registerPrepare(program: Command): void {
-  program
-    .command('prepare')
+  fleetOption(legacyFleetArgument(program.command('prepare')))
     .description('Bring the fleet to its prepared state: replication, Redis replica, upload sync, installation archives')
-    .argument('[file]', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
-    .option('-f, --fleet <file>', 'fleet file, as an option (same as the argument)')
     .option('--plan', 'print every command, SQL statement and file diff; change nothing')
     .option('-y, --yes', 'apply every step without asking (the default asks on a terminal)')
     .option('--reseed', "replace a replica's data that does not come from the primary (or a broken replica) with a fresh copy")
@@ -43,8 +40,7 @@ export function registerPrepare(program: Command): void {
     .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
     .addHelpText('after', '\nExit codes: 0 prepared (or planned and every check passed), 1 a step or check failed, 2 bad input.')
     .action(async (file: string | undefined, options: PrepareCliOptions) => {
-      if (file && options.fleet && file !== options.fleet) throw new UsageError(`two fleet files given: ${file} and --fleet ${options.fleet}`);
-      process.exitCode = await prepare({ ...options, ...(file ? { fleet: file } : {}) });
+      process.exitCode = await prepare({ ...options, fleet: fleetFileOf(options, file) });
     });
 }
 
@@ -63,7 +59,7 @@ export async function prepare(options: PrepareCliOptions): Promise<number> {
   if (mode === 'confirm' && !process.stdin.isTTY) {
     throw new UsageError('not a terminal, so nobody can confirm each step: pass --yes to apply without questions, or --plan to see the plan');
   }
-  const session = await openSession(fleetFileFrom(options.fleet), {
+  const session = await openSession(fleetFileOf(options), {
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     log: (line) => process.stderr.write(`    ${line}\n`),
   });

@@ -19,7 +19,7 @@ import { scenarioNamed, SCENARIOS } from '../../recovery/scenarios/index.ts';
 import type { ScenarioInput } from '../../recovery/step.ts';
 import { nearest } from '../../util/suggest.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { fleetFileFrom, stateFileFrom } from '../options.ts';
+import { FLEET_HELP, fleetFileOf, stateFileFrom } from '../options.ts';
 import { openSession } from '../session.ts';
 
 export interface RecoverOptions {
@@ -42,7 +42,7 @@ export function registerRecover(program: Command): void {
     .command('recover')
     .description('Run a recovery scenario of the runbook as journaled, verified steps (no scenario: diagnose and show the plan)')
     .argument('[scenario]', `one of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
-    .option('-f, --fleet <file>', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    .option('-f, --fleet <file>', FLEET_HELP)
     .option('--failed <machine>', 'the machine that failed, as named in the fleet file')
     .option('--replacement <machine>', 'a spare (or the surviving machine) that takes over')
     .option('--plan', 'print every command, SQL statement and file diff; change nothing')
@@ -75,7 +75,7 @@ state needed for a decision could not be read, or the verdict is not dead, 2 bad
 
 export async function recover(name: string | undefined, options: RecoverOptions): Promise<number> {
   const out = (text: string) => (options.json ? process.stderr : process.stdout).write(text);
-  const session = await openSession(fleetFileFrom(options.fleet), {
+  const session = await openSession(fleetFileOf(options), {
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     log: (line) => process.stderr.write(`    ${line}\n`),
   });

@@ -13,7 +13,7 @@ import { scenarioNamed } from '../../recovery/scenarios/index.ts';
 import { stepLabels } from '../../recovery/step.ts';
 import { undoRun } from '../../recovery/undo.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { fleetFileFrom, stateFileFrom } from '../options.ts';
+import { FLEET_HELP, fleetFileOf, stateFileFrom } from '../options.ts';
 import { removeMarker } from '../../recovery/run-lock.ts';
 import { openSession } from '../session.ts';
 
@@ -83,7 +83,7 @@ export function registerRuns(program: Command): void {
     .description('Declare a stopped run dead: it is never resumed, no longer blocks new runs, and its markers on the machines are removed')
     .argument('<id>', 'run id, or a unique prefix of it')
     .requiredOption('--by <name>', 'who abandons it (recorded in the journal)')
-    .option('-f, --fleet <file>', 'fleet file, to remove the run\'s markers from its machines (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    .option('-f, --fleet <file>', `${FLEET_HELP}; the run's markers are removed from its machines`)
     .option('--state <path>', STATE_HELP)
     .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
     .addHelpText('after', '\nExit codes: 0 abandoned and every reachable marker removed, 1 a machine could not be asked, 2 no such run or it already ended.')
@@ -95,7 +95,7 @@ export function registerRuns(program: Command): void {
     .command('undo')
     .description("Put back what a stopped run changed, newest step first, with each action's own undo")
     .argument('<id>', 'run id, or a unique prefix of it')
-    .option('-f, --fleet <file>', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
+    .option('-f, --fleet <file>', FLEET_HELP)
     .option('--partial', 'undo what can be undone even if some changed steps cannot be')
     .option('-y, --yes', 'do not ask before undoing')
     .option('--state <path>', STATE_HELP)
@@ -123,7 +123,7 @@ async function abandon(id: string, options: { by: string; fleet?: string; state?
     }
     const known = journal?.runs().some((r) => r.id === runId) ?? false;
     if (known) withUsageErrors(() => journal!.abandon(runId, options.by));
-    const session = await openSession(fleetFileFrom(options.fleet), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+    const session = await openSession(fleetFileOf(options), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
     try {
       const results = await Promise.all(
         session.fleet.machines.map(async (m) => {
@@ -178,7 +178,7 @@ async function undo(id: string, options: UndoCommandOptions): Promise<number> {
       const list = touched.reverse().map((s) => `  ${labels.get(s.index)}. ${s.title}${s.undoable ? '' : '  (cannot be undone)'}`).join('\n');
       if (!(await askYesNo(process.stdin, process.stderr, `Undo these steps of run ${run.id}, in this order?\n${list}\n`))) return EXIT.unhealthy;
     }
-    const session = await openSession(fleetFileFrom(options.fleet), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+    const session = await openSession(fleetFileOf(options), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
     try {
       const after = await undoRun({ scenario, ctx: session.ctx, journal, runId: run.id, partial: options.partial ?? false });
       process.stdout.write(renderSummary(after));

@@ -5,18 +5,16 @@ import { loadFleet } from '../../fleet/load.ts';
 import { secretBaseDir, secretResolver } from '../../fleet/secrets.ts';
 import { RemotePool } from '../../remote/pool.ts';
 import { EXIT } from '../exit.ts';
-import { fleetFileFrom } from '../options.ts';
+import { fleetFileOf, fleetOption, legacyFleetArgument } from '../options.ts';
 
 export function registerStatus(program: Command): void {
-  program
-    .command('status')
+  fleetOption(legacyFleetArgument(program.command('status')))
     .description('Reach every machine over SSH and report: reachable, each declared service running and healthy, MariaDB/Redis answering')
-    .argument('[file]', 'fleet file (default: $LIFEBOAT_FLEET or ./fleet.yaml)')
     .option('--json', 'machine-readable output')
     .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
     .addHelpText('after', '\nExit codes: 0 every machine healthy, 1 something unhealthy, 2 bad input.')
-    .action(async (file: string | undefined, options: { json?: boolean; acceptNewHostKeys?: boolean }) => {
-      const path = fleetFileFrom(file);
+    .action(async (file: string | undefined, options: { json?: boolean; acceptNewHostKeys?: boolean; fleet?: string }) => {
+      const path = fleetFileOf(options, file);
       const fleet = await loadFleet(path);
       const secret = secretResolver(process.env, secretBaseDir(path));
       const pool = RemotePool.forFleet(fleet, {

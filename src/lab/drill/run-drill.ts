@@ -103,8 +103,8 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       if (r.code !== 0) throw new Error(`${title} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`);
       log(`  ${title}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     };
-    if (spec.prepare) await must('prepare', `${IN_HOST_CLI} prepare ${fleetFile} --yes --state /tmp/lifeboat-state.db`, 300_000);
-    if (spec.backup) await must('backup', `${IN_HOST_CLI} backup run ${fleetFile}`, 300_000);
+    if (spec.prepare) await must('prepare', `${IN_HOST_CLI} prepare --fleet ${fleetFile} --yes --state /tmp/lifeboat-state.db`, 300_000);
+    if (spec.backup) await must('backup', `${IN_HOST_CLI} backup run --fleet ${fleetFile}`, 300_000);
     const backupAt = spec.backup ? Date.now() : undefined;
 
     const plan = trafficPlan(lab.fleet);

@@ -1,0 +1,45 @@
+/**
+ * Every drill on examples/shopfront/fleet.yaml, a fleet unlike the seed's in every dimension
+ * lifeboat reads (three edges, services named freely under /srv with .env, JSON and YAML
+ * configs, systemd and command drivers, a data folder outside the services', another schema,
+ * domain table and ports, Redis with a password, stores that are not app servers). Its
+ * services run as the lab's generic stand-in, so this is also the proof that nothing in the
+ * lab or the core depends on the seed's names.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { drill } from './drill.ts';
+
+const FLEET = new URL('../../examples/shopfront/fleet.yaml', import.meta.url).pathname;
+
+test('shopfront primary-down: the standby takes over with no acknowledged write or file lost', async (t) => {
+  const report = await drill(t, 'primary-down', FLEET);
+  assert.equal(report.lostWrites, 0, 'semi-sync replication: no acknowledged write is lost');
+  assert.equal(report.lostUploads, 0, 'no file older than the sync interval is lost');
+  assert.ok(report.acknowledged.row! > 0 && report.acknowledged.file! > 0, 'rows and files were written and checked');
+  assert.ok(report.rtoByService.storefront !== null && report.rtoByService.orders !== null, 'both forwarded app services serve again');
+});
+
+test('shopfront backup-down: the standby is replaced from a spare', async (t) => {
+  const report = await drill(t, 'backup-down', FLEET);
+  assert.equal(report.lostWrites, 0);
+  assert.equal(report.lostUploads, 0);
+});
+
+test('shopfront edge-down: the other two edges carry the traffic', async (t) => {
+  const report = await drill(t, 'edge-down', FLEET);
+  assert.equal(report.lostWrites, 0);
+  assert.ok(Object.keys(report.rtoByDomain).length === 3, 'traffic went through all three edges\' domains');
+});
+
+test('shopfront both-app-down: a spare becomes the primary from the on-site store', async (t) => {
+  const report = await drill(t, 'both-app-down', FLEET);
+  assert.equal(report.lostWrites, report.lostWritesAfterBackup, 'only writes after the newest backup are lost');
+  assert.ok(report.steps.some((s) => / vault\b/.test(s.title)), 'the surviving on-site store is the source');
+});
+
+test('shopfront total-loss: a spare is rebuilt from the off-site copy', async (t) => {
+  const report = await drill(t, 'total-loss', FLEET);
+  assert.equal(report.lostWrites, report.lostWritesAfterBackup, 'only writes after the newest backup are lost');
+  assert.ok(report.steps.some((s) => /far-vault/.test(s.title)), 'the only surviving store, off-site, is the source');
+});
