@@ -32,6 +32,17 @@ export function installationDirs(fleet: Fleet, m: Machine): string[] {
   return [...new Set(dirs)];
 }
 
+/**
+ * Config files of a machine's services that lie outside its installation folders (a binding
+ * in `/etc/<app>/`): an archive of the installation must carry them too.
+ */
+export function configFilesOutside(fleet: Fleet, m: Machine): string[] {
+  const dirs = installationDirs(fleet, m);
+  const services = new Set(servicesOn(fleet, m).map(([name]) => name));
+  const inside = (file: string) => dirs.some((d) => file.startsWith(d.endsWith('/') ? d : `${d}/`));
+  return [...new Set(fleet.bindings.filter((b) => services.has(b.service) && !inside(b.file)).map((b) => b.file))];
+}
+
 /** Every folder any machine's installation may hold (what a bare spare must not have). */
 export function allInstallationDirs(fleet: Fleet): string[] {
   return [...new Set([...Object.values(fleet.services).map((s) => s.dir), ...fleet.extraDirs.map((d) => d.path)])];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { CRONTAB_FILE, renderCrontab } from '../actions/crontab.ts';
 import { unitPathOf } from '../actions/service-units.ts';
-import { dataDirs, installationDirs, servicesOn } from '../fleet/model.ts';
+import { configFilesOutside, dataDirs, installationDirs, servicesOn } from '../fleet/model.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, runChecked, shq } from '../remote/remote.ts';
 import { encryptFile } from './archive-crypt.ts';
@@ -37,7 +37,7 @@ export function installSet(fleet: Fleet, m: Machine, options: PrepareOptions): I
   // Each service's unit (supervisor program, systemd unit) too: without it a rebuilt machine
   // has the files but no way to run them.
   const units = services.flatMap(([name, s]) => unitPathOf(name, s.driver) ?? []);
-  const paths = [...installationDirs(fleet, m), ...units, '/var/spool/cron/crontabs', CRONTAB_FILE];
+  const paths = [...installationDirs(fleet, m), ...configFilesOutside(fleet, m), ...units, '/var/spool/cron/crontabs', CRONTAB_FILE];
   if (m.roles.includes('edge')) paths.push('/etc/nginx');
   paths.push(fleetCrontabPath(options, m.name));
   return {
