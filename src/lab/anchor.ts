@@ -2,7 +2,7 @@
  * A host's anchor: the process that is the host's PID 1 and holds its mount, UTS and PID
  * namespaces (the network namespace is the host's named netns). It builds the host's
  * filesystem — a tmpfs root, the machine's /usr and /etc read-only, per-host folders bound
- * over /wwwroot, /etc/nginx, /var/lib/mysql… — pivots into it and becomes `tini`, which
+ * over /etc/nginx, /var/lib/mysql, the fleet's own folders… — pivots into it and becomes `tini`, which
  * reaps the daemons started inside. Killing it takes the whole host with it.
  */
 import { spawn } from 'node:child_process';
@@ -56,7 +56,7 @@ awk -v p="$R/var/lib/lifeboat/" 'index($5, p) == 1 { print $5 }' /proc/self/moun
 for l in bin sbin lib lib32 lib64 libx32; do
   if [ -L "/$l" ]; then ln -s "$(readlink "/$l")" "$l"; fi
 done
-mkdir proc sys dev wwwroot shell root tmp run mnt ${REPO_IN_HOST.slice(1)} ${SHARED_IN_HOST.slice(1)}
+mkdir proc sys dev root tmp run mnt ${REPO_IN_HOST.slice(1)} ${SHARED_IN_HOST.slice(1)}
 mount -t proc proc proc
 mount -t sysfs sysfs sys
 if [ -d /sys/fs/cgroup ]; then mount --rbind /sys/fs/cgroup sys/fs/cgroup; fi

@@ -28,9 +28,11 @@ test('folders the fleet names become private per host: whole new top-level folde
   assert.deepEqual(folders.map((f) => [f.path, f.topLevel]), [['/srv', true], ['/data', true], ['/var/backups', false]]);
 });
 
-test("the seed's folders are all covered by the lab's own: its lab is built as before", () => {
+test("the seed's folders come from its fleet file too: /wwwroot and /shell, nothing the lab lists by name", () => {
   const seed = parseFleet(readFileSync(new URL('../../examples/go-speed/fleet.yaml', import.meta.url), 'utf8'), 'fleet.yaml');
-  assert.deepEqual(fleetHostFolders(seed, exists), { folders: [], problems: [] });
+  const { folders, problems } = fleetHostFolders(seed, exists);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(folders.map((f) => [f.path, f.topLevel]), [['/shell', true], ['/wwwroot', true]]);
 });
 
 test('a path the lab cannot make private is refused, naming it', () => {

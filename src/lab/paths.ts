@@ -46,13 +46,12 @@ export function labPaths(id: string, root = LABS_ROOT): LabPaths {
 }
 
 /**
- * Per-host folders bound over the real paths inside the host, so `/wwwroot` on primary and
+ * Per-host folders of the servers the lab runs, bound over the real paths inside the host, so
+ * `/var/lib/mysql` on primary and
  * on backup are different files. Paths under /etc and /var must already exist on the
  * machine (the shared read-only /etc has nowhere to create a mount point).
  */
 export const HOST_FOLDERS: ReadonlyArray<{ folder: string; path: string }> = [
-  { folder: 'wwwroot', path: '/wwwroot' },
-  { folder: 'shell', path: '/shell' },
   { folder: 'root', path: '/root' },
   { folder: 'tmp', path: '/tmp' },
   { folder: 'run', path: '/run' },

@@ -70,8 +70,8 @@ const IN_HOST_CLI = `node ${REPO_IN_HOST}/bin/lifeboat.mjs`;
 const TSX = `node --import tsx`;
 const TRAFFIC_FILE = '/tmp/lifeboat-drill-traffic.jsonl';
 /** Seconds of traffic before the fault and after the recovery ends. */
-const WARM_UP_S = 4;
-const COOL_DOWN_S = 4;
+const WARM_UP_S = 3;
+const COOL_DOWN_S = 2;
 const MAX_TRAFFIC_S = 240;
 
 /** The fleet as the lab will have it: the spares `lab up` adds are there to be cast. */

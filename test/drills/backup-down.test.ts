@@ -1,9 +1,0 @@
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { drill } from './drill.ts';
-
-test('drill backup-down: traffic, fault, recovery, and the runbook holds', async (t) => {
-  const report = await drill(t, 'backup-down');
-  assert.equal(report.lostWrites, 0);
-  assert.equal(report.lostUploads, 0);
-});
