@@ -203,6 +203,57 @@ export const cronEntrySchema = z.strictObject({
 });
 export type CronEntry = z.infer<typeof cronEntrySchema>;
 
+/** The runbook's scenarios, by name (src/recovery/scenarios registers one for each). */
+export const SCENARIO_NAMES = ['edge-down', 'backup-down', 'primary-down', 'both-app-down', 'total-loss'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/**
+ * What the watch daemon does when its diagnosis names a scenario: `notify` alerts only,
+ * `confirm` alerts with the plan and waits for `lifeboat approve RUN`, `auto` runs it.
+ */
+export const POLICIES = ['notify', 'confirm', 'auto'] as const;
+export type Policy = (typeof POLICIES)[number];
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+const alertSchema = z.discriminatedUnion('type', [
+  /** A JSON POST; with `secret`, signed: `X-Lifeboat-Signature: sha256=<HMAC of the body>`. */
+  z.strictObject({ type: z.literal('webhook'), url: httpUrl, secret: secretRef.optional() }),
+  /** Telegram Bot API `sendMessage`; `apiBase` only for a local stand-in in tests. */
+  z.strictObject({ type: z.literal('telegram'), token: secretRef, chatId: z.string().min(1), apiBase: httpUrl.default('https://api.telegram.org') }),
+  /** A DingTalk group robot: its webhook URL (it holds the access token) and its signing secret. */
+  z.strictObject({ type: z.literal('dingtalk'), webhook: secretRef, secret: secretRef.optional() }),
+  /** A WeCom (企业微信) group robot: its webhook URL (it holds the key). */
+  z.strictObject({ type: z.literal('wecom'), webhook: secretRef }),
+  /** A Feishu / Lark custom bot: its webhook URL and its signing secret. */
+  z.strictObject({ type: z.literal('feishu'), webhook: secretRef, secret: secretRef.optional() }),
+  /** E-mail over SMTP. */
+  z.strictObject({
+    type: z.literal('email'),
+    host: z.string().min(1),
+    port: port.default(587),
+    /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+    secure: z.boolean().default(false),
+    user: z.string().optional(),
+    password: secretRef.optional(),
+    from: z.string().min(3),
+    to: z.array(z.string().min(3)).min(1),
+  }),
+]);
+export type AlertSpec = z.infer<typeof alertSchema>;
+
+export const watchSchema = z.strictObject({
+  /** Seconds between two rounds of verdicts. */
+  intervalS: z.number().min(0.5).max(3600).default(5),
+  /** Consecutive rounds a machine must be judged dead before anything is done about it. */
+  deadRounds: z.number().int().min(1).max(100).default(2),
+  /** Per scenario; a scenario not named here is `notify`. */
+  policy: z.partialRecord(z.enum(SCENARIO_NAMES), z.enum(POLICIES)).default({}),
+  /** After an automatic recovery, no other starts until this has passed or a person acknowledges it. */
+  cooldownS: z.number().int().min(0).default(3600),
+  alerts: z.array(alertSchema).default([]),
+});
+export type WatchSettings = z.infer<typeof watchSchema>;
+
 export const fleetSchema = z.strictObject({
   version: z.literal(1),
   name,
@@ -226,6 +277,8 @@ export const fleetSchema = z.strictObject({
    * Data inside them (services' dataDirs, backups.dumpDir) is left out.
    */
   extraDirs: z.array(z.strictObject({ path: absPath, roles: z.array(z.enum(ROLES)).min(1) })).default([]),
+  /** The watch daemon (`lifeboat serve`): how often it judges, and what it does about a failure. */
+  watch: watchSchema.optional(),
   /** Crontab lines per role: a machine gets the entries of every role it holds. */
   crontabs: z.partialRecord(z.enum(ROLES), z.array(cronEntrySchema)).default({}),
 });

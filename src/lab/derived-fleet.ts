@@ -1,6 +1,7 @@
 /**
  * The fleet file of a running lab: the input fleet with every machine at its lab address,
- * the spares added, SSH pointed at the lab's key and known_hosts, every secret a `file:`
+ * the spares added, SSH pointed at the lab's key and known_hosts, fencing by the lab's
+ * provider stand-in (provider.ts), every secret a `file:`
  * reference into the lab's shared folder, and the lab's own start/stop commands as the
  * MariaDB, Redis and nginx drivers (lab hosts have no systemd). Other lifeboat commands run against it unchanged,
  * on the machine or inside the ops host (the shared folder has the same path in both).
@@ -13,11 +14,12 @@ import type { Fleet } from '../fleet/schema.ts';
 import { secretRefFor } from './lab-secrets.ts';
 import type { LabPaths } from './paths.ts';
 import type { LabPlan } from './plan.ts';
+import { writeProviderScript } from './provider.ts';
 import { labServerDrivers } from './server-drivers.ts';
 
 type Raw = Record<string, unknown>;
 
-export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths): Raw {
+export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths, fencingCommand?: string): Raw {
   const out = structuredClone(input);
   const byName = new Map(plan.hosts.map((h) => [h.name, h]));
   const machines: Raw[] = (out.machines as Raw[]).map((m): Raw => {
@@ -60,6 +62,9 @@ export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths): Raw {
     if (driver && driver.type !== 'supervisor') service.driver = { type: 'supervisor', program: name };
     else if (driver?.program !== undefined && driver.program !== name) service.driver = { type: 'supervisor', program: name };
   }
+  // A fleet's own fencing command calls its real provider: the lab's answers for lab hosts.
+  if (fencingCommand) out.fencing = { command: fencingCommand, timeoutS: 30 };
+  else delete out.fencing;
   const backups = out.backups as Raw | undefined;
   if (backups?.encryptionKey) backups.encryptionKey = secretRefFor(paths, 'backupKey');
   return out;
@@ -68,7 +73,7 @@ export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths): Raw {
 /** Writes the derived fleet after checking it with lifeboat's own loader; returns it parsed. */
 export async function writeDerivedFleet(fleetSource: string, plan: LabPlan, paths: LabPaths): Promise<Fleet> {
   const input = parse(await readFile(fleetSource, 'utf8')) as Raw;
-  const derived = deriveFleet(input, plan, paths);
+  const derived = deriveFleet(input, plan, paths, await writeProviderScript(paths));
   const text =
     `# Lab "${plan.id}": derived by \`lifeboat lab up\` from ${fleetSource}.\n` +
     `# Rewritten on every \`lab up\`; edit the source fleet instead.\n` +

@@ -16,6 +16,7 @@ import { loadSwitchRules, setPort } from './network.ts';
 import { SINKHOLE_ADDRESS, type LabHost, type LabPlan } from './plan.ts';
 import { clientHost, dnsHost, labDomains, reloadNamed, writeNamedConf } from './servers/bind.ts';
 import { mariadb } from './servers/mariadb.ts';
+import { setPoweredOff } from './provider.ts';
 import { runLocal } from './run.ts';
 
 export const FAULT_TABLE = 'lifeboat_faults';
@@ -139,6 +140,7 @@ async function inject(lab: LabView, spec: FaultSpec, after: readonly FaultSpec[]
       const host = lab.host(spec.host);
       await setPort(lab.id, host, false);
       await lab.stopHost(host);
+      await setPoweredOff(lab.paths, spec.host, true);
       return;
     }
     case 'partition':
@@ -177,6 +179,7 @@ async function undo(lab: LabView, spec: FaultSpec, after: readonly FaultSpec[]):
   switch (spec.kind) {
     case 'machine-down': {
       const host = lab.host(spec.host);
+      await setPoweredOff(lab.paths, spec.host, false);
       await setPort(lab.id, host, true);
       await lab.startHost(host);
       return;

@@ -26,8 +26,9 @@ export function registerDrill(program: Command): void {
     .option('--keep', 'leave the lab up afterwards')
     .option('--lab-id <id>', 'lab id (default: a fresh random one)')
     .option('--rate <n>', 'user requests per second during the drill', (v) => Number(v), 20)
+    .option('--auto', 'no person involved: the watch daemon (lifeboat serve, policy auto for this scenario) notices the fault and recovers; the report adds the time to notice')
     .addHelpText('after', '\nExit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.')
-    .action(async (name: string | undefined, given: { list?: boolean; fleet?: string; json?: boolean; keep?: boolean; labId?: string; rate: number }) => {
+    .action(async (name: string | undefined, given: { list?: boolean; fleet?: string; json?: boolean; keep?: boolean; labId?: string; rate: number; auto?: boolean }) => {
       const options = { ...given, fleet: fleetFileOf(given, undefined, { fallback: EXAMPLE_FLEET }) };
       if (options.list) {
         // Each drill on this fleet (with the spares the lab adds): what it would do, or the role it lacks.
@@ -55,6 +56,7 @@ export function registerDrill(program: Command): void {
       const report = await runDrill(spec, {
         fleetFile: options.fleet,
         rate: options.rate,
+        ...(options.auto ? { auto: true } : {}),
         ...(options.keep ? { keep: true } : {}),
         ...(options.labId ? { labId: options.labId } : {}),
         log: (line) => process.stderr.write(`${line}\n`),

@@ -7,6 +7,7 @@ import { registerPrepare } from './prepare.ts';
 import { registerRuns } from './runs.ts';
 import { registerRecover } from './recover.ts';
 import { registerSchema } from './schema.ts';
+import { registerServe } from './serve.ts';
 import { registerStatus } from './status.ts';
 import { registerLab } from './lab.ts';
 
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerRuns(program);
   registerRecover(program);
   registerSchema(program);
+  registerServe(program);
   registerStatus(program);
   registerLab(program);
 }

@@ -9,9 +9,7 @@ import { fleetStatus } from '../../health/fleet-status.ts';
 import { judgeMachine, renderVerdict, type Verdict, type VerdictKind } from '../../health/verdict.ts';
 import { machine } from '../../fleet/model.ts';
 import { diagnose } from '../../recovery/diagnose.ts';
-import { runRecovery, type RunGuard } from '../../recovery/engine.ts';
-import { DecisionError } from '../../recovery/errors.ts';
-import { RunMarkers } from '../../recovery/run-lock.ts';
+import { startRecovery } from '../../recovery/start.ts';
 import { Journal } from '../../recovery/journal.ts';
 import { ttyConfirm } from '../../recovery/prompt.ts';
 import { progressPrinter, renderPlan, renderSummary, runToJson } from '../../recovery/render.ts';
@@ -133,40 +131,18 @@ export async function recover(name: string | undefined, options: RecoverOptions)
         if (input.replacement) checkMachine(session.fleet, input.replacement, '--replacement');
       }
       for (const m of options.confirmFenced ?? []) checkMachine(session.fleet, m, '--confirm-fenced');
-      if (!plan && !options.resume) {
-        // One recovery at a time: an unfinished run in this journal blocks a new one here;
-        // the markers on the machines (the guard below) block it across lifeboats.
-        const busy = journal.inProgress(session.fleet.name);
-        if (busy.length > 0) {
-          const r = busy[0]!;
-          throw new DecisionError(
-            'run-in-progress',
-            `run ${r.id} (${r.scenario}, ${r.outcome}) of fleet ${session.fleet.name} changed things and has not finished; nothing was started. ` +
-              `Resume it with \`lifeboat recover --resume ${r.id}\`, or declare it dead with \`lifeboat runs abandon ${r.id} --by NAME\`.`,
-          );
-        }
-      }
       const mode = plan ? 'plan' : options.yes ? 'auto' : 'confirm';
       if (mode === 'confirm' && !process.stdin.isTTY) {
         throw new UsageError('not a terminal, so nobody can confirm each step: pass --yes to apply without questions, or --plan to see the plan');
       }
       const prompt = mode === 'confirm' ? ttyConfirm(process.stdin, process.stderr) : undefined;
       try {
-        let markers: RunMarkers | undefined;
-        const guard: RunGuard = {
-          acquire: async (runId, machines) => {
-            markers = new RunMarkers(session.ctx, RunMarkers.ownerFor(runId, scenario.name, session.fleet.name));
-            await markers.acquire(machines);
-          },
-          release: async () => markers?.release(),
-        };
-        const run = await runRecovery({
+        const run = await startRecovery({
           scenario,
           input,
           ctx: session.ctx,
           mode,
           journal,
-          guard,
           ...(options.resume && options.confirmFenced?.length ? { amend: { confirmedFenced: options.confirmFenced } } : {}),
           ...(prompt ? { confirm: prompt.confirm } : {}),
           ...(options.resume ? { resumeRunId: journal.resolveId(options.resume) } : {}),

@@ -8,7 +8,12 @@ export function renderDrillReport(r: DrillReport): string {
     `Drill ${r.scenario}: ${r.ok ? 'PASSED' : 'FAILED'}  (lab ${r.labId}, run ${r.runId ?? '—'})`,
     '',
     `  time to recover (fault → first successful user request)  ${s(r.rtoSeconds)}`,
-    `  lifeboat recover run                                      ${s(r.recoverSeconds)}`,
+    ...(r.auto
+      ? [
+        `  the daemon noticed (fault → incident confirmed)           ${s(r.detectSeconds)}`,
+        `  the daemon's recovery done (fault → end of its run)       ${s(r.recoverSeconds)}`,
+      ]
+      : [`  lifeboat recover run                                      ${s(r.recoverSeconds)}`]),
     `  acknowledged writes lost                                  ${r.lostWrites}${r.lostWritesAfterBackup !== undefined ? ` (${r.lostWritesAfterBackup} made after the newest backup, taken ${r.backupAgeSeconds} s before the fault: the loss is bounded by the backup interval)` : ''}`,
     `  acknowledged files lost                                   ${r.uploadsChecked ? `${r.lostUploads}${r.uploadsInSyncWindow ? ` (+${r.uploadsInSyncWindow} made within the upload sync interval before the fault)` : ''}` : 'not checked: no machine keeping the upload files survives'}`,
     `  a singleton running twice at once                         ${r.doubleJobRuns}`,

@@ -6,11 +6,12 @@
  * acknowledged writes and files lost (RPO), a singleton running twice.
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_PREPARE_OPTIONS } from '../../prepare/prepare-options.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import type { Fleet } from '../../fleet/schema.ts';
+import type { WatchEvent } from '../../control/watch.ts';
 import { Lab } from '../lab.ts';
 import { planLab } from '../plan.ts';
 import { REPO_IN_HOST } from '../paths.ts';
@@ -28,6 +29,11 @@ export interface DrillOptions {
   keep?: boolean;
   /** Requests per second of the traffic generator. */
   rate?: number;
+  /**
+   * The watch daemon notices and recovers, no person involved: \`lifeboat serve\` runs on the
+   * operator's host with the drill's scenario set to \`auto\`, before the fault.
+   */
+  auto?: boolean;
   log?: (line: string) => void;
 }
 
@@ -42,8 +48,11 @@ export interface DrillReport {
   ok: boolean;
   /** Fault to the first successful user request after it, any domain or service. */
   rtoSeconds: number | null;
-  /** Fault to the end of the `lifeboat recover` run. */
+  /** Fault to the end of the `lifeboat recover` run (with --auto: of the daemon's run). */
   recoverSeconds: number | null;
+  /** With --auto: who recovered (the daemon), and fault → the daemon's incident (its verdict confirmed). */
+  auto: boolean;
+  detectSeconds?: number | null;
   rtoByDomain: Record<string, number | null>;
   rtoByService: Record<string, number | null>;
   lostWrites: number;
@@ -69,6 +78,9 @@ export interface DrillReport {
 const IN_HOST_CLI = `node ${REPO_IN_HOST}/bin/lifeboat.mjs`;
 const TSX = `node --import tsx`;
 const TRAFFIC_FILE = '/tmp/lifeboat-drill-traffic.jsonl';
+const SERVE_FILE = '/tmp/lifeboat-drill-serve.jsonl';
+/** The daemon's cadence in drills: a round a second, two rounds to confirm a death. */
+const SERVE_ARGS = '--interval 1 --dead-rounds 2';
 /** Seconds of traffic before the fault and after the recovery ends. */
 const WARM_UP_S = 3;
 const COOL_DOWN_S = 2;
@@ -119,6 +131,16 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     const recordsFile = join(clientDir, 'tmp', TRAFFIC_FILE.slice('/tmp/'.length));
     await waitForTraffic(recordsFile, WARM_UP_S * 1000, 60_000);
 
+    const serveFile = join(lab.paths.host('ops'), 'tmp', SERVE_FILE.slice('/tmp/'.length));
+    let daemon: ReturnType<typeof lab.exec> | undefined;
+    if (options.auto) {
+      await rm(serveFile, { force: true });
+      daemon = ops(`${IN_HOST_CLI} serve --fleet ${fleetFile} --state /tmp/lifeboat-state.db --json --policy ${spec.name}=auto ${SERVE_ARGS} > ${SERVE_FILE}`, (MAX_TRAFFIC_S + 120) * 1000);
+      // The daemon's first round judges every machine: from then on it is watching.
+      await waitForEvents(serveFile, (events) => events.filter((e) => e.type === 'verdict').length >= lab.fleet.machines.length, 60_000, 'the daemon did not judge every machine');
+      log('  daemon watching');
+    }
+
     const faultAt = Date.now();
     await Promise.all(cast.faults.map((f) => lab.fault(f)));
     // Requests sent while the fault was being put in place may still have been served by the
@@ -126,9 +148,27 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     const faultInPlaceAt = Date.now();
     log(`  fault injected: ${cast.faults.map((f) => `${f.kind} ${'host' in f ? f.host : ''}`).join(', ')}`);
 
-    const t0 = performance.now();
-    const recover = await ops(`${IN_HOST_CLI} recover ${spec.name} --fleet ${fleetFile} ${cast.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
-    const recoverSeconds = (performance.now() - t0) / 1000;
+    let recover: { code: number | null; stdout: string; stderr: string };
+    let recoverSeconds: number;
+    let detectSeconds: number | null | undefined;
+    if (daemon) {
+      const events = await waitForEvents(serveFile, (ev) => ev.some((e) => e.type === 'recovery-finished' || (e.type === 'decision' && e.action !== 'started' && e.action !== 'resumed')), 600_000, 'the daemon did not finish a recovery');
+      await ops("pkill -TERM -f 'lifeboat.mjs serve' || true", 10_000);
+      const daemonExit = await daemon;
+      const opened = events.find((e) => e.type === 'incident-opened');
+      const finished = events.find((e) => e.type === 'recovery-finished');
+      detectSeconds = opened ? Math.round(Date.parse(opened.at) - faultAt) / 1000 : null;
+      recoverSeconds = finished ? (Date.parse(finished.at) - faultAt) / 1000 : (Date.now() - faultAt) / 1000;
+      if (!finished) problems.push(`the daemon started no recovery: ${JSON.stringify(events.filter((e) => e.type === 'decision' || e.type === 'error'))}`);
+      const shown = finished ? await ops(`${IN_HOST_CLI} runs show ${finished.runId} --json --state /tmp/lifeboat-state.db`, 60_000) : undefined;
+      const ok = finished?.outcome === 'recovered';
+      recover = { code: ok ? 0 : 1, stdout: shown?.stdout ?? '', stderr: ok ? '' : `daemon: ${events.filter((e) => e.type === 'error').map((e) => e.message).join(' | ')} ${daemonExit.stderr.trim().split('\n').slice(-4).join(' | ')}` };
+      log(`  daemon: incident after ${detectSeconds ?? '—'} s, ${finished?.outcome ?? 'no recovery'} at ${recoverSeconds.toFixed(2)} s`);
+    } else {
+      const t0 = performance.now();
+      recover = await ops(`${IN_HOST_CLI} recover ${spec.name} --fleet ${fleetFile} ${cast.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
+      recoverSeconds = (performance.now() - t0) / 1000;
+    }
     const run = parseRun(recover.stdout);
     await removeKeptAside(lab, cast.databaseAfter, recover.stdout + recover.stderr);
     if (recover.code !== 0) problems.push(`lifeboat recover exited ${recover.code}: ${recover.stderr.trim().split('\n').slice(-6).join(' | ')}`);
@@ -152,7 +192,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
     else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 
-    return report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0 });
+    return report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds });
   } finally {
     if (options.keep) log(`lab ${labId} left up: lifeboat lab down --id ${labId}`);
     else await lab.down();
@@ -187,6 +227,36 @@ async function waitForTraffic(file: string, warmUpMs: number, limitMs: number): 
   throw new Error(`no successful user request within ${limitMs / 1000} s of starting the traffic: the lab does not serve`);
 }
 
+/** The daemon's events so far (JSON lines; a line being written is left for the next look). */
+async function readEvents(file: string): Promise<WatchEvent[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const events: WatchEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      events.push(JSON.parse(line) as WatchEvent);
+    } catch {
+      break;
+    }
+  }
+  return events;
+}
+
+async function waitForEvents(file: string, done: (events: WatchEvent[]) => boolean, limitMs: number, what: string): Promise<WatchEvent[]> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const events = await readEvents(file);
+    if (done(events)) return events;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${what} within ${limitMs / 1000} s`);
+}
+
 /** SIGTERM to the generator: it stops sending and flushes its records. */
 async function stopTraffic(lab: Lab): Promise<void> {
   await lab.exec('client', `pkill -TERM -f ${TRAFFIC_FILE} || true`, { timeoutMs: 10_000 });
@@ -203,6 +273,8 @@ interface Measured {
   backupAt: number | undefined;
   problems: string[];
   recoverOk: boolean;
+  auto: boolean;
+  detectSeconds: number | null | undefined;
 }
 
 function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
@@ -231,6 +303,8 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
     ok: m.recoverOk && problems.length === 0,
     rtoSeconds: seconds(m.after.overall?.afterMs),
     recoverSeconds: Math.round(m.recoverSeconds * 1000) / 1000,
+    auto: m.auto,
+    ...(m.auto ? { detectSeconds: m.detectSeconds ?? null } : {}),
     rtoByDomain: byDomain,
     rtoByService: byService,
     lostWrites,

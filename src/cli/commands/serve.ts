@@ -1,0 +1,154 @@
+/**
+ * `lifeboat serve`: the watch daemon (src/control/watch.ts) on a fleet, until SIGTERM or
+ * SIGINT; `lifeboat approve RUN`: a person approves a recovery the daemon planned under a
+ * `confirm` policy.
+ */
+import type { Command } from 'commander';
+import { Alerter, alertChannels } from '../../control/alerts.ts';
+import { Watch, type WatchEvent } from '../../control/watch.ts';
+import { POLICIES, SCENARIO_NAMES, watchSchema, type WatchSettings } from '../../fleet/schema.ts';
+import { nearest } from '../../util/suggest.ts';
+import { Journal } from '../../recovery/journal.ts';
+import { progressPrinter, renderSummary } from '../../recovery/render.ts';
+import { scenarioNamed } from '../../recovery/scenarios/index.ts';
+import { startRecovery } from '../../recovery/start.ts';
+import type { ScenarioInput } from '../../recovery/step.ts';
+import { EXIT, UsageError } from '../exit.ts';
+import { fleetFileOf, fleetOption, stateFileFrom } from '../options.ts';
+import { openSession } from '../session.ts';
+
+const STATE_HELP = 'state file (default: $LIFEBOAT_STATE or ~/.lifeboat/state.db)';
+
+interface ServeOptions {
+  fleet?: string;
+  policy?: string[];
+  interval?: string;
+  deadRounds?: string;
+  observe?: boolean;
+  once?: boolean;
+  json?: boolean;
+  state?: string;
+  acceptNewHostKeys?: boolean;
+}
+
+function renderEvent(e: WatchEvent): string {
+  switch (e.type) {
+    case 'started': return `${e.at} watching ${e.fleet} every ${e.intervalS} s (dead after ${e.deadRounds} rounds)${e.observe ? ', observe mode: nothing will be changed' : ''}`;
+    case 'verdict': return `${e.at} ${e.machine}: ${e.kind} — ${e.reason}`;
+    case 'incident-opened': return `${e.at} INCIDENT ${e.scenario} (${e.why})`;
+    case 'decision': return `${e.at} ${e.scenario} --failed ${e.failed}: policy ${e.policy}, ${e.action}: ${e.detail}`;
+    case 'recovery-finished': return `${e.at} run ${e.runId} ${e.scenario}: ${e.outcome} in ${e.seconds} s`;
+    case 'incident-closed': return `${e.at} ${e.machine} answers again`;
+    case 'error': return `${e.at} error: ${e.message}`;
+  }
+}
+
+export function registerServe(program: Command): void {
+  fleetOption(program.command('serve'))
+    .description('The watch daemon: judge every machine from every vantage point, confirm a failure over rounds, and act by the fleet\'s watch policy')
+    .option('--observe', 'decide and alert ("a failover would start now"), change nothing')
+    .option('--policy <scenario=policy...>', `override the fleet file's watch.policy, e.g. primary-down=auto (policies: ${POLICIES.join(', ')})`)
+    .option('--interval <seconds>', "override watch.intervalS")
+    .option('--dead-rounds <n>', "override watch.deadRounds")
+    .option('--once', 'one round, then exit')
+    .option('--json', 'events as JSON lines on stdout')
+    .option('--state <path>', STATE_HELP)
+    .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
+    .addHelpText('after', `
+Policy (fleet file, \`watch.policy\`, per scenario): notify (default), confirm (the plan is
+journaled and alerted; \`lifeboat approve RUN\` runs it), auto. A machine is acted on only when
+every vantage point that should see it agrees it is dead for \`watch.deadRounds\` rounds.
+After an automatic recovery none starts for \`watch.cooldownS\` unless \`lifeboat runs ack\`.
+
+Exit codes: 0 stopped by SIGTERM/SIGINT (or --once done), 2 bad input.`)
+    .action(async (options: ServeOptions) => {
+      process.exitCode = await serve(options);
+    });
+
+  fleetOption(program.command('approve'))
+    .description('Run a recovery the watch daemon planned under a confirm policy (a person approves it)')
+    .argument('<run>', 'the planned run\'s id, or a unique prefix of it')
+    .option('--by <name>', 'who approves (recorded in the journal)')
+    .option('--json', 'print the run as JSON at the end')
+    .option('--state <path>', STATE_HELP)
+    .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
+    .addHelpText('after', '\nExit codes: 0 recovered, 1 a step or check failed, 2 bad input (no such planned run).')
+    .action(async (runId: string, options: ServeOptions & { by?: string }) => {
+      process.exitCode = await approve(runId, options);
+    });
+}
+
+/** The fleet's watch settings with the command line's overrides, checked by the same schema. */
+export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'policy' | 'interval' | 'deadRounds'>): WatchSettings {
+  const policy: Record<string, string> = { ...base.policy };
+  for (const item of options.policy ?? []) {
+    const [scenario, value, extra] = item.split('=');
+    if (!scenario || !value || extra !== undefined) throw new UsageError(`--policy ${item}: expected SCENARIO=POLICY, e.g. primary-down=auto`);
+    if (!(SCENARIO_NAMES as readonly string[]).includes(scenario)) {
+      const guess = nearest(scenario, SCENARIO_NAMES);
+      throw new UsageError(`--policy: unknown scenario \`${scenario}\`${guess ? ` — did you mean \`${guess}\`?` : ''} (scenarios: ${SCENARIO_NAMES.join(', ')})`);
+    }
+    if (!(POLICIES as readonly string[]).includes(value)) throw new UsageError(`--policy ${item}: unknown policy \`${value}\` (policies: ${POLICIES.join(', ')})`);
+    policy[scenario] = value;
+  }
+  const merged = {
+    ...base, policy,
+    ...(options.interval !== undefined ? { intervalS: Number(options.interval) } : {}),
+    ...(options.deadRounds !== undefined ? { deadRounds: Number(options.deadRounds) } : {}),
+  };
+  const checked = watchSchema.safeParse(merged);
+  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+  return checked.data;
+}
+
+async function serve(options: ServeOptions): Promise<number> {
+  const journal = Journal.open(stateFileFrom(options.state));
+  const session = await openSession(fleetFileOf(options), {
+    acceptNewHostKeys: options.acceptNewHostKeys ?? false,
+    log: (line) => process.stderr.write(`    ${line}\n`),
+  });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const settings = settingsFrom(session.fleet.watch ?? watchSchema.parse({}), options);
+    const alerter = new Alerter(alertChannels(settings.alerts, session.ctx.secret), (line) => process.stderr.write(`${line}\n`));
+    const emit = (e: WatchEvent) => process.stdout.write(`${options.json ? JSON.stringify(e) : renderEvent(e)}\n`);
+    const watch = new Watch({ ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit });
+    if (options.once) await watch.round();
+    else await watch.run(stop.signal);
+    return EXIT.ok;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await session.close();
+    journal.close();
+  }
+}
+
+async function approve(runId: string, options: ServeOptions & { by?: string }): Promise<number> {
+  const out = (text: string) => (options.json ? process.stderr : process.stdout).write(text);
+  const journal = Journal.open(stateFileFrom(options.state));
+  try {
+    const planned = journal.run(journal.resolveId(runId));
+    if (planned.outcome !== 'planned') throw new UsageError(`run ${planned.id} is ${planned.outcome}, not a plan waiting for approval`);
+    const scenario = scenarioNamed(planned.scenario);
+    if (!scenario) throw new UsageError(`run ${planned.id} names an unknown scenario ${planned.scenario}`);
+    const session = await openSession(fleetFileOf(options), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+    try {
+      if (planned.fleet !== session.fleet.name) throw new UsageError(`run ${planned.id} is for fleet ${planned.fleet}, not ${session.fleet.name}`);
+      if (options.by) journal.acknowledge(planned.id, options.by, 'approved');
+      const run = await startRecovery({
+        scenario, input: planned.input as ScenarioInput, ctx: session.ctx, journal, mode: 'auto', onProgress: progressPrinter(out),
+      });
+      out('\n' + renderSummary(run));
+      if (options.json) process.stdout.write(JSON.stringify(run, null, 2) + '\n');
+      return run.outcome === 'recovered' ? EXIT.ok : EXIT.unhealthy;
+    } finally {
+      await session.close();
+    }
+  } finally {
+    journal.close();
+  }
+}

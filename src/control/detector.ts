@@ -1,0 +1,59 @@
+/**
+ * From one round of verdicts to what the daemon may act on. A verdict is acted on only when
+ * it held for N consecutive rounds (one slow round, one lost packet, a flapping link never
+ * decide), and only `dead` is ever acted on: `unreachable-from-some` and `unknown` are
+ * reported, never failed over. Pure: the daemon feeds it, tests feed it too.
+ */
+import type { Verdict, VerdictKind } from '../health/verdict.ts';
+
+interface Streak {
+  kind: VerdictKind;
+  rounds: number;
+  /** When the first verdict of this streak was reached (ms since the epoch). */
+  since: number;
+}
+
+export interface Observation {
+  /** Machines whose verdict changed this round, with the new verdict. */
+  changed: Verdict[];
+  /** Machines judged dead for at least the required rounds, oldest streak first. */
+  confirmedDead: string[];
+  /** Machines that were confirmed dead and are now seen alive again. */
+  revived: string[];
+}
+
+export class Detector {
+  private readonly streaks = new Map<string, Streak>();
+  private readonly confirmed = new Set<string>();
+
+  constructor(private readonly deadRounds: number) {
+    if (!Number.isInteger(deadRounds) || deadRounds < 1) throw new RangeError('deadRounds must be a whole number ≥ 1');
+  }
+
+  observe(verdicts: readonly Verdict[], now: number): Observation {
+    const changed: Verdict[] = [];
+    const revived: string[] = [];
+    for (const v of verdicts) {
+      const before = this.streaks.get(v.machine);
+      if (before?.kind === v.kind) {
+        before.rounds += 1;
+      } else {
+        this.streaks.set(v.machine, { kind: v.kind, rounds: 1, since: now });
+        changed.push(v);
+      }
+      const streak = this.streaks.get(v.machine)!;
+      if (streak.kind === 'dead' && streak.rounds >= this.deadRounds) this.confirmed.add(v.machine);
+      if (streak.kind === 'alive' && this.confirmed.delete(v.machine)) revived.push(v.machine);
+    }
+    const confirmedDead = [...this.confirmed]
+      .filter((m) => this.streaks.get(m)?.kind === 'dead')
+      .sort((a, b) => this.streaks.get(a)!.since - this.streaks.get(b)!.since);
+    return { changed, confirmedDead, revived };
+  }
+
+  /** The verdict a machine has held, and for how many rounds. */
+  streakOf(machine: string): { kind: VerdictKind; rounds: number } | undefined {
+    const s = this.streaks.get(machine);
+    return s ? { kind: s.kind, rounds: s.rounds } : undefined;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The daemon's decisions without machines: verdicts and the fleet's status are fed in, the
+ * journal is a real one in a temporary folder, alerts go to a recording channel. A recovery
+ * that really runs is proven in the lab (`lifeboat drill primary-down --auto`).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ActionContext } from '../actions/action.ts';
+import { parseFleet } from '../fleet/load.ts';
+import { MINIMAL_DATABASE_YAML } from '../fleet/fixtures.ts';
+import type { Fleet, WatchSettings } from '../fleet/schema.ts';
+import { watchSchema } from '../fleet/schema.ts';
+import type { FleetStatus } from '../health/fleet-status.ts';
+import type { Verdict, VerdictKind } from '../health/verdict.ts';
+import { Journal } from '../recovery/journal.ts';
+import { Alerter, type AlertMessage } from './alerts.ts';
+import { Detector } from './detector.ts';
+import { Watch, type WatchEvent } from './watch.ts';
+
+const fleet: Fleet = parseFleet(`version: 1
+name: w
+machines:
+  - { name: edge, address: 192.0.2.1, roles: [edge], domains: [a.example.com] }
+  - { name: main, address: 192.0.2.2, roles: [app, db-primary] }
+  - { name: standby, address: 192.0.2.3, roles: [app, db-replica] }
+services:
+  web: { roles: [app], dir: /srv/web, port: 9000 }
+${MINIMAL_DATABASE_YAML}`, 'w.yaml');
+
+const verdict = (machine: string, kind: VerdictKind): Verdict =>
+  ({ machine, address: '192.0.2.9', kind, reason: `${machine} ${kind}`, views: [], seenBy: [], judgedAt: '' });
+
+const status: FleetStatus = {
+  fleet: 'w', checkedAt: '', healthy: false, risks: [],
+  machines: fleet.machines.map((m) => ({ name: m.name, address: m.address, roles: [...m.roles], reachable: m.name !== 'main', services: [], healthy: m.name !== 'main' })),
+} as unknown as FleetStatus;
+
+let dir: string;
+let journal: Journal;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lifeboat-watch-'));
+  journal = Journal.open(join(dir, 'state.db'));
+});
+after(async () => {
+  journal.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A Watch whose machines are judged by `script`, one list of kinds per round. */
+function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial<WatchSettings>, observe: boolean) {
+  const events: WatchEvent[] = [];
+  const alerts: AlertMessage[] = [];
+  let round = 0;
+  let clock = 1_000_000;
+  const alerter = new Alerter([{ name: 'test', send: async (m) => { alerts.push(m); } }], () => undefined);
+  const watch = new Watch({
+    ctx: { fleet } as unknown as ActionContext,
+    journal,
+    settings: { ...watchSchema.parse({}), ...settings },
+    observe,
+    alerter,
+    emit: (e) => events.push(e),
+    judge: async (m) => verdict(m, script[Math.min(round, script.length - 1)]![m] ?? 'alive'),
+    status: async () => status,
+    now: () => clock,
+  });
+  const next = async () => {
+    await watch.round();
+    round += 1;
+    clock += 1000;
+  };
+  return { watch, events, alerts, next };
+}
+
+test('a death is acted on only after the required consecutive rounds, once per incident', async () => {
+  const w = watchWith([{ main: 'dead' }], { deadRounds: 3, policy: { 'primary-down': 'auto' } }, true);
+  await w.next();
+  await w.next();
+  assert.equal(w.events.filter((e) => e.type === 'decision').length, 0, 'two rounds are not enough');
+  await w.next();
+  const decisions = w.events.filter((e) => e.type === 'decision');
+  assert.equal(decisions.length, 1);
+  assert.deepEqual([decisions[0]!.scenario, decisions[0]!.failed, decisions[0]!.action], ['primary-down', 'main', 'observed']);
+  assert.match(decisions[0]!.detail, /a failover would start now: lifeboat recover primary-down --failed main/);
+  await w.next();
+  await w.next();
+  assert.equal(w.events.filter((e) => e.type === 'decision').length, 1, 'one decision per incident');
+  assert.equal(w.alerts.length, 1);
+});
+
+test('a flapping machine and a partition are never acted on', async () => {
+  const flapping = watchWith([{ main: 'dead' }, { main: 'alive' }, { main: 'dead' }, { main: 'alive' }, { main: 'dead' }, { main: 'alive' }], { deadRounds: 2 }, false);
+  for (let i = 0; i < 6; i++) await flapping.next();
+  assert.equal(flapping.events.filter((e) => e.type === 'incident-opened' || e.type === 'decision').length, 0);
+  assert.equal(flapping.events.filter((e) => e.type === 'verdict').length, 6 + 2, 'every change is reported');
+  const split = watchWith([{ main: 'unreachable-from-some' }], { deadRounds: 1, policy: { 'primary-down': 'auto' } }, false);
+  for (let i = 0; i < 4; i++) await split.next();
+  assert.equal(split.events.filter((e) => e.type === 'decision').length, 0);
+});
+
+test('notify alerts with the command a person should run; the incident closes when the machine answers again', async () => {
+  const w = watchWith([{ edge: 'dead' }, { edge: 'dead' }, { edge: 'alive' }], { deadRounds: 2 }, false);
+  for (let i = 0; i < 3; i++) await w.next();
+  const decision = w.events.find((e) => e.type === 'decision');
+  assert.ok(decision && decision.type === 'decision');
+  assert.equal(decision.action, 'notified');
+  assert.equal(decision.scenario, 'edge-down');
+  assert.match(w.alerts[0]!.text, /lifeboat recover edge-down --failed edge/);
+  assert.ok(w.events.some((e) => e.type === 'incident-closed' && e.machine === 'edge'));
+});
+
+test('the detector confirms a death after N rounds and forgets it when the machine answers', () => {
+  const d = new Detector(2);
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 1).confirmedDead, []);
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 2).confirmedDead, ['a']);
+  assert.deepEqual(d.observe([verdict('a', 'alive')], 3), { changed: [verdict('a', 'alive')], confirmedDead: [], revived: ['a'] });
+  assert.throws(() => new Detector(0), RangeError);
+});
+
+test('the fleet file refuses a policy for an unknown scenario', () => {
+  assert.throws(() => parseFleet(`version: 1
+name: w
+machines: [{ name: a, address: 192.0.2.1, roles: [edge] }]
+watch: { policy: { primary-dwn: auto } }
+`, 'bad.yaml'), /primary-dwn/);
+});

@@ -1,0 +1,190 @@
+/**
+ * The watch daemon's loop (`lifeboat serve`): every `watch.intervalS` it judges every machine
+ * from every vantage point (THE verdict of src/health/verdict.ts), lets the detector confirm a
+ * death over consecutive rounds, names the runbook scenario (the same diagnosis as `recover`)
+ * and applies the fleet's policy: notify, confirm (a planned run a person approves with
+ * `lifeboat approve RUN`), or auto (the scenario runs now, through the same engine, journal
+ * and one-at-a-time markers as the CLI). Observe mode decides the same and changes nothing.
+ * While a recovery runs, no round is taken: it would compete with the recovery for the
+ * machines it is fixing. A daemon restarted after a crash resumes its unfinished automatic
+ * run from the journal before anything else.
+ */
+import type { ActionContext } from '../actions/action.ts';
+import type { WatchSettings } from '../fleet/schema.ts';
+import { fleetStatus, type FleetStatus } from '../health/fleet-status.ts';
+import { judgeMachine, type Verdict, type VerdictKind } from '../health/verdict.ts';
+import { cooldown } from '../recovery/cooldown.ts';
+import { diagnose, type Diagnosis } from '../recovery/diagnose.ts';
+import type { Journal } from '../recovery/journal.ts';
+import type { RunRecord } from '../recovery/journal-read.ts';
+import { scenarioNamed } from '../recovery/scenarios/index.ts';
+import { startRecovery } from '../recovery/start.ts';
+import type { ScenarioInput } from '../recovery/step.ts';
+import type { Alerter } from './alerts.ts';
+import { Detector } from './detector.ts';
+
+export type WatchEventBody =
+  | { type: 'started'; fleet: string; observe: boolean; intervalS: number; deadRounds: number }
+  | { type: 'verdict'; machine: string; kind: VerdictKind; reason: string }
+  | { type: 'incident-opened'; machine: string; scenario: string; failed: string; why: string }
+  | { type: 'decision'; scenario: string; failed: string; policy: string; action: 'started' | 'resumed' | 'planned' | 'notified' | 'observed' | 'cooling-down'; detail: string }
+  | { type: 'recovery-finished'; runId: string; scenario: string; outcome: string; seconds: number }
+  | { type: 'incident-closed'; machine: string }
+  | { type: 'error'; message: string };
+export type WatchEvent = { at: string } & WatchEventBody;
+
+export interface WatchOptions {
+  ctx: ActionContext;
+  journal: Journal;
+  settings: WatchSettings;
+  /** Decide and alert, change nothing. */
+  observe: boolean;
+  alerter: Alerter;
+  emit(event: WatchEvent): void;
+  /** Overridable for tests: the verdict of one machine, the fleet's status. */
+  judge?: (machine: string) => Promise<Verdict>;
+  status?: () => Promise<FleetStatus>;
+  now?: () => number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class Watch {
+  private readonly detector: Detector;
+  /** Incidents already decided on, by `scenario failed`: one decision per incident. */
+  private readonly decided = new Set<string>();
+  private readonly now: () => number;
+  private readonly judge: (machine: string) => Promise<Verdict>;
+  private readonly status: () => Promise<FleetStatus>;
+
+  constructor(private readonly o: WatchOptions) {
+    this.detector = new Detector(o.settings.deadRounds);
+    this.now = o.now ?? Date.now;
+    this.judge = o.judge ?? ((m) => judgeMachine(o.ctx, m));
+    this.status = o.status ?? (() => fleetStatus(o.ctx.fleet, { remote: o.ctx.remote, secret: o.ctx.secret }));
+  }
+
+  private event(event: WatchEventBody): void {
+    this.o.emit({ at: iso(this.now()), ...event } as WatchEvent);
+  }
+
+  /** Runs rounds until `signal` aborts; the current round or recovery finishes first. */
+  async run(signal: AbortSignal): Promise<void> {
+    const fleet = this.o.ctx.fleet;
+    this.event({ type: 'started', fleet: fleet.name, observe: this.o.observe, intervalS: this.o.settings.intervalS, deadRounds: this.o.settings.deadRounds });
+    if (!this.o.observe) await this.resumeUnfinished();
+    while (!signal.aborted) {
+      const started = this.now();
+      try {
+        await this.round();
+      } catch (error) {
+        this.event({ type: 'error', message: (error as Error).message });
+      }
+      const wait = this.o.settings.intervalS * 1000 - (this.now() - started);
+      if (wait > 0 && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+        });
+      }
+    }
+  }
+
+  /** One round: judge every machine, confirm, diagnose, apply the policy. */
+  async round(): Promise<void> {
+    const fleet = this.o.ctx.fleet;
+    const verdicts = await Promise.all(fleet.machines.map((m) => this.judge(m.name)));
+    const seen = this.detector.observe(verdicts, this.now());
+    for (const v of seen.changed) this.event({ type: 'verdict', machine: v.machine, kind: v.kind, reason: v.reason });
+    for (const m of seen.revived) {
+      this.event({ type: 'incident-closed', machine: m });
+      for (const key of [...this.decided]) if (key.endsWith(` ${m}`)) this.decided.delete(key);
+    }
+    if (seen.confirmedDead.length === 0) return;
+    // Only confirmed deaths count as dead for the diagnosis; everything else keeps its verdict.
+    const kinds = new Map<string, VerdictKind>(verdicts.map((v) => [v.machine, v.kind === 'dead' && !seen.confirmedDead.includes(v.machine) ? 'unknown' : v.kind]));
+    const found = diagnose(fleet, await this.status(), kinds);
+    const next = found.find((d) => !this.decided.has(`${d.scenario} ${d.failed}`));
+    if (!next) return;
+    this.decided.add(`${next.scenario} ${next.failed}`);
+    this.event({ type: 'incident-opened', machine: next.failed, scenario: next.scenario, failed: next.failed, why: next.why });
+    await this.decide(next);
+  }
+
+  private async decide(d: Diagnosis): Promise<void> {
+    const fleet = this.o.ctx.fleet;
+    const policy = this.o.settings.policy[d.scenario as keyof WatchSettings['policy']] ?? 'notify';
+    const input: ScenarioInput = { failed: d.failed, ...(d.replacement ? { replacement: d.replacement } : {}) };
+    const command = `lifeboat recover ${d.scenario} --failed ${d.failed}${d.replacement ? ` --replacement ${d.replacement}` : ''}`;
+    const alert = (action: string, severity: 'warning' | 'critical', text: string, extra: Record<string, unknown> = {}) =>
+      this.o.alerter.send({
+        key: `${action} ${d.scenario} ${d.failed} ${this.now()}`, severity, fleet: fleet.name, at: iso(this.now()),
+        title: `${fleet.name}: ${d.why}`, text, data: { scenario: d.scenario, failed: d.failed, policy, action, ...extra },
+      });
+    if (this.o.observe) {
+      const detail = policy === 'auto' ? `a failover would start now: ${command}` : `policy ${policy}: ${command}`;
+      this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'observed', detail });
+      await alert('observed', 'warning', `Observe mode, nothing changed. ${detail}`);
+      return;
+    }
+    if (policy === 'notify') {
+      this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'notified', detail: command });
+      await alert('notified', 'critical', `A person should run: ${command}`);
+      return;
+    }
+    const scenario = scenarioNamed(d.scenario);
+    if (!scenario) throw new Error(`diagnosis named an unknown scenario ${d.scenario}`);
+    if (policy === 'confirm') {
+      const run = await startRecovery({ scenario, input, ctx: this.o.ctx, journal: this.o.journal, mode: 'plan' });
+      const detail = `planned as run ${run.id}; approve with \`lifeboat approve ${run.id}\``;
+      this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'planned', detail });
+      await alert('planned', 'critical', `The plan is ready: ${detail}`, { runId: run.id });
+      return;
+    }
+    const cool = cooldown(this.o.journal, this.now(), this.o.settings.cooldownS * 1000);
+    if (cool.blocked) {
+      this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'cooling-down', detail: cool.message });
+      await alert('cooling-down', 'critical', `Not starting: ${cool.message}. A person should look now.`);
+      return;
+    }
+    this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'started', detail: command });
+    await alert('started', 'critical', `Recovery started: ${command}`);
+    await this.runAutomatic(() => startRecovery({ scenario, input, ctx: this.o.ctx, journal: this.o.journal, mode: 'auto', automatic: true }));
+  }
+
+  /** A daemon killed mid-recovery left its run unfinished: it is resumed before any new round. */
+  private async resumeUnfinished(): Promise<void> {
+    const fleet = this.o.ctx.fleet;
+    for (const r of this.o.journal.inProgress(fleet.name).filter((run) => run.automatic)) {
+      const scenario = scenarioNamed(r.scenario);
+      if (!scenario) continue;
+      const failed = (r.input as { failed?: string } | null)?.failed ?? '';
+      this.decided.add(`${r.scenario} ${failed}`);
+      this.event({ type: 'decision', scenario: r.scenario, failed, policy: 'auto', action: 'resumed', detail: `run ${r.id}` });
+      await this.runAutomatic(() => startRecovery({ scenario, input: r.input as ScenarioInput, ctx: this.o.ctx, journal: this.o.journal, mode: 'auto', automatic: true, resumeRunId: r.id }));
+    }
+  }
+
+  private async runAutomatic(start: () => Promise<RunRecord>): Promise<void> {
+    const t0 = this.now();
+    let run: RunRecord;
+    try {
+      run = await start();
+    } catch (error) {
+      this.event({ type: 'error', message: `recovery did not start: ${(error as Error).message}` });
+      return;
+    }
+    const seconds = Math.round((this.now() - t0) / 100) / 10;
+    this.event({ type: 'recovery-finished', runId: run.id, scenario: run.scenario, outcome: run.outcome, seconds });
+    const failed = run.steps.filter((s) => s.state === 'failed').map((s) => s.title);
+    await this.o.alerter.send({
+      key: `finished ${run.id} ${run.outcome}`,
+      severity: run.outcome === 'recovered' ? 'info' : 'critical',
+      fleet: this.o.ctx.fleet.name,
+      at: iso(this.now()),
+      title: `${this.o.ctx.fleet.name}: ${run.scenario} ${run.outcome} in ${seconds} s (run ${run.id})`,
+      text: run.outcome === 'recovered' ? 'Recovered.' : `Failed steps: ${failed.join('; ') || 'none'}. Resume with \`lifeboat recover --resume ${run.id}\`.`,
+      data: { runId: run.id, scenario: run.scenario, outcome: run.outcome, seconds },
+    });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Starting (or resuming) one recovery run, the same way for a person at the CLI and for the
+ * watch daemon: one recovery of a fleet at a time, in this journal (a run that changed
+ * things and did not finish blocks a new one) and across lifeboats (the markers the guard
+ * places on every machine the run changes before its first mutating step).
+ */
+import type { ActionContext } from '../actions/action.ts';
+import { runRecovery, type ConfirmFn, type ProgressEvent, type RunGuard } from './engine.ts';
+import { DecisionError } from './errors.ts';
+import type { Journal } from './journal.ts';
+import type { RunMode, RunRecord } from './journal-read.ts';
+import { RunMarkers } from './run-lock.ts';
+import type { Scenario, ScenarioInput } from './step.ts';
+
+export interface StartRecovery {
+  scenario: Scenario;
+  input: ScenarioInput;
+  ctx: ActionContext;
+  journal: Journal;
+  mode: RunMode;
+  confirm?: ConfirmFn;
+  resumeRunId?: string;
+  amend?: Partial<ScenarioInput>;
+  /** Started by the daemon's policy: counts for its cool-down. */
+  automatic?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export async function startRecovery(o: StartRecovery): Promise<RunRecord> {
+  const fleetName = o.ctx.fleet?.name ?? '';
+  if (o.mode !== 'plan' && o.resumeRunId === undefined) {
+    const busy = o.journal.inProgress(fleetName);
+    if (busy.length > 0) {
+      const r = busy[0]!;
+      throw new DecisionError(
+        'run-in-progress',
+        `run ${r.id} (${r.scenario}, ${r.outcome}) of fleet ${fleetName} changed things and has not finished; nothing was started. ` +
+          `Resume it with \`lifeboat recover --resume ${r.id}\`, or declare it dead with \`lifeboat runs abandon ${r.id} --by NAME\`.`,
+      );
+    }
+  }
+  let markers: RunMarkers | undefined;
+  const guard: RunGuard = {
+    acquire: async (runId, machines) => {
+      markers = new RunMarkers(o.ctx, RunMarkers.ownerFor(runId, o.scenario.name, fleetName));
+      await markers.acquire(machines);
+    },
+    release: async () => markers?.release(),
+  };
+  return runRecovery({
+    scenario: o.scenario,
+    input: o.input,
+    ctx: o.ctx,
+    mode: o.mode,
+    journal: o.journal,
+    guard,
+    ...(o.automatic ? { automatic: true } : {}),
+    ...(o.amend ? { amend: o.amend } : {}),
+    ...(o.confirm ? { confirm: o.confirm } : {}),
+    ...(o.resumeRunId !== undefined ? { resumeRunId: o.resumeRunId } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
+}
