@@ -45,6 +45,8 @@ export interface WatchOptions {
   judge?: (machine: string) => Promise<Verdict>;
   status?: () => Promise<FleetStatus>;
   now?: () => number;
+  /** Told every round's verdicts and how long the round took. */
+  onRound?: (verdicts: readonly Verdict[], seconds: number) => void;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -93,7 +95,9 @@ export class Watch {
   /** One round: judge every machine, confirm, diagnose, apply the policy. */
   async round(): Promise<void> {
     const fleet = this.o.ctx.fleet;
+    const t0 = this.now();
     const verdicts = await Promise.all(fleet.machines.map((m) => this.judge(m.name)));
+    this.o.onRound?.(verdicts, (this.now() - t0) / 1000);
     const seen = this.detector.observe(verdicts, this.now());
     for (const v of seen.changed) this.event({ type: 'verdict', machine: v.machine, kind: v.kind, reason: v.reason });
     for (const m of seen.revived) {

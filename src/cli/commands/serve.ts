@@ -5,6 +5,8 @@
  */
 import type { Command } from 'commander';
 import { Alerter, alertChannels } from '../../control/alerts.ts';
+import type { Server } from 'node:http';
+import { serveMetrics, WatchMetrics } from '../../control/metrics.ts';
 import { Watch, type WatchEvent } from '../../control/watch.ts';
 import { POLICIES, SCENARIO_NAMES, watchSchema, type WatchSettings } from '../../fleet/schema.ts';
 import { nearest } from '../../util/suggest.ts';
@@ -24,6 +26,7 @@ interface ServeOptions {
   policy?: string[];
   interval?: string;
   deadRounds?: string;
+  listen?: string;
   observe?: boolean;
   once?: boolean;
   json?: boolean;
@@ -51,6 +54,7 @@ export function registerServe(program: Command): void {
     .option('--interval <seconds>', "override watch.intervalS")
     .option('--dead-rounds <n>', "override watch.deadRounds")
     .option('--once', 'one round, then exit')
+    .option('--listen <host:port>', 'serve Prometheus metrics on GET /metrics (e.g. 127.0.0.1:9464)')
     .option('--json', 'events as JSON lines on stdout')
     .option('--state <path>', STATE_HELP)
     .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
@@ -109,22 +113,40 @@ async function serve(options: ServeOptions): Promise<number> {
   });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
+  let metricsServer: Server | undefined;
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
     const settings = settingsFrom(session.fleet.watch ?? watchSchema.parse({}), options);
     const alerter = new Alerter(alertChannels(settings.alerts, session.ctx.secret), (line) => process.stderr.write(`${line}\n`));
-    const emit = (e: WatchEvent) => process.stdout.write(`${options.json ? JSON.stringify(e) : renderEvent(e)}\n`);
-    const watch = new Watch({ ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit });
+    const metrics = new WatchMetrics();
+    const listen = options.listen === undefined ? undefined : listenAddress(options.listen);
+    metricsServer = listen ? await serveMetrics(metrics, listen.host, listen.port) : undefined;
+    const emit = (e: WatchEvent) => {
+      metrics.observeEvent(e);
+      process.stdout.write(`${options.json ? JSON.stringify(e) : renderEvent(e)}\n`);
+    };
+    const watch = new Watch({
+      ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit,
+      onRound: (verdicts, seconds) => metrics.observeRound(verdicts, seconds),
+    });
     if (options.once) await watch.round();
     else await watch.run(stop.signal);
     return EXIT.ok;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    metricsServer?.close();
     await session.close();
     journal.close();
   }
+}
+
+function listenAddress(text: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new UsageError(`--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:9464`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
 async function approve(runId: string, options: ServeOptions & { by?: string }): Promise<number> {

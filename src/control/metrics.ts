@@ -1,0 +1,78 @@
+/**
+ * The daemon's Prometheus metrics (prom-client), fed from its events and rounds, served on
+ * `GET /metrics` by `lifeboat serve --listen HOST:PORT`. One registry per daemon, no default
+ * process metrics mixed in unless asked: the names are lifeboat's own and stable.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Verdict, VerdictKind } from '../health/verdict.ts';
+import type { WatchEvent } from './watch.ts';
+
+const KINDS: readonly VerdictKind[] = ['alive', 'dead', 'unreachable-from-some', 'unknown'];
+const SEEN = { up: 1, down: 0, unknown: -1 } as const;
+
+export class WatchMetrics {
+  readonly registry = new Registry();
+  private readonly verdict: Gauge;
+  private readonly seen: Gauge;
+  private readonly round: Histogram;
+  private readonly incidents: Counter;
+  private readonly decisions: Counter;
+  private readonly recoveries: Counter;
+  private readonly recoverySeconds: Histogram;
+  private readonly started: Gauge;
+
+  constructor() {
+    const registers = [this.registry];
+    this.verdict = new Gauge({ name: 'lifeboat_verdict', help: 'The current failure verdict of each machine: 1 for its kind, 0 for the others', labelNames: ['machine', 'kind'], registers });
+    this.seen = new Gauge({ name: 'lifeboat_vantage_seen', help: 'What each vantage point saw of each machine in the last round: 1 up, 0 down, -1 could not tell', labelNames: ['machine', 'vantage'], registers });
+    this.round = new Histogram({ name: 'lifeboat_round_seconds', help: 'Time to judge every machine once', buckets: [0.5, 1, 2, 3, 5, 10, 30], registers });
+    this.incidents = new Counter({ name: 'lifeboat_incidents_total', help: 'Incidents opened, by the scenario they call for', labelNames: ['scenario'], registers });
+    this.decisions = new Counter({ name: 'lifeboat_decisions_total', help: 'Policy decisions, by scenario and action', labelNames: ['scenario', 'action'], registers });
+    this.recoveries = new Counter({ name: 'lifeboat_recoveries_total', help: 'Recoveries the daemon ran, by scenario and outcome', labelNames: ['scenario', 'outcome'], registers });
+    this.started = new Gauge({ name: 'lifeboat_start_time_seconds', help: 'When this daemon started (seconds since the epoch)', registers });
+    this.started.set(Date.now() / 1000);
+    this.recoverySeconds = new Histogram({ name: 'lifeboat_recovery_seconds', help: 'Duration of the recoveries the daemon ran', labelNames: ['scenario'], buckets: [5, 10, 20, 30, 60, 120, 300, 600, 1800], registers });
+  }
+
+  observeRound(verdicts: readonly Verdict[], seconds: number): void {
+    this.round.observe(seconds);
+    for (const v of verdicts) {
+      for (const kind of KINDS) this.verdict.set({ machine: v.machine, kind }, v.kind === kind ? 1 : 0);
+      for (const view of v.views) this.seen.set({ machine: v.machine, vantage: view.vantage }, SEEN[view.seen]);
+    }
+  }
+
+  observeEvent(e: WatchEvent): void {
+    if (e.type === 'incident-opened') this.incidents.inc({ scenario: e.scenario });
+    if (e.type === 'decision') this.decisions.inc({ scenario: e.scenario, action: e.action });
+    if (e.type === 'recovery-finished') {
+      this.recoveries.inc({ scenario: e.scenario, outcome: e.outcome });
+      this.recoverySeconds.observe({ scenario: e.scenario }, e.seconds);
+    }
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** `GET /metrics` (Prometheus text format) and `GET /healthz` on `host:port`. */
+export async function serveMetrics(metrics: WatchMetrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      metrics.text().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (error: unknown) => res.writeHead(500).end(String((error as Error).message)),
+      );
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
