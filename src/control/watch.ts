@@ -12,7 +12,7 @@
 import type { ActionContext } from '../actions/action.ts';
 import type { WatchSettings } from '../fleet/schema.ts';
 import { fleetStatus, type FleetStatus } from '../health/fleet-status.ts';
-import { judgeMachine, type Verdict, type VerdictKind } from '../health/verdict.ts';
+import { judgeMachine, rememberVerdict, type Verdict, type VerdictKind } from '../health/verdict.ts';
 import { cooldown } from '../recovery/cooldown.ts';
 import { diagnose, type Diagnosis } from '../recovery/diagnose.ts';
 import type { Journal } from '../recovery/journal.ts';
@@ -50,6 +50,8 @@ export interface WatchOptions {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** The probes' own ~1.6 s plus margin: the daemon's SSH connections are already open. */
+const WITNESS_ANSWER_MS = 4000;
 
 export class Watch {
   private readonly detector: Detector;
@@ -58,12 +60,16 @@ export class Watch {
   private readonly now: () => number;
   private readonly judge: (machine: string) => Promise<Verdict>;
   private readonly status: () => Promise<FleetStatus>;
+  /** Machines whose newest verdict is `dead`. */
+  private lastDead: string[] = [];
 
   constructor(private readonly o: WatchOptions) {
     this.detector = new Detector(o.settings.deadRounds);
     this.now = o.now ?? Date.now;
-    this.judge = o.judge ?? ((m) => judgeMachine(o.ctx, m));
-    this.status = o.status ?? (() => fleetStatus(o.ctx.fleet, { remote: o.ctx.remote, secret: o.ctx.secret }));
+    // A machine judged dead last round is not asked about the others: it casts no vote, and
+    // a command on its stale connection would hold the whole round until its time-out.
+    this.judge = o.judge ?? ((m) => judgeMachine(o.ctx, m, { exclude: this.lastDead.filter((d) => d !== m), witnessTimeoutMs: WITNESS_ANSWER_MS }));
+    this.status = o.status ?? (() => this.statusOfLiving());
   }
 
   private event(event: WatchEventBody): void {
@@ -98,6 +104,7 @@ export class Watch {
     const t0 = this.now();
     const verdicts = await Promise.all(fleet.machines.map((m) => this.judge(m.name)));
     this.o.onRound?.(verdicts, (this.now() - t0) / 1000);
+    this.lastDead = verdicts.filter((v) => v.kind === 'dead').map((v) => v.machine);
     const seen = this.detector.observe(verdicts, this.now());
     for (const v of seen.changed) this.event({ type: 'verdict', machine: v.machine, kind: v.kind, reason: v.reason });
     for (const m of seen.revived) {
@@ -110,6 +117,9 @@ export class Watch {
     const found = diagnose(fleet, await this.status(), kinds);
     const next = found.find((d) => !this.decided.has(`${d.scenario} ${d.failed}`));
     if (!next) return;
+    // The recovery's own "really failed" check uses the verdicts just reached (the same
+    // evidence, seconds old) instead of waiting out a dead machine's time-outs again.
+    for (const v of verdicts) if (seen.confirmedDead.includes(v.machine)) rememberVerdict(fleet, v);
     this.decided.add(`${next.scenario} ${next.failed}`);
     this.event({ type: 'incident-opened', machine: next.failed, scenario: next.scenario, failed: next.failed, why: next.why });
     await this.decide(next);
@@ -154,6 +164,21 @@ export class Watch {
     this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'started', detail: command });
     await alert('started', 'critical', `Recovery started: ${command}`);
     await this.runAutomatic(() => startRecovery({ scenario, input, ctx: this.o.ctx, journal: this.o.journal, mode: 'auto', automatic: true }));
+  }
+
+  /**
+   * The fleet's status from the machines not judged dead: a dead one is reported unreachable
+   * without asking (its verdict already says so), so a round does not wait out its time-outs.
+   */
+  private async statusOfLiving(): Promise<FleetStatus> {
+    const fleet = this.o.ctx.fleet;
+    const dead = new Set(this.lastDead);
+    const living = { ...fleet, machines: fleet.machines.filter((m) => !dead.has(m.name)) };
+    const status = await fleetStatus(living, { remote: this.o.ctx.remote, secret: this.o.ctx.secret });
+    const gone = fleet.machines.filter((m) => dead.has(m.name)).map((m) => ({
+      name: m.name, address: m.address, roles: [...m.roles], reachable: false, error: 'judged dead by every vantage point', services: [], healthy: false,
+    }));
+    return { ...status, healthy: status.healthy && gone.length === 0, machines: [...status.machines, ...gone] };
   }
 
   /** A daemon killed mid-recovery left its run unfinished: it is resumed before any new round. */

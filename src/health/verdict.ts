@@ -120,6 +120,12 @@ export interface JudgeOptions {
   attemptTimeoutMs?: number;
   /** Machines not asked (e.g. the spare being built). */
   exclude?: readonly string[];
+  /**
+   * How long a vantage machine may take to answer over SSH before it casts no vote. Default:
+   * the probes' own time plus 8 s for a connection to be made. The daemon, whose connections
+   * are already open, asks for less, so one witness gone silent does not hold a round.
+   */
+  witnessTimeoutMs?: number;
 }
 
 /**
@@ -224,11 +230,11 @@ export function parseRemoteProbe(stdout: string, ports: readonly number[], attem
   });
 }
 
-async function fromMachine(ctx: ActionContext, vantage: Machine, target: Machine, ports: number[], attempts: number, timeoutMs: number): Promise<{ checks: CheckResult[]; error?: string }> {
+async function fromMachine(ctx: ActionContext, vantage: Machine, target: Machine, ports: number[], attempts: number, timeoutMs: number, answerWithinMs?: number): Promise<{ checks: CheckResult[]; error?: string }> {
   const timeoutS = Math.max(1, Math.round(timeoutMs / 1000));
   try {
     const r = await ctx.remote(vantage.name).run(remoteProbeScript(target.address, ports, attempts, timeoutS), {
-      timeoutMs: attempts * SPACING_MS + timeoutS * 1000 + 8000,
+      timeoutMs: answerWithinMs ?? attempts * SPACING_MS + timeoutS * 1000 + 8000,
     });
     return { checks: parseRemoteProbe(r.stdout, ports, attempts) };
   } catch (error) {
@@ -275,7 +281,7 @@ export async function judgeMachine(ctx: ActionContext, name: string, options: Ju
   const [operator, ...others] = await Promise.all([
     Promise.all(ports.map((p) => tcpFromHere(target.address, p, attempts, timeoutMs))).then((checks) => viewOf(OPERATOR, checks)),
     ...witnesses.map(async (w) => {
-      const [probe, link] = await Promise.all([fromMachine(ctx, w, target, ports, attempts, timeoutMs), replicaLink(ctx, w, target)]);
+      const [probe, link] = await Promise.all([fromMachine(ctx, w, target, ports, attempts, timeoutMs, options.witnessTimeoutMs), replicaLink(ctx, w, target)]);
       return viewOf(w.name, [...probe.checks, ...(link ? [link] : [])], probe.error);
     }),
   ]);
