@@ -11,6 +11,7 @@ import { loadKnownHosts, preferredHostKeyAlgorithms } from './known-hosts.ts';
 import { brief } from './brief.ts';
 import {
   RemoteError,
+  RemoteTimeoutError,
   type Remote,
   type RunOptions,
   type RunResult,
@@ -75,7 +76,7 @@ export class SshRemote implements Remote {
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
     const wrapped = wrapCommand(command, options);
     return this.channels.run(async () => {
-      const started = await this.startCommand(wrapped, command, (channel) => collectRun(channel, { machine: this.machine, address: this.address, command, options }));
+      const started = await this.startCommand(wrapped, command, (channel) => collectRun(channel, { machine: this.machine, address: this.address, command, options }), options.timeoutMs);
       return started.result;
     });
   }
@@ -87,14 +88,15 @@ export class SshRemote implements Remote {
    * noticed yet), the command cannot have run, so one retry on a fresh connection is safe;
    * once a command has started it is never sent twice.
    */
-  private async startCommand<T>(wrapped: string, command: string, collect: (channel: ClientChannel) => T): Promise<{ result: T }> {
+  private async startCommand<T>(wrapped: string, command: string, collect: (channel: ClientChannel) => T, openWithinMs?: number): Promise<{ result: T }> {
     let refusals = 0;
     for (let attempt = 1; ; attempt++) {
       const connection = await this.currentConnection();
       const client = await connection.ready;
       try {
-        return await execChannel(client, wrapped, collect);
+        return await this.openChannel(connection, client, wrapped, command, collect, openWithinMs);
       } catch (cause) {
+        if (cause instanceof RemoteTimeoutError) throw cause;
         // sshd frees a session slot a little after the channel closed, so under load it can
         // briefly refuse a new one ("no more sessions") though we stay under MaxSessions.
         if (!connection.closed && isChannelRefused(cause) && refusals < 6) {
@@ -111,6 +113,31 @@ export class SshRemote implements Remote {
           throw new RemoteError('connect-failed', this.machine, `connection to ${this.address} lost before \`${brief(command)}\` started`, { cause });
         }
       }
+    }
+  }
+
+  /**
+   * On a connection whose peer died silently, a channel request waits until keep-alive gives
+   * up (30 s): a command with a time-out would overrun it before its own timer even starts.
+   * Past the time-out the connection is taken for lost and ended (which also ends a session
+   * that might have opened meanwhile); whether the command ran is unknown: a time-out.
+   */
+  private async openChannel<T>(connection: Connection, client: Client, wrapped: string, command: string, collect: (channel: ClientChannel) => T, withinMs?: number): Promise<{ result: T }> {
+    const opened = execChannel(client, wrapped, collect);
+    if (withinMs === undefined) return opened;
+    opened.catch(() => undefined); // after the time-out, the connection's end is not news
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.forget(connection);
+        client.end();
+        reject(new RemoteTimeoutError(this.machine, `opening a session for \`${brief(command)}\` on the connection to ${this.address}`, withinMs));
+      }, withinMs);
+    });
+    try {
+      return await Promise.race([opened, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -103,6 +103,23 @@ describe('SshRemote connections', () => {
     }
   });
 
+  test('a command on a connection gone silent fails within its own time-out, not keep-alive\'s, and is never sent again', async () => {
+    const r = remote({ keepaliveIntervalMs: 10_000 });
+    await r.run('true');
+    await sshd.freezeConnections();
+    try {
+      const started = performance.now();
+      await assert.rejects(r.run('echo late', { timeoutMs: 800 }), (error: unknown) => error instanceof RemoteError && error.code === 'timeout');
+      const took = performance.now() - started;
+      assert.ok(took < 2000, `failed after ${took.toFixed(0)} ms, not within its 800 ms time-out`);
+      // The silent connection was given up: the next command logs in again.
+      assert.equal((await r.run('echo fresh', { timeoutMs: 3000 })).stdout, 'fresh\n');
+      assert.equal(r.stats.connects, 2);
+    } finally {
+      await sshd.dropConnections();
+    }
+  });
+
   test('a refused identity is auth-failed', async () => {
     const other = join(sshd.dir, 'stranger');
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
