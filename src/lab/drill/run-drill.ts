@@ -135,7 +135,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     let daemon: ReturnType<typeof lab.exec> | undefined;
     if (options.auto) {
       await rm(serveFile, { force: true });
-      daemon = ops(`${IN_HOST_CLI} serve --fleet ${fleetFile} --state /tmp/lifeboat-state.db --json --policy ${spec.name}=auto ${SERVE_ARGS} > ${SERVE_FILE}`, (MAX_TRAFFIC_S + 120) * 1000);
+      daemon = ops(`${IN_HOST_CLI} serve --fleet ${fleetFile} --state /tmp/lifeboat-state.db --json --policy ${spec.name}=auto ${SERVE_ARGS} > ${SERVE_FILE} 2> ${SERVE_FILE}.err`, (MAX_TRAFFIC_S + 120) * 1000);
       // The daemon's first round judges every machine: from then on it is watching.
       await waitForEvents(serveFile, (events) => events.filter((e) => e.type === 'verdict').length >= lab.fleet.machines.length, 60_000, 'the daemon did not judge every machine');
       log('  daemon watching');
@@ -153,8 +153,14 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     let detectSeconds: number | null | undefined;
     if (daemon) {
       const events = await waitForEvents(serveFile, (ev) => ev.some((e) => e.type === 'recovery-finished' || (e.type === 'decision' && e.action !== 'started' && e.action !== 'resumed')), 600_000, 'the daemon did not finish a recovery');
-      await ops("pkill -TERM -f 'lifeboat.mjs serve' || true", 10_000);
-      const daemonExit = await daemon;
+      // The bracket keeps pkill's own shell, whose command line holds the pattern, alive.
+      await ops("pkill -TERM -f '[l]ifeboat.mjs serve' || true", 10_000);
+      const daemonExit = await Promise.race([daemon, new Promise<undefined>((resolve) => setTimeout(resolve, 20_000, undefined))]);
+      if (!daemonExit) {
+        problems.push('the daemon did not stop within 20 s of SIGTERM');
+        await ops("pkill -KILL -f '[l]ifeboat.mjs serve' || true", 10_000);
+        await daemon;
+      }
       const opened = events.find((e) => e.type === 'incident-opened');
       const finished = events.find((e) => e.type === 'recovery-finished');
       detectSeconds = opened ? Math.round(Date.parse(opened.at) - faultAt) / 1000 : null;
@@ -162,7 +168,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       if (!finished) problems.push(`the daemon started no recovery: ${JSON.stringify(events.filter((e) => e.type === 'decision' || e.type === 'error'))}`);
       const shown = finished ? await ops(`${IN_HOST_CLI} runs show ${finished.runId} --json --state /tmp/lifeboat-state.db`, 60_000) : undefined;
       const ok = finished?.outcome === 'recovered';
-      recover = { code: ok ? 0 : 1, stdout: shown?.stdout ?? '', stderr: ok ? '' : `daemon: ${events.filter((e) => e.type === 'error').map((e) => e.message).join(' | ')} ${daemonExit.stderr.trim().split('\n').slice(-4).join(' | ')}` };
+      recover = { code: ok ? 0 : 1, stdout: shown?.stdout ?? '', stderr: ok ? '' : `daemon: ${events.filter((e) => e.type === 'error').map((e) => e.message).join(' | ')} ${(await readFile(`${serveFile}.err`, 'utf8').catch(() => '')).trim().split('\n').slice(-4).join(' | ')}` };
       log(`  daemon: incident after ${detectSeconds ?? '—'} s, ${finished?.outcome ?? 'no recovery'} at ${recoverSeconds.toFixed(2)} s`);
     } else {
       const t0 = performance.now();
