@@ -63,7 +63,7 @@ function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial
     observe,
     alerter,
     emit: (e) => events.push(e),
-    judge: async (m) => verdict(m, script[Math.min(round, script.length - 1)]![m] ?? 'alive'),
+    judge: async (machines) => machines.map((m) => verdict(m, script[Math.min(round, script.length - 1)]![m] ?? 'alive')),
     status: async () => status,
     now: () => clock,
   });

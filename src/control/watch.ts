@@ -12,7 +12,7 @@
 import type { ActionContext } from '../actions/action.ts';
 import type { WatchSettings } from '../fleet/schema.ts';
 import { fleetStatus, type FleetStatus } from '../health/fleet-status.ts';
-import { judgeMachine, rememberVerdict, type Verdict, type VerdictKind } from '../health/verdict.ts';
+import { judgeMachines, rememberVerdict, type Verdict, type VerdictKind } from '../health/verdict.ts';
 import { cooldown } from '../recovery/cooldown.ts';
 import { diagnose, type Diagnosis } from '../recovery/diagnose.ts';
 import type { Journal } from '../recovery/journal.ts';
@@ -41,8 +41,8 @@ export interface WatchOptions {
   observe: boolean;
   alerter: Alerter;
   emit(event: WatchEvent): void;
-  /** Overridable for tests: the verdict of one machine, the fleet's status. */
-  judge?: (machine: string) => Promise<Verdict>;
+  /** Overridable for tests: the verdicts of machines, the fleet's status. */
+  judge?: (machines: readonly string[], exclude: readonly string[]) => Promise<Verdict[]>;
   status?: () => Promise<FleetStatus>;
   now?: () => number;
   /** Told every round's verdicts and how long the round took. */
@@ -58,7 +58,7 @@ export class Watch {
   /** Incidents already decided on, by `scenario failed`: one decision per incident. */
   private readonly decided = new Set<string>();
   private readonly now: () => number;
-  private readonly judge: (machine: string) => Promise<Verdict>;
+  private readonly judge: (machines: readonly string[], exclude: readonly string[]) => Promise<Verdict[]>;
   private readonly status: () => Promise<FleetStatus>;
   /** Machines whose newest verdict is `dead`. */
   private lastDead: string[] = [];
@@ -68,7 +68,9 @@ export class Watch {
     this.now = o.now ?? Date.now;
     // A machine judged dead last round is not asked about the others: it casts no vote, and
     // a command on its stale connection would hold the whole round until its time-out.
-    this.judge = o.judge ?? ((m) => judgeMachine(o.ctx, m, { exclude: this.lastDead.filter((d) => d !== m), witnessTimeoutMs: WITNESS_ANSWER_MS }));
+    // One command per witness for the whole round (judgeMachines), so watching does not load
+    // the machines it watches.
+    this.judge = o.judge ?? ((machines, exclude) => judgeMachines(o.ctx, machines, { exclude, witnessTimeoutMs: WITNESS_ANSWER_MS }));
     this.status = o.status ?? (() => this.statusOfLiving());
   }
 
@@ -102,7 +104,7 @@ export class Watch {
   async round(): Promise<void> {
     const fleet = this.o.ctx.fleet;
     const t0 = this.now();
-    const verdicts = await Promise.all(fleet.machines.map((m) => this.judge(m.name)));
+    const verdicts = await this.judge(fleet.machines.map((m) => m.name), this.lastDead);
     this.o.onRound?.(verdicts, (this.now() - t0) / 1000);
     this.lastDead = verdicts.filter((v) => v.kind === 'dead').map((v) => v.machine);
     const seen = this.detector.observe(verdicts, this.now());

@@ -288,6 +288,71 @@ export async function judgeMachine(ctx: ActionContext, name: string, options: Ju
   return decide(name, target.address, [operator!, ...others]);
 }
 
+/**
+ * Several targets probed by one vantage machine in ONE command: the per-target probes run
+ * side by side there, each line prefixed by the target's index. The daemon judges the whole
+ * fleet every round; one command per witness instead of one per witness and target keeps
+ * that from loading the machines it watches (and the upload sync running on them).
+ */
+export function remoteProbesScript(targets: ReadonlyArray<{ address: string; ports: readonly number[] }>, attempts: number, timeoutS: number): string {
+  const parts = targets.map((t, i) => `{ ${remoteProbeScript(t.address, t.ports, attempts, timeoutS)} | sed 's/^/${i} /'; } &`);
+  return `${parts.join(' ')} wait`;
+}
+
+/**
+ * \`judgeMachine\` for many machines at once, with the same views and the same \`decide\`: the
+ * operator probes every target, each witness probes all the targets it witnesses in one
+ * command, each replica is asked for its link once.
+ */
+export async function judgeMachines(ctx: ActionContext, names: readonly string[], options: JudgeOptions = {}): Promise<Verdict[]> {
+  const fleet = ctx.fleet;
+  const attempts = options.attempts ?? 3;
+  const timeoutMs = options.attemptTimeoutMs ?? 1000;
+  const timeoutS = Math.max(1, Math.round(timeoutMs / 1000));
+  const targets = names.map((name) => {
+    const machine = fleet.machines.find((m) => m.name === name);
+    if (!machine) throw new Error(`no machine ${name} in fleet ${fleet.name}`);
+    return { machine, ports: portsOf(fleet, machine), witnesses: witnessesOf(fleet, name, options.exclude) };
+  });
+  const witnessNames = [...new Set(targets.flatMap((t) => t.witnesses.map((w) => w.name)))];
+  const operator = Promise.all(targets.map((t) => Promise.all(t.ports.map((p) => tcpFromHere(t.machine.address, p, attempts, timeoutMs)))));
+  const fromWitness = new Map<string, Promise<Map<string, { checks: CheckResult[]; error?: string }>>>();
+  for (const w of witnessNames) {
+    const mine = targets.filter((t) => t.witnesses.some((x) => x.name === w));
+    fromWitness.set(w, (async () => {
+      const out = new Map<string, { checks: CheckResult[]; error?: string }>();
+      try {
+        const r = await ctx.remote(w).run(remoteProbesScript(mine.map((t) => ({ address: t.machine.address, ports: t.ports })), attempts, timeoutS), {
+          timeoutMs: options.witnessTimeoutMs ?? attempts * SPACING_MS + timeoutS * 1000 + 8000,
+        });
+        const lines = r.stdout.split('\n');
+        mine.forEach((t, i) => {
+          const own = lines.filter((l) => l.startsWith(`${i} `)).map((l) => l.slice(String(i).length + 1)).join('\n');
+          out.set(t.machine.name, { checks: parseRemoteProbe(own, t.ports, attempts) });
+        });
+      } catch (error) {
+        for (const t of mine) out.set(t.machine.name, { checks: t.ports.map((p) => ({ check: `tcp/${p}`, seen: 'unknown' as const })), error: (error as Error).message });
+      }
+      return out;
+    })());
+  }
+  const links = new Map<string, Promise<Map<string, CheckResult | undefined>>>();
+  for (const w of witnessNames) {
+    const replica = fleet.machines.find((m) => m.name === w)!;
+    links.set(w, Promise.all(targets.filter((t) => t.witnesses.some((x) => x.name === w) && t.machine.roles.includes('db-primary'))
+      .map(async (t) => [t.machine.name, await replicaLink(ctx, replica, t.machine)] as const)).then((pairs) => new Map(pairs)));
+  }
+  const operatorChecks = await operator;
+  return Promise.all(targets.map(async (t, i) => {
+    const others = await Promise.all(t.witnesses.map(async (w) => {
+      const probe = (await fromWitness.get(w.name)!).get(t.machine.name)!;
+      const link = (await links.get(w.name)!).get(t.machine.name);
+      return viewOf(w.name, [...probe.checks, ...(link ? [link] : [])], probe.error);
+    }));
+    return decide(t.machine.name, t.machine.address, [viewOf(OPERATOR, operatorChecks[i]!), ...others]);
+  }));
+}
+
 /** The vantage × check table, for people. */
 export function renderVerdict(v: Verdict): string {
   const lines = [`${v.machine} (${v.address}): ${v.kind} — ${v.reason}`];
