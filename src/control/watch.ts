@@ -51,7 +51,9 @@ export interface WatchOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** The probes' own ~1.6 s plus margin: the daemon's SSH connections are already open. */
-const WITNESS_ANSWER_MS = 4000;
+const WITNESS_ANSWER_MS = 3000;
+/** A status read this recently is still what the diagnosis needs. */
+const STATUS_FRESH_MS = 15_000;
 
 export class Watch {
   private readonly detector: Detector;
@@ -62,6 +64,8 @@ export class Watch {
   private readonly status: () => Promise<FleetStatus>;
   /** Machines whose newest verdict is `dead`. */
   private lastDead: string[] = [];
+  /** The fleet's status, read when a machine was first judged dead. */
+  private pendingStatus: { at: number; reading: Promise<FleetStatus> } | undefined;
 
   constructor(private readonly o: WatchOptions) {
     this.detector = new Detector(o.settings.deadRounds);
@@ -113,10 +117,20 @@ export class Watch {
       this.event({ type: 'incident-closed', machine: m });
       for (const key of [...this.decided]) if (key.endsWith(` ${m}`)) this.decided.delete(key);
     }
+    // A first dead verdict starts reading the fleet's status at once, so that it is ready
+    // when the death is confirmed rounds later instead of being read only then.
+    if (this.lastDead.length > 0 && !this.pendingStatus) {
+      const reading = this.status();
+      reading.catch(() => undefined);
+      this.pendingStatus = { at: this.now(), reading };
+    }
+    if (this.lastDead.length === 0) this.pendingStatus = undefined;
     if (seen.confirmedDead.length === 0) return;
     // Only confirmed deaths count as dead for the diagnosis; everything else keeps its verdict.
     const kinds = new Map<string, VerdictKind>(verdicts.map((v) => [v.machine, v.kind === 'dead' && !seen.confirmedDead.includes(v.machine) ? 'unknown' : v.kind]));
-    const found = diagnose(fleet, await this.status(), kinds);
+    const fresh = this.pendingStatus && this.now() - this.pendingStatus.at <= STATUS_FRESH_MS ? this.pendingStatus.reading : this.status();
+    this.pendingStatus = undefined;
+    const found = diagnose(fleet, await fresh, kinds);
     const next = found.find((d) => !this.decided.has(`${d.scenario} ${d.failed}`));
     if (!next) return;
     // The recovery's own "really failed" check uses the verdicts just reached (the same
