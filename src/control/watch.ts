@@ -51,7 +51,7 @@ export interface WatchOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** The probes' own ~1.6 s plus margin: the daemon's SSH connections are already open. */
-const WITNESS_ANSWER_MS = 3000;
+const WITNESS_ANSWER_MS = 4000;
 /** A status read this recently is still what the diagnosis needs. */
 const STATUS_FRESH_MS = 15_000;
 

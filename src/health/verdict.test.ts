@@ -56,6 +56,10 @@ describe('a vantage point\'s own view', () => {
     assert.equal(v.seen, 'down');
     assert.equal(viewOf('backup', [{ check: 'tcp/22', seen: 'unknown' }], 'ssh failed').seen, 'unknown');
   });
+  test("the IO thread's cached \"Yes\" alone proves nothing: the view is unknown, never up", () => {
+    const v = viewOf('backup', [{ check: 'tcp/22', seen: 'unknown' }, { check: 'replica-io', seen: 'up' }], 'probe timed out');
+    assert.equal(v.seen, 'unknown');
+  });
   test('the remote probe output is read per port; a missing line is unknown, not down', () => {
     const checks = parseRemoteProbe('22 up\n3306 down\n', [22, 3306, 6379], 3);
     assert.deepEqual(checks.map((c) => c.seen), ['up', 'down', 'unknown']);

@@ -89,9 +89,11 @@ export function decide(machine: string, address: string, views: VantageView[], j
 /** A vantage's overall view: any fresh connection that got through means up. */
 export function viewOf(vantage: string, checks: CheckResult[], error?: string): VantageView {
   // Fresh connections beat a connection's cached state: a replica's IO thread may say
-  // "Yes" for a while after its primary died. It decides only when nothing fresh was tried.
+  // "Yes" for up to slave_net_timeout after its primary's cable was cut. It decides only
+  // when nothing fresh was tried, and then only "down" (it is failing to reconnect): its
+  // "Yes" alone cannot prove the primary is up, so it makes the view unknown.
   const fresh = checks.filter((c) => c.check.startsWith('tcp/') && c.seen !== 'unknown');
-  const deciding = fresh.length > 0 ? fresh : checks.filter((c) => c.seen !== 'unknown');
+  const deciding = fresh.length > 0 ? fresh : checks.filter((c) => c.seen === 'down');
   const seen: Seen = deciding.length === 0 ? 'unknown' : deciding.some((c) => c.seen === 'up') ? 'up' : 'down';
   return { vantage, seen, checks, ...(error ? { error } : {}) };
 }
