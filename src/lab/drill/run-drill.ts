@@ -79,8 +79,9 @@ const IN_HOST_CLI = `node ${REPO_IN_HOST}/bin/lifeboat.mjs`;
 const TSX = `node --import tsx`;
 const TRAFFIC_FILE = '/tmp/lifeboat-drill-traffic.jsonl';
 const SERVE_FILE = '/tmp/lifeboat-drill-serve.jsonl';
-/** The daemon's cadence in drills: a round a second, two rounds to confirm a death. */
-const SERVE_ARGS = '--interval 1 --dead-rounds 2';
+/** The daemon's cadence in drills: a round every 2 s, two rounds to confirm a death (a round a
+ * second loaded the 2-core lab enough to slow the upload sync the drill measures). */
+const SERVE_ARGS = '--interval 2 --dead-rounds 2';
 /** Seconds of traffic before the fault and after the recovery ends. */
 const WARM_UP_S = 3;
 const COOL_DOWN_S = 2;
