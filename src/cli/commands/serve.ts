@@ -101,7 +101,8 @@ export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'p
     ...(options.deadRounds !== undefined ? { deadRounds: Number(options.deadRounds) } : {}),
   };
   const checked = watchSchema.safeParse(merged);
-  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+  const flag: Record<string, string> = { intervalS: '--interval', deadRounds: '--dead-rounds', policy: '--policy' };
+  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${flag[String(i.path[0])] ?? `watch.${i.path.join('.')}`}: ${i.message}`).join('; '));
   return checked.data;
 }
 
