@@ -25,6 +25,7 @@ import { LAB_RUNS_TABLE, LAB_WRITES_TABLE, type GenericSpec } from '../generic-s
 import { field, HttpError, type Log, type Route } from '../http.ts';
 import type { RunningService } from '../service.ts';
 import { checkName, writeDurably } from './go-upload.ts';
+import { runEvery, type Periodic } from '../periodic.ts';
 
 /** The MySQL and Redis addresses the service's config files hold now. */
 export async function boundTarget(spec: GenericSpec): Promise<BindingTarget> {
@@ -70,46 +71,16 @@ function redisFor(spec: GenericSpec, target: BindingTarget): Redis | undefined {
 }
 
 /** Runs of a singleton, each recorded with its host and its span on the database's clock. */
-function singletonRuns(spec: GenericSpec, pool: Pool, log: Log): { lastError(): string | undefined; stop(): Promise<void> } {
+function singletonRuns(spec: GenericSpec, pool: Pool, log: Log): Periodic {
   const host = hostname();
-  const stop = new AbortController();
-  let lastError: string | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
   const table = pool.escapeId(LAB_RUNS_TABLE);
-  const hold = (ms: number) => new Promise<void>((resolve) => {
-    if (ms <= 0 || stop.signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    stop.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-  async function runOnce(): Promise<void> {
+  return runEvery(spec.intervalSeconds * 1000, async (hold) => {
     const started = Date.now();
     const run = await query<ResultSetHeader>(pool, `INSERT INTO ${table} (service, host, started_at) VALUES (?, ?, NOW(6))`, [spec.service, host]);
     // 60% of the period: two schedulers overlap in every period whatever their phases.
     await hold(spec.intervalSeconds * 600 - (Date.now() - started));
     await query(pool, `UPDATE ${table} SET finished_at = NOW(6) WHERE id = ?`, [run.insertId]);
-  }
-  function tick(): void {
-    const started = Date.now();
-    current = runOnce().then(
-      () => { lastError = undefined; },
-      (error: unknown) => {
-        lastError = (error as Error).message;
-        log(`run failed: ${lastError}`);
-      },
-    ).finally(() => {
-      if (!stop.signal.aborted) timer = setTimeout(tick, Math.max(0, spec.intervalSeconds * 1000 - (Date.now() - started)));
-    });
-  }
-  tick();
-  return {
-    lastError: () => lastError,
-    stop: async () => {
-      stop.abort();
-      clearTimeout(timer);
-      await current;
-    },
-  };
+  }, log);
 }
 
 export async function startGeneric(spec: GenericSpec, log: Log): Promise<RunningService> {

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { ServiceConfig } from '../config.ts';
 import { check, createMysqlPool, query } from '../clients.ts';
+import { runEvery } from '../periodic.ts';
 import type { RunningService, StartService } from '../service.ts';
 
 type JobConfig = Extract<ServiceConfig, { service: 'go-job' }>;
@@ -15,19 +16,8 @@ type JobConfig = Extract<ServiceConfig, { service: 'go-job' }>;
 export const startGoJob: StartService<JobConfig> = async (config, log) => {
   const pool = createMysqlPool(config.mysql);
   const host = hostname();
-  const stop = new AbortController();
-  let lastError: string | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
-
-  // A run holds for `busySeconds` like a real batch does; a stop cuts the hold short.
-  const hold = (ms: number) => new Promise<void>((resolve) => {
-    if (ms <= 0 || stop.signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    stop.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-
-  async function runOnce(): Promise<void> {
+  // A run holds for `busySeconds` like a real batch does.
+  const runs = runEvery(config.intervalSeconds * 1000, async (hold) => {
     const started = Date.now();
     const run = await query<ResultSetHeader>(pool, 'INSERT INTO job_runs (host, started_at) VALUES (?, NOW(6))', [host]);
     const expired = await query<ResultSetHeader>(pool,
@@ -36,33 +26,16 @@ export const startGoJob: StartService<JobConfig> = async (config, log) => {
     await query(pool, 'UPDATE job_runs SET finished_at = NOW(6), expired_users = ? WHERE id = ?',
       [expired.affectedRows, run.insertId]);
     if (expired.affectedRows > 0) log(`run ${run.insertId}: expired ${expired.affectedRows} user(s)`);
-  }
-
-  function tick(): void {
-    const started = Date.now();
-    current = runOnce().then(
-      () => { lastError = undefined; },
-      (error: unknown) => {
-        lastError = (error as Error).message;
-        log(`run failed: ${lastError}`);
-      },
-    ).finally(() => {
-      if (stop.signal.aborted) return;
-      timer = setTimeout(tick, Math.max(0, config.intervalSeconds * 1000 - (Date.now() - started)));
-    });
-  }
-  tick();
+  }, log);
 
   const running: RunningService = {
     routes: [],
     health: async () => ({
       mysql: await check(() => query(pool, 'SELECT 1', [], 1000)),
-      job: lastError === undefined ? 'ok' : `failed: ${lastError}`,
+      job: runs.lastError() === undefined ? 'ok' : `failed: ${runs.lastError()}`,
     }),
     close: async () => {
-      stop.abort();
-      clearTimeout(timer);
-      await current;
+      await runs.stop();
       await pool.end();
     },
   };
