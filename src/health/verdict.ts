@@ -232,18 +232,6 @@ export function parseRemoteProbe(stdout: string, ports: readonly number[], attem
   });
 }
 
-async function fromMachine(ctx: ActionContext, vantage: Machine, target: Machine, ports: number[], attempts: number, timeoutMs: number, answerWithinMs?: number): Promise<{ checks: CheckResult[]; error?: string }> {
-  const timeoutS = Math.max(1, Math.round(timeoutMs / 1000));
-  try {
-    const r = await ctx.remote(vantage.name).run(remoteProbeScript(target.address, ports, attempts, timeoutS), {
-      timeoutMs: answerWithinMs ?? attempts * SPACING_MS + timeoutS * 1000 + 8000,
-    });
-    return { checks: parseRemoteProbe(r.stdout, ports, attempts) };
-  } catch (error) {
-    return { checks: ports.map((p) => ({ check: `tcp/${p}`, seen: 'unknown' as const })), error: (error as Error).message };
-  }
-}
-
 /**
  * How long the replica's own account of its link may take. While its IO thread is stuck
  * connecting to a dead source, MariaDB can answer SHOW SLAVE STATUS late; the fresh probes
@@ -251,8 +239,10 @@ async function fromMachine(ctx: ActionContext, vantage: Machine, target: Machine
  */
 const REPLICA_LINK_MS = 1500;
 
-/** What a replica's IO thread says of its source, when `target` is that source. */
-async function replicaLink(ctx: ActionContext, replica: Machine, target: Machine): Promise<CheckResult | undefined> {
+type ReplicaAnswer = { status: Awaited<ReturnType<typeof readReplicaStatus>> } | { error: string };
+
+/** A replica's own account of its link, asked once per judgement; undefined for a machine that is not one. */
+async function askReplica(ctx: ActionContext, replica: Machine): Promise<ReplicaAnswer | undefined> {
   if (!ctx.fleet.database || ctx.fleet.database.engine !== 'mariadb' || !replica.roles.includes('db-replica')) return undefined;
   try {
     let timer: NodeJS.Timeout | undefined;
@@ -261,33 +251,26 @@ async function replicaLink(ctx: ActionContext, replica: Machine, target: Machine
     });
     const asked = withAdmin(ctx, replica.name, (db) => readReplicaStatus(db, replica.name), { connectTimeoutMs: REPLICA_LINK_MS });
     asked.catch(() => {}); // a late failure after the race was decided is not news
-    const s = await Promise.race([asked, late]).finally(() => clearTimeout(timer));
-    if (!s.replicating || s.source?.host !== target.address) return undefined;
-    if (s.ioThread === 'running') return { check: 'replica-io', seen: 'up', detail: `receiving, at ${s.gtidReceived || '-'}` };
-    if (s.ioThread === 'connecting') return { check: 'replica-io', seen: 'down', detail: `reconnecting: ${s.lastIoError || 'no error yet'}` };
-    return { check: 'replica-io', seen: 'unknown', detail: `IO thread stopped${s.lastIoError ? `: ${s.lastIoError}` : ''}` };
+    return { status: await Promise.race([asked, late]).finally(() => clearTimeout(timer)) };
   } catch (error) {
-    return { check: 'replica-io', seen: 'unknown', detail: `cannot ask: ${(error as Error).message}` };
+    return { error: (error as Error).message };
   }
+}
+
+/** What that account says of `target`, when `target` is the replica's source. */
+function linkCheck(answer: ReplicaAnswer | undefined, target: Machine): CheckResult | undefined {
+  if (!answer) return undefined;
+  if ('error' in answer) return { check: 'replica-io', seen: 'unknown', detail: `cannot ask: ${answer.error}` };
+  const s = answer.status;
+  if (!s.replicating || s.source?.host !== target.address) return undefined;
+  if (s.ioThread === 'running') return { check: 'replica-io', seen: 'up', detail: `receiving, at ${s.gtidReceived || '-'}` };
+  if (s.ioThread === 'connecting') return { check: 'replica-io', seen: 'down', detail: `reconnecting: ${s.lastIoError || 'no error yet'}` };
+  return { check: 'replica-io', seen: 'unknown', detail: `IO thread stopped${s.lastIoError ? `: ${s.lastIoError}` : ''}` };
 }
 
 /** Gathers every vantage point's view of `name` and decides. Changes nothing. */
 export async function judgeMachine(ctx: ActionContext, name: string, options: JudgeOptions = {}): Promise<Verdict> {
-  const fleet = ctx.fleet;
-  const target = fleet.machines.find((m) => m.name === name);
-  if (!target) throw new Error(`no machine ${name} in fleet ${fleet.name}`);
-  const attempts = options.attempts ?? 3;
-  const timeoutMs = options.attemptTimeoutMs ?? 1000;
-  const ports = portsOf(fleet, target);
-  const witnesses = witnessesOf(fleet, name, options.exclude);
-  const [operator, ...others] = await Promise.all([
-    Promise.all(ports.map((p) => tcpFromHere(target.address, p, attempts, timeoutMs))).then((checks) => viewOf(OPERATOR, checks)),
-    ...witnesses.map(async (w) => {
-      const [probe, link] = await Promise.all([fromMachine(ctx, w, target, ports, attempts, timeoutMs, options.witnessTimeoutMs), replicaLink(ctx, w, target)]);
-      return viewOf(w.name, [...probe.checks, ...(link ? [link] : [])], probe.error);
-    }),
-  ]);
-  return decide(name, target.address, [operator!, ...others]);
+  return (await judgeMachines(ctx, [name], options))[0]!;
 }
 
 /**
@@ -302,8 +285,8 @@ export function remoteProbesScript(targets: ReadonlyArray<{ address: string; por
 }
 
 /**
- * \`judgeMachine\` for many machines at once, with the same views and the same \`decide\`: the
- * operator probes every target, each witness probes all the targets it witnesses in one
+ * Every vantage point's view of each machine of \`names\`, and the verdict \`decide\` reaches:
+ * the operator probes every target, each witness probes all the targets it witnesses in one
  * command, each replica is asked for its link once.
  */
 export async function judgeMachines(ctx: ActionContext, names: readonly string[], options: JudgeOptions = {}): Promise<Verdict[]> {
@@ -338,17 +321,12 @@ export async function judgeMachines(ctx: ActionContext, names: readonly string[]
       return out;
     })());
   }
-  const links = new Map<string, Promise<Map<string, CheckResult | undefined>>>();
-  for (const w of witnessNames) {
-    const replica = fleet.machines.find((m) => m.name === w)!;
-    links.set(w, Promise.all(targets.filter((t) => t.witnesses.some((x) => x.name === w) && t.machine.roles.includes('db-primary'))
-      .map(async (t) => [t.machine.name, await replicaLink(ctx, replica, t.machine)] as const)).then((pairs) => new Map(pairs)));
-  }
+  const replicas = new Map(witnessNames.map((w) => [w, askReplica(ctx, fleet.machines.find((m) => m.name === w)!)] as const));
   const operatorChecks = await operator;
   return Promise.all(targets.map(async (t, i) => {
     const others = await Promise.all(t.witnesses.map(async (w) => {
       const probe = (await fromWitness.get(w.name)!).get(t.machine.name)!;
-      const link = (await links.get(w.name)!).get(t.machine.name);
+      const link = linkCheck(await replicas.get(w.name)!, t.machine);
       return viewOf(w.name, [...probe.checks, ...(link ? [link] : [])], probe.error);
     }));
     return decide(t.machine.name, t.machine.address, [viewOf(OPERATOR, operatorChecks[i]!), ...others]);
