@@ -56,6 +56,7 @@ function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial
   let round = 0;
   let clock = 1_000_000;
   const alerter = new Alerter([{ name: 'test', send: async (m) => { alerts.push(m); } }], () => undefined);
+  const reads = { status: 0 };
   const watch = new Watch({
     ctx: { fleet } as unknown as ActionContext,
     journal,
@@ -64,7 +65,7 @@ function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial
     alerter,
     emit: (e) => events.push(e),
     judge: async (machines) => machines.map((m) => verdict(m, script[Math.min(round, script.length - 1)]![m] ?? 'alive')),
-    status: async () => status,
+    status: async () => { reads.status += 1; return status; },
     now: () => clock,
   });
   const next = async () => {
@@ -72,7 +73,7 @@ function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial
     round += 1;
     clock += 1000;
   };
-  return { watch, events, alerts, next };
+  return { watch, events, alerts, next, reads };
 }
 
 test('a death is acted on only after the required consecutive rounds, once per incident', async () => {
@@ -89,6 +90,7 @@ test('a death is acted on only after the required consecutive rounds, once per i
   await w.next();
   assert.equal(w.events.filter((e) => e.type === 'decision').length, 1, 'one decision per incident');
   assert.equal(w.alerts.length, 1);
+  assert.equal(w.reads.status, 1, 'the fleet is not read again for a death already decided on');
 });
 
 test('a flapping machine and a partition are never acted on', async () => {

@@ -59,6 +59,8 @@ export class Watch {
   private readonly detector: Detector;
   /** Incidents already decided on, by `scenario failed`: one decision per incident. */
   private readonly decided = new Set<string>();
+  /** Machines whose death a decision already covered: no diagnosis again until one more dies. */
+  private readonly handled = new Set<string>();
   private readonly now: () => number;
   private readonly judge: (machines: readonly string[], exclude: readonly string[]) => Promise<Verdict[]>;
   private readonly status: () => Promise<FleetStatus>;
@@ -116,21 +118,25 @@ export class Watch {
     for (const m of seen.revived) {
       this.event({ type: 'incident-closed', machine: m });
       for (const key of [...this.decided]) if (key.endsWith(` ${m}`)) this.decided.delete(key);
+      this.handled.delete(m);
     }
     // A first dead verdict starts reading the fleet's status at once, so that it is ready
     // when the death is confirmed rounds later instead of being read only then.
-    if (this.lastDead.length > 0 && !this.pendingStatus) {
+    const unhandled = this.lastDead.filter((m) => !this.handled.has(m));
+    if (unhandled.length > 0 && !this.pendingStatus) {
       const reading = this.status();
       reading.catch(() => undefined);
       this.pendingStatus = { at: this.now(), reading };
     }
-    if (this.lastDead.length === 0) this.pendingStatus = undefined;
-    if (seen.confirmedDead.length === 0) return;
+    if (unhandled.length === 0) this.pendingStatus = undefined;
+    if (!seen.confirmedDead.some((m) => !this.handled.has(m))) return;
     // Only confirmed deaths count as dead for the diagnosis; everything else keeps its verdict.
     const kinds = new Map<string, VerdictKind>(verdicts.map((v) => [v.machine, v.kind === 'dead' && !seen.confirmedDead.includes(v.machine) ? 'unknown' : v.kind]));
     const fresh = this.pendingStatus && this.now() - this.pendingStatus.at <= STATUS_FRESH_MS ? this.pendingStatus.reading : this.status();
     this.pendingStatus = undefined;
     const found = diagnose(fleet, await fresh, kinds);
+    // Every death seen now is covered by this round's decision, or by none the policy could take.
+    for (const m of seen.confirmedDead) this.handled.add(m);
     const next = found.find((d) => !this.decided.has(`${d.scenario} ${d.failed}`));
     if (!next) return;
     // The recovery's own "really failed" check uses the verdicts just reached (the same
