@@ -1,19 +1,49 @@
 /**
- * `npm run bench`: measured claims, run on this machine. Today: the restore bench
- * (bench/restore.ts). `--rows N` changes the size (default 1,048,576), `--json` prints the raw
- * figures.
+ * `npm run bench [-- NAME…]`: measured claims, run on this machine. Benches: `restore`
+ * (bench/restore.ts; `--rows N`, default 1,048,576) and `probes` (bench/probes.ts; `--targets
+ * N`, default 5,000, `--interval S`, default 10, `--seconds S`, default 30). No name runs
+ * them all; `--json` prints the raw figures.
  */
+import { benchProbes, renderProbeBench } from './probes.ts';
 import { benchRestore, renderRestoreBench } from './restore.ts';
 
-function option(name: string): string | undefined {
+const BENCHES = ['restore', 'probes'] as const;
+
+function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`${name} expects a positive number\n`);
+    process.exit(2);
+  }
+  return value;
 }
 
-const minRows = Number(option('--rows') ?? 1_048_576);
-if (!Number.isInteger(minRows) || minRows < 1) {
-  process.stderr.write('--rows expects a positive whole number\n');
-  process.exit(2);
+const named = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
+for (const n of named) {
+  if (!(BENCHES as readonly string[]).includes(n)) {
+    process.stderr.write(`unknown bench ${n} (benches: ${BENCHES.join(', ')})\n`);
+    process.exit(2);
+  }
 }
-const result = await benchRestore({ minRows });
-process.stdout.write(process.argv.includes('--json') ? JSON.stringify(result, null, 2) + '\n' : renderRestoreBench(result));
+const chosen = named.length > 0 ? named : [...BENCHES];
+const json = process.argv.includes('--json');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const results: Record<string, unknown> = {};
+
+if (chosen.includes('restore')) {
+  const minRows = option('--rows', 1_048_576);
+  if (!Number.isInteger(minRows)) {
+    process.stderr.write('--rows expects a whole number\n');
+    process.exit(2);
+  }
+  const r = await benchRestore({ minRows, log });
+  results.restore = r;
+  if (!json) process.stdout.write(renderRestoreBench(r));
+}
+if (chosen.includes('probes')) {
+  const r = await benchProbes({ targets: Math.floor(option('--targets', 5000)), intervalS: option('--interval', 10), seconds: option('--seconds', 30), log });
+  results.probes = r;
+  if (!json) process.stdout.write(renderProbeBench(r));
+}
+if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
