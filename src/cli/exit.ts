@@ -1,6 +1,7 @@
 /** Exit codes shared by every command, and how an error maps to one. */
 import { ActionError } from '../actions/action.ts';
 import { FleetError } from '../fleet/errors.ts';
+import { SecretError } from '../fleet/secrets.ts';
 
 export const EXIT = { ok: 0, unhealthy: 1, badInput: 2, internal: 3 } as const;
 
@@ -10,7 +11,8 @@ export class UsageError extends Error {
 }
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError || error instanceof FleetError) return EXIT.badInput;
+  // A secret the fleet or a flag names but this machine does not have is a setting to fix.
+  if (error instanceof UsageError || error instanceof FleetError || error instanceof SecretError) return EXIT.badInput;
   // A precondition that fails before any step ran (a scenario refusing its input) is bad
   // input; an action failing inside a run is reported by the run itself.
   if (error instanceof ActionError && error.code === 'precondition') return EXIT.badInput;

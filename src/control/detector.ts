@@ -4,6 +4,7 @@
  * decide), and only `dead` is ever acted on: `unreachable-from-some` and `unknown` are
  * reported, never failed over. Pure: the daemon feeds it, tests feed it too.
  */
+import type { BlockKind, BlockVerdict } from '../health/reachability.ts';
 import type { Verdict, VerdictKind } from '../health/verdict.ts';
 
 interface Streak {
@@ -55,5 +56,45 @@ export class Detector {
   streakOf(machine: string): { kind: VerdictKind; rounds: number } | undefined {
     const s = this.streaks.get(machine);
     return s ? { kind: s.kind, rounds: s.rounds } : undefined;
+  }
+}
+
+/**
+ * The same rule for blocked verdicts, counted per users'-side evaluation (one per new report):
+ * a verdict is confirmed after N consecutive evaluations that reached it, and cleared when an
+ * evaluation no longer does.
+ */
+export class BlockDetector {
+  private readonly streaks = new Map<string, number>();
+  private readonly confirmed = new Map<string, BlockVerdict>();
+
+  constructor(private readonly roundsFor: (kind: BlockKind) => number) {}
+
+  observe(found: readonly BlockVerdict[]): { confirmed: BlockVerdict[]; cleared: BlockVerdict[] } {
+    const keyOf = (v: BlockVerdict) => `${v.kind} ${v.target}`;
+    const now = new Map(found.map((v) => [keyOf(v), v]));
+    const confirmed: BlockVerdict[] = [];
+    const cleared: BlockVerdict[] = [];
+    for (const key of [...this.streaks.keys()]) if (!now.has(key)) this.streaks.delete(key);
+    for (const [key, v] of [...this.confirmed]) {
+      if (!now.has(key)) {
+        this.confirmed.delete(key);
+        cleared.push(v);
+      }
+    }
+    for (const [key, v] of now) {
+      const rounds = (this.streaks.get(key) ?? 0) + 1;
+      this.streaks.set(key, rounds);
+      if (rounds >= this.roundsFor(v.kind) && !this.confirmed.has(key)) {
+        this.confirmed.set(key, v);
+        confirmed.push(v);
+      }
+    }
+    return { confirmed, cleared };
+  }
+
+  /** Blocked verdicts confirmed and still holding. */
+  current(): BlockVerdict[] {
+    return [...this.confirmed.values()];
   }
 }

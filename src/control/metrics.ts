@@ -1,9 +1,8 @@
 /**
  * The daemon's Prometheus metrics (prom-client), fed from its events and rounds, served on
- * `GET /metrics` by `lifeboat serve --listen HOST:PORT`. One registry per daemon, no default
+ * `GET /metrics` by `lifeboat serve --listen HOST:PORT` (http-api.ts). One registry per daemon, no default
  * process metrics mixed in unless asked: the names are lifeboat's own and stable.
  */
-import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Verdict, VerdictKind } from '../health/verdict.ts';
 import type { WatchEvent } from './watch.ts';
@@ -21,6 +20,8 @@ export class WatchMetrics {
   private readonly recoveries: Counter;
   private readonly recoverySeconds: Histogram;
   private readonly started: Gauge;
+  private readonly blocked: Gauge;
+  private usersSideAges: () => Array<{ probe: string; ageS: number }> = () => [];
 
   constructor() {
     const registers = [this.registry];
@@ -32,6 +33,15 @@ export class WatchMetrics {
     this.recoveries = new Counter({ name: 'lifeboat_recoveries_total', help: 'Recoveries the daemon ran, by scenario and outcome', labelNames: ['scenario', 'outcome'], registers });
     this.started = new Gauge({ name: 'lifeboat_start_time_seconds', help: 'When this daemon started (seconds since the epoch)', registers });
     this.started.set(Date.now() / 1000);
+    this.blocked = new Gauge({ name: 'lifeboat_blocked', help: 'Blocked verdicts confirmed from the users\' side: 1 while it holds, 0 once cleared', labelNames: ['kind', 'target'], registers });
+    const ages = () => this.usersSideAges();
+    new Gauge({
+      name: 'lifeboat_users_side_report_age_seconds', help: 'Age of the newest report of each users\'-side probe', labelNames: ['probe'], registers,
+      collect() {
+        this.reset();
+        for (const a of ages()) this.set({ probe: a.probe }, Math.round(a.ageS * 10) / 10);
+      },
+    });
     this.recoverySeconds = new Histogram({ name: 'lifeboat_recovery_seconds', help: 'Duration of the recoveries the daemon ran', labelNames: ['scenario'], buckets: [5, 10, 20, 30, 60, 120, 300, 600, 1800], registers });
   }
 
@@ -43,7 +53,14 @@ export class WatchMetrics {
     }
   }
 
+  /** Where the users'-side report ages come from (read at every scrape). */
+  watchUsersSide(ages: () => Array<{ probe: string; ageS: number }>): void {
+    this.usersSideAges = ages;
+  }
+
   observeEvent(e: WatchEvent): void {
+    if (e.type === 'blocked') this.blocked.set({ kind: e.kind, target: e.target }, 1);
+    if (e.type === 'unblocked') this.blocked.set({ kind: e.kind, target: e.target }, 0);
     if (e.type === 'incident-opened') this.incidents.inc({ scenario: e.scenario });
     if (e.type === 'decision') this.decisions.inc({ scenario: e.scenario, action: e.action });
     if (e.type === 'recovery-finished') {
@@ -55,24 +72,4 @@ export class WatchMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
-}
-
-/** `GET /metrics` (Prometheus text format) and `GET /healthz` on `host:port`. */
-export async function serveMetrics(metrics: WatchMetrics, host: string, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/metrics') {
-      metrics.text().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-        (error: unknown) => res.writeHead(500).end(String((error as Error).message)),
-      );
-      return;
-    }
-    if (req.method === 'GET' && req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return server;
 }

@@ -18,7 +18,8 @@ import type { Verdict, VerdictKind } from '../health/verdict.ts';
 import { Journal } from '../recovery/journal.ts';
 import { Alerter, type AlertMessage } from './alerts.ts';
 import { Detector } from './detector.ts';
-import { Watch, type WatchEvent } from './watch.ts';
+import { UsersSideStore } from './users-side/store.ts';
+import { Watch, type WatchEvent, type WatchOptions } from './watch.ts';
 
 const fleet: Fleet = parseFleet(`version: 1
 name: w
@@ -50,7 +51,7 @@ after(async () => {
 });
 
 /** A Watch whose machines are judged by `script`, one list of kinds per round. */
-function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial<WatchSettings>, observe: boolean) {
+function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial<WatchSettings>, observe: boolean, usersSide?: (now: () => number) => WatchOptions['usersSide']) {
   const events: WatchEvent[] = [];
   const alerts: AlertMessage[] = [];
   let round = 0;
@@ -67,6 +68,7 @@ function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial
     judge: async (machines) => machines.map((m) => verdict(m, script[Math.min(round, script.length - 1)]![m] ?? 'alive')),
     status: async () => { reads.status += 1; return status; },
     now: () => clock,
+    ...(usersSide ? { usersSide: usersSide(() => clock) } : {}),
   });
   const next = async () => {
     await watch.round();
@@ -128,4 +130,38 @@ name: w
 machines: [{ name: a, address: 192.0.2.1, roles: [edge] }]
 watch: { policy: { primary-dwn: auto } }
 `, 'bad.yaml'), /primary-dwn/);
+});
+
+test("blocked from the users' side: confirmed over N reports, alerted, never a failover; a silent users' side is said aloud", async () => {
+  let store!: UsersSideStore;
+  const inside: NonNullable<WatchOptions['usersSide']>['inside'] = {
+    view: (alive) => ({ alive, ports: [{ machine: 'edge', address: '192.0.2.1', port: 80, seen: 'open' }], names: new Map([['a.example.com', ['192.0.2.1']]]) }),
+  };
+  const w = watchWith([{}], { rounds: { 'ip-blocked': 2 }, policy: { 'edge-down': 'auto' } }, false, (now) => {
+    store = new UsersSideStore(15_000, now);
+    return { store, inside };
+  });
+  const cut = { probe: 'office', names: [], ports: [22, 80].map((port) => ({ machine: 'edge', address: '192.0.2.1', port, seen: 'silent' as const })) };
+  store.add(cut);
+  await w.next();
+  await w.next(); // no new report: not a second evaluation
+  assert.equal(w.events.filter((e) => e.type === 'blocked').length, 0, 'one report is one round');
+  store.add(cut);
+  await w.next();
+  const blocked = w.events.filter((e) => e.type === 'blocked');
+  assert.equal(blocked.length, 1);
+  assert.deepEqual([blocked[0]!.kind, blocked[0]!.target, blocked[0]!.policy], ['ip-blocked', 'edge', 'notify']);
+  assert.ok(blocked[0]!.evidence.some((r) => r.vantage === 'users:office' && r.seen === 'silent'));
+  assert.match(w.alerts.at(-1)!.text, /No machine is failed over for this/);
+  assert.equal(w.events.filter((e) => e.type === 'decision' || e.type === 'incident-opened').length, 0, 'no recovery for a blocked machine');
+  // The probe stops reporting: after three intervals the daemon says it cannot see.
+  for (let i = 0; i < 16; i++) await w.next();
+  const silent = w.events.filter((e) => e.type === 'users-side');
+  assert.equal(silent.length, 1);
+  assert.match(silent[0]!.type === 'users-side' ? silent[0]!.detail : '', /no users'-side probe has reported for 1\d s/);
+  assert.equal(w.events.filter((e) => e.type === 'unblocked').length, 0, 'silence is not "unblocked"');
+  store.add({ ...cut, ports: cut.ports.map((p) => ({ ...p, seen: 'open' as const })) });
+  await w.next();
+  assert.ok(w.events.some((e) => e.type === 'users-side' && e.state === 'back'));
+  assert.ok(w.events.some((e) => e.type === 'unblocked' && e.target === 'edge'));
 });

@@ -20,8 +20,11 @@ import type { RunRecord } from '../recovery/journal-read.ts';
 import { scenarioNamed } from '../recovery/scenarios/index.ts';
 import { startRecovery } from '../recovery/start.ts';
 import type { ScenarioInput } from '../recovery/step.ts';
+import { blockVerdicts, type BlockKind, type EvidenceRow } from '../health/reachability.ts';
 import type { Alerter } from './alerts.ts';
-import { Detector } from './detector.ts';
+import { BlockDetector, Detector } from './detector.ts';
+import type { InsideProbes } from './inside-probes.ts';
+import type { UsersSideStore } from './users-side/store.ts';
 
 export type WatchEventBody =
   | { type: 'started'; fleet: string; observe: boolean; intervalS: number; deadRounds: number }
@@ -30,6 +33,9 @@ export type WatchEventBody =
   | { type: 'decision'; scenario: string; failed: string; policy: string; action: 'started' | 'resumed' | 'planned' | 'notified' | 'observed' | 'cooling-down'; detail: string }
   | { type: 'recovery-finished'; runId: string; scenario: string; outcome: string; seconds: number }
   | { type: 'incident-closed'; machine: string }
+  | { type: 'blocked'; kind: BlockKind; target: string; reason: string; policy: 'notify'; evidence: EvidenceRow[] }
+  | { type: 'unblocked'; kind: BlockKind; target: string }
+  | { type: 'users-side'; state: 'silent' | 'back'; detail: string }
   | { type: 'error'; message: string };
 export type WatchEvent = { at: string } & WatchEventBody;
 
@@ -47,6 +53,8 @@ export interface WatchOptions {
   now?: () => number;
   /** Told every round's verdicts and how long the round took. */
   onRound?: (verdicts: readonly Verdict[], seconds: number) => void;
+  /** Users'-side reports and the daemon's own view of the same targets: the blocked verdicts. */
+  usersSide?: { store: UsersSideStore; inside: Pick<InsideProbes, 'view'> };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -57,6 +65,10 @@ const STATUS_FRESH_MS = 15_000;
 
 export class Watch {
   private readonly detector: Detector;
+  private readonly blocks: BlockDetector;
+  /** The users'-side store's generation last evaluated: one evaluation per new report. */
+  private usersGeneration = 0;
+  private usersSilent = false;
   /** Incidents already decided on, by `scenario failed`: one decision per incident. */
   private readonly decided = new Set<string>();
   /** Machines whose death a decision already covered: no diagnosis again until one more dies. */
@@ -70,7 +82,9 @@ export class Watch {
   private pendingStatus: { at: number; reading: Promise<FleetStatus> } | undefined;
 
   constructor(private readonly o: WatchOptions) {
-    this.detector = new Detector(o.settings.deadRounds);
+    const rounds = o.settings.rounds;
+    this.detector = new Detector(rounds.dead ?? o.settings.deadRounds);
+    this.blocks = new BlockDetector((kind) => rounds[kind] ?? o.settings.deadRounds);
     this.now = o.now ?? Date.now;
     // A machine judged dead last round is not asked about the others: it casts no vote, and
     // a command on its stale connection would hold the whole round until its time-out.
@@ -115,6 +129,7 @@ export class Watch {
     this.lastDead = verdicts.filter((v) => v.kind === 'dead').map((v) => v.machine);
     const seen = this.detector.observe(verdicts, this.now());
     for (const v of seen.changed) this.event({ type: 'verdict', machine: v.machine, kind: v.kind, reason: v.reason });
+    await this.usersSideRound(verdicts);
     for (const m of seen.revived) {
       this.event({ type: 'incident-closed', machine: m });
       for (const key of [...this.decided]) if (key.endsWith(` ${m}`)) this.decided.delete(key);
@@ -186,6 +201,44 @@ export class Watch {
     this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'started', detail: command });
     await alert('started', 'critical', `Recovery started: ${command}`);
     await this.runAutomatic(() => startRecovery({ scenario, input, ctx: this.o.ctx, journal: this.o.journal, mode: 'auto', automatic: true }));
+  }
+
+  /**
+   * Blocked, not dead: the users'-side reports against the inside view. Evaluated once per new
+   * report, so N rounds are N reports. A users' side gone silent is said aloud: no report is
+   * not "nothing blocked".
+   */
+  private async usersSideRound(verdicts: readonly Verdict[]): Promise<void> {
+    const u = this.o.usersSide;
+    if (!u) return;
+    const fleet = this.o.ctx.fleet;
+    const reports = u.store.fresh();
+    if (reports.length === 0 && u.store.generation > 0 && !this.usersSilent) {
+      this.usersSilent = true;
+      const detail = `no users'-side probe has reported for ${Math.round(Math.min(...u.store.ages().map((a) => a.ageS)))} s: blocked addresses, ports and domains cannot be seen`;
+      this.event({ type: 'users-side', state: 'silent', detail });
+      await this.o.alerter.send({ key: `users-side silent ${this.now()}`, severity: 'warning', fleet: fleet.name, at: iso(this.now()), title: `${fleet.name}: users'-side probes silent`, text: detail, data: { state: 'silent' } });
+    } else if (reports.length > 0 && this.usersSilent) {
+      this.usersSilent = false;
+      this.event({ type: 'users-side', state: 'back', detail: `${reports.length} users'-side probe(s) reporting again` });
+    }
+    if (reports.length === 0 || u.store.generation === this.usersGeneration) return;
+    this.usersGeneration = u.store.generation;
+    const alive = new Set(verdicts.filter((v) => v.kind === 'alive').map((v) => v.machine));
+    const seen = this.blocks.observe(blockVerdicts(reports, u.inside.view(alive)));
+    for (const v of seen.confirmed) {
+      this.event({ type: 'blocked', kind: v.kind, target: v.target, reason: v.reason, policy: 'notify', evidence: v.evidence });
+      await this.o.alerter.send({
+        key: `blocked ${v.kind} ${v.target} ${this.now()}`, severity: 'critical', fleet: fleet.name, at: iso(this.now()),
+        title: `${fleet.name}: ${v.kind} ${v.target}`,
+        text: `${v.reason}. No machine is failed over for this.${reports.length === 1 ? ' (one users\'-side probe reports: add more for a quorum)' : ''}`,
+        data: { kind: v.kind, target: v.target, evidence: v.evidence },
+      });
+    }
+    for (const v of seen.cleared) {
+      this.event({ type: 'unblocked', kind: v.kind, target: v.target });
+      await this.o.alerter.send({ key: `unblocked ${v.kind} ${v.target} ${this.now()}`, severity: 'info', fleet: fleet.name, at: iso(this.now()), title: `${fleet.name}: ${v.target} reachable again`, text: `The users' side reaches ${v.target} again.`, data: { kind: v.kind, target: v.target } });
+    }
   }
 
   /**

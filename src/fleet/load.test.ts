@@ -107,6 +107,18 @@ const cases: Array<{ name: string; text: string; at: string; expect: RegExp }> =
     expect: /services\.go-admin\.health\.prot: unknown key `prot` — did you mean `port`\?/,
   },
   {
+    name: 'a typo in a watch policy\'s scenario',
+    text: `${base}\nwatch:\n  policy:\n    primary-dwon: auto\n`,
+    at: 'primary-dwon',
+    expect: /watch\.policy\.primary-dwon: unknown key `primary-dwon` — did you mean `primary-down`\?/,
+  },
+  {
+    name: 'a blocked verdict given a policy no runbook backs',
+    text: `${base}\nwatch:\n  policy:\n    domain-blocked: auto\n`,
+    at: 'auto',
+    expect: /watch\.policy\.domain-blocked: no runbook acts on domain-blocked yet: its only policy is notify/,
+  },
+  {
     name: 'a missing address',
     text: variant('    address: 185.22.154.21\n', ''),
     at: '- name: report',

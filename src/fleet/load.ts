@@ -140,6 +140,11 @@ function knownKeys(path: readonly PropertyKey[], data: unknown): string[] {
     else schema = undefined;
   }
   const def = schema?._zod.def as unknown as Record<string, unknown> | undefined;
+  if (def?.type === 'record') {
+    // A record keyed by an enum (watch.policy): its keys are the enum's values.
+    const keys = (def.keyType as z.core.$ZodType | undefined)?._zod.def as unknown as { type?: string; entries?: Record<string, string> } | undefined;
+    return keys?.type === 'enum' && keys.entries ? Object.values(keys.entries) : [];
+  }
   return def?.type === 'object' ? Object.keys(def.shape as object) : [];
 }
 

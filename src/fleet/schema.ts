@@ -241,13 +241,52 @@ const alertSchema = z.discriminatedUnion('type', [
 ]);
 export type AlertSpec = z.infer<typeof alertSchema>;
 
+/**
+ * Verdicts about the path to a machine rather than the machine (src/health/reachability.ts).
+ * No runbook acts on them yet, so their only policy is `notify`.
+ */
+export const BLOCK_VERDICTS = ['ip-blocked', 'port-blocked', 'domain-blocked'] as const;
+/** What `watch.policy` and `watch.rounds` may name. */
+export const POLICY_KEYS = [...SCENARIO_NAMES, ...BLOCK_VERDICTS] as const;
+export const ROUND_KINDS = ['dead', ...BLOCK_VERDICTS] as const;
+
+/** The users'-side probes (`lifeboat probe --push`): what they check and how they sign. */
+export const usersSideSchema = z.strictObject({
+  /** Shared with every users'-side probe: it signs their requests (HMAC-SHA256). */
+  token: secretRef,
+  /** Seconds between two of a probe's rounds. */
+  intervalS: z.number().min(1).max(3600).default(5),
+  /** A connect or request silent this long counts as `silent`. */
+  timeoutMs: z.number().int().min(100).max(60_000).default(2000),
+  /**
+   * Ports checked on every machine that serves a domain. Default: the machine's SSH port, 80
+   * and 443. List only ports the users' network is allowed to reach: one never reachable from
+   * there reads as blocked.
+   */
+  ports: z.array(port).min(1).max(32).optional(),
+});
+export type UsersSideSettings = z.infer<typeof usersSideSchema>;
+
 export const watchSchema = z.strictObject({
   /** Seconds between two rounds of verdicts. */
   intervalS: z.number().min(0.5).max(3600).default(5),
   /** Consecutive rounds a machine must be judged dead before anything is done about it. */
   deadRounds: z.number().int().min(1).max(100).default(2),
-  /** Per scenario; a scenario not named here is `notify`. */
-  policy: z.partialRecord(z.enum(SCENARIO_NAMES), z.enum(POLICIES)).default({}),
+  /** Consecutive rounds per verdict kind (`dead` overrides deadRounds); a kind not named uses deadRounds. */
+  rounds: z.partialRecord(z.enum(ROUND_KINDS), z.number().int().min(1).max(100)).default({}),
+  /** Per scenario or blocked verdict; one not named here is `notify`. */
+  policy: z
+    .partialRecord(z.enum(POLICY_KEYS), z.enum(POLICIES))
+    .default({})
+    .superRefine((policy, ctx) => {
+      for (const kind of BLOCK_VERDICTS) {
+        if (policy[kind] !== undefined && policy[kind] !== 'notify') {
+          ctx.addIssue({ code: 'custom', path: [kind], message: `no runbook acts on ${kind} yet: its only policy is notify` });
+        }
+      }
+    }),
+  /** Users'-side probes report to the daemon (needs `lifeboat serve --listen`). */
+  usersSide: usersSideSchema.optional(),
   /** After an automatic recovery, no other starts until this has passed or a person acknowledges it. */
   cooldownS: z.number().int().min(0).default(3600),
   alerts: z.array(alertSchema).default([]),

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { serveMetrics, WatchMetrics } from '../../src/control/metrics.ts';
+import { serveApi } from '../../src/control/http-api.ts';
+import { WatchMetrics } from '../../src/control/metrics.ts';
 import type { Verdict } from '../../src/health/verdict.ts';
 
 function promtool(text: string): Promise<{ code: number | null; out: string }> {
@@ -33,7 +34,9 @@ test('the metrics are served on /metrics and pass promtool check metrics', async
   metrics.observeEvent({ at: '', type: 'incident-opened', machine: 'core', scenario: 'primary-down', failed: 'core', why: '' });
   metrics.observeEvent({ at: '', type: 'decision', scenario: 'primary-down', failed: 'core', policy: 'auto', action: 'started', detail: '' });
   metrics.observeEvent({ at: '', type: 'recovery-finished', runId: 'r1', scenario: 'primary-down', outcome: 'recovered', seconds: 14.2 });
-  const server = await serveMetrics(metrics, '127.0.0.1', 0);
+  metrics.observeEvent({ at: '', type: 'blocked', kind: 'ip-blocked', target: 'gw-a', reason: '', policy: 'notify', evidence: [] });
+  metrics.watchUsersSide(() => [{ probe: 'office', ageS: 2.54 }]);
+  const server = await serveApi({ metrics }, '127.0.0.1', 0);
   try {
     const port = (server.address() as AddressInfo).port;
     const response = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -44,6 +47,8 @@ test('the metrics are served on /metrics and pass promtool check metrics', async
     assert.match(text, /^lifeboat_vantage_seen\{machine="core",vantage="vault"\} -1$/m);
     assert.match(text, /^lifeboat_recoveries_total\{scenario="primary-down",outcome="recovered"\} 1$/m);
     assert.match(text, /^lifeboat_recovery_seconds_sum\{scenario="primary-down"\} 14\.2$/m);
+    assert.match(text, /^lifeboat_blocked\{kind="ip-blocked",target="gw-a"\} 1$/m);
+    assert.match(text, /^lifeboat_users_side_report_age_seconds\{probe="office"\} 2\.5$/m);
     const checked = await promtool(text);
     assert.equal(checked.code, 0, checked.out);
     assert.equal(checked.out.trim(), '', `promtool reports: ${checked.out}`);

@@ -4,6 +4,7 @@ import { registerBackup } from './backup.ts';
 import { registerDrill } from './drill.ts';
 import { registerFleet } from './fleet.ts';
 import { registerPrepare } from './prepare.ts';
+import { registerProbe } from './probe.ts';
 import { registerRuns } from './runs.ts';
 import { registerRecover } from './recover.ts';
 import { registerSchema } from './schema.ts';
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerDrill(program);
   registerFleet(program);
   registerPrepare(program);
+  registerProbe(program);
   registerRuns(program);
   registerRecover(program);
   registerSchema(program);

@@ -6,9 +6,13 @@
 import type { Command } from 'commander';
 import { Alerter, alertChannels } from '../../control/alerts.ts';
 import type { Server } from 'node:http';
-import { serveMetrics, WatchMetrics } from '../../control/metrics.ts';
+import { serveApi } from '../../control/http-api.ts';
+import { InsideProbes } from '../../control/inside-probes.ts';
+import { WatchMetrics } from '../../control/metrics.ts';
+import { usersSideTargets } from '../../control/users-side/targets.ts';
+import { UsersSideStore } from '../../control/users-side/store.ts';
 import { Watch, type WatchEvent } from '../../control/watch.ts';
-import { POLICIES, SCENARIO_NAMES, watchSchema, type WatchSettings } from '../../fleet/schema.ts';
+import { BLOCK_VERDICTS, POLICIES, POLICY_KEYS, SCENARIO_NAMES, watchSchema, type WatchSettings } from '../../fleet/schema.ts';
 import { nearest } from '../../util/suggest.ts';
 import { Journal } from '../../recovery/journal.ts';
 import { progressPrinter, renderSummary } from '../../recovery/render.ts';
@@ -42,6 +46,9 @@ function renderEvent(e: WatchEvent): string {
     case 'decision': return `${e.at} ${e.scenario} --failed ${e.failed}: policy ${e.policy}, ${e.action}: ${e.detail}`;
     case 'recovery-finished': return `${e.at} run ${e.runId} ${e.scenario}: ${e.outcome} in ${e.seconds} s`;
     case 'incident-closed': return `${e.at} ${e.machine} answers again`;
+    case 'blocked': return `${e.at} BLOCKED ${e.kind} ${e.target}: ${e.reason} (policy ${e.policy}; no failover)\n${e.evidence.map((r) => `    ${r.vantage.padEnd(20)} ${r.check.padEnd(28)} ${r.seen}`).join('\n')}`;
+    case 'unblocked': return `${e.at} ${e.target} is no longer ${e.kind}`;
+    case 'users-side': return `${e.at} users' side ${e.state}: ${e.detail}`;
     case 'error': return `${e.at} error: ${e.message}`;
   }
 }
@@ -88,9 +95,9 @@ export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'p
   for (const item of options.policy ?? []) {
     const [scenario, value, extra] = item.split('=');
     if (!scenario || !value || extra !== undefined) throw new UsageError(`--policy ${item}: expected SCENARIO=POLICY, e.g. primary-down=auto`);
-    if (!(SCENARIO_NAMES as readonly string[]).includes(scenario)) {
-      const guess = nearest(scenario, SCENARIO_NAMES);
-      throw new UsageError(`--policy: unknown scenario \`${scenario}\`${guess ? ` — did you mean \`${guess}\`?` : ''} (scenarios: ${SCENARIO_NAMES.join(', ')})`);
+    if (!(POLICY_KEYS as readonly string[]).includes(scenario)) {
+      const guess = nearest(scenario, POLICY_KEYS);
+      throw new UsageError(`--policy: unknown scenario or verdict \`${scenario}\`${guess ? ` — did you mean \`${guess}\`?` : ''} (scenarios: ${SCENARIO_NAMES.join(', ')}; verdicts: ${BLOCK_VERDICTS.join(', ')})`);
     }
     if (!(POLICIES as readonly string[]).includes(value)) throw new UsageError(`--policy ${item}: unknown policy \`${value}\` (policies: ${POLICIES.join(', ')})`);
     policy[scenario] = value;
@@ -115,6 +122,7 @@ async function serve(options: ServeOptions): Promise<number> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   let metricsServer: Server | undefined;
+  let stopInside = () => undefined as void;
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
@@ -122,7 +130,20 @@ async function serve(options: ServeOptions): Promise<number> {
     const alerter = new Alerter(alertChannels(settings.alerts, session.ctx.secret), (line) => process.stderr.write(`${line}\n`));
     const metrics = new WatchMetrics();
     const listen = options.listen === undefined ? undefined : listenAddress(options.listen);
-    metricsServer = listen ? await serveMetrics(metrics, listen.host, listen.port) : undefined;
+    // Users'-side probes push to the daemon's API: without --listen they have nowhere to go.
+    let usersSide: { store: UsersSideStore; inside: InsideProbes; token: string; targets: ReturnType<typeof usersSideTargets> } | undefined;
+    if (settings.usersSide) {
+      if (!listen) throw new UsageError("the fleet file has watch.usersSide: give --listen HOST:PORT so that users'-side probes can report");
+      const targets = usersSideTargets(session.fleet, settings.usersSide);
+      const token = await session.ctx.secret(settings.usersSide.token);
+      usersSide = { store: new UsersSideStore(3 * settings.usersSide.intervalS * 1000), inside: new InsideProbes(session.fleet, targets), token, targets };
+    }
+    metricsServer = listen
+      ? await serveApi({ metrics, ...(usersSide ? { usersSide } : {}), log: (line) => process.stderr.write(`${line}\n`) }, listen.host, listen.port)
+      : undefined;
+    if (usersSide) metrics.watchUsersSide(() => usersSide.store.ages());
+    usersSide?.inside.start();
+    stopInside = () => usersSide?.inside.stop();
     const emit = (e: WatchEvent) => {
       metrics.observeEvent(e);
       process.stdout.write(`${options.json ? JSON.stringify(e) : renderEvent(e)}\n`);
@@ -130,6 +151,7 @@ async function serve(options: ServeOptions): Promise<number> {
     const watch = new Watch({
       ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit,
       onRound: (verdicts, seconds) => metrics.observeRound(verdicts, seconds),
+      ...(usersSide ? { usersSide } : {}),
     });
     if (options.once) await watch.round();
     else await watch.run(stop.signal);
@@ -137,6 +159,7 @@ async function serve(options: ServeOptions): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    stopInside();
     metricsServer?.close();
     await session.close();
     journal.close();
