@@ -2,6 +2,7 @@
 
 export const FAULT_KINDS = [
   'machine-down', // every process of the host killed and its cable pulled
+  'link-down', // the host's cable pulled, its processes running on (a flapping link, a switch port)
   'partition', // the listed hosts cannot reach each other (they still reach everyone else)
   'ip-blocked', // the client cannot reach this host's address (in both directions)
   'port-blocked', // one TCP port of a host is dropped on the switch
@@ -14,6 +15,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type FaultSpec =
   | { kind: 'machine-down'; host: string }
+  | { kind: 'link-down'; host: string }
   | { kind: 'partition'; hosts: string[] }
   | { kind: 'ip-blocked'; host: string }
   | { kind: 'port-blocked'; host: string; port: number }
@@ -28,6 +30,7 @@ export type ActiveFault = FaultSpec & { since: string };
 export function describeFault(f: FaultSpec): string {
   switch (f.kind) {
     case 'machine-down':
+    case 'link-down':
     case 'ip-blocked':
     case 'mariadb-crashed':
     case 'disk-full':

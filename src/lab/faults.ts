@@ -11,7 +11,7 @@ import { shq } from '../remote/remote.ts';
 import { LabError } from './errors.ts';
 import { DISK_SIZE, diskUsage, resizeHostDisk } from './host-disk.ts';
 import type { LabView } from './lab-view.ts';
-import { describeFault, sameFault, type ActiveFault, type FaultSpec } from './fault-kinds.ts';
+import { describeFault, FAULT_KINDS, sameFault, type ActiveFault, type FaultSpec } from './fault-kinds.ts';
 import { loadSwitchRules, setPort } from './network.ts';
 import { SINKHOLE_ADDRESS, type LabHost, type LabPlan } from './plan.ts';
 import { clientHost, dnsHost, labDomains, reloadNamed, writeNamedConf } from './servers/bind.ts';
@@ -68,7 +68,7 @@ export async function reapplySwitchFaults(id: string, plan: LabPlan, faults: rea
   };
   const client = clientHost(plan);
   await loadSwitchRules(id, switchRuleset(view, faults, client?.address ?? '0.0.0.0'));
-  for (const f of faults) if (f.kind === 'machine-down') await setPort(id, view.host(f.host), false);
+  for (const f of faults) if (f.kind === 'machine-down' || f.kind === 'link-down') await setPort(id, view.host(f.host), false);
 }
 
 async function applySwitchRules(lab: LabView, faults: readonly FaultSpec[]): Promise<void> {
@@ -143,6 +143,9 @@ async function inject(lab: LabView, spec: FaultSpec, after: readonly FaultSpec[]
       await setPoweredOff(lab.paths, spec.host, true);
       return;
     }
+    case 'link-down':
+      await setPort(lab.id, lab.host(spec.host), false);
+      return;
     case 'partition':
     case 'ip-blocked':
     case 'port-blocked':
@@ -184,6 +187,9 @@ async function undo(lab: LabView, spec: FaultSpec, after: readonly FaultSpec[]):
       await lab.startHost(host);
       return;
     }
+    case 'link-down':
+      await setPort(lab.id, lab.host(spec.host), true);
+      return;
     case 'partition':
     case 'ip-blocked':
     case 'port-blocked':
@@ -252,6 +258,7 @@ export function parseFault(kind: string, args: readonly string[]): FaultSpec {
   };
   switch (kind) {
     case 'machine-down':
+    case 'link-down':
     case 'ip-blocked':
     case 'mariadb-crashed':
     case 'disk-full':
@@ -270,6 +277,6 @@ export function parseFault(kind: string, args: readonly string[]): FaultSpec {
       need(2, 'HOST PROGRAM');
       return { kind, host: args[0]!, program: args[1]! };
     default:
-      throw new LabError('bad-fault', `unknown fault "${kind}"; one of: machine-down, partition, ip-blocked, port-blocked, domain-blocked, service-crashed, mariadb-crashed, disk-full`);
+      throw new LabError('bad-fault', `unknown fault "${kind}"; one of: ${FAULT_KINDS.join(', ')}`);
   }
 }

@@ -53,6 +53,15 @@ describe('lab faults', { skip }, () => {
     assert.equal(lab.faults.length, 0);
   });
 
+  test('link-down: the cable is pulled but the machine runs on; heal plugs it back', async () => {
+    await lab.fault({ kind: 'link-down', host: 'backup' });
+    assert.equal(await reaches('ops', 'backup', 22), false);
+    assert.ok(lab.anchorPid('backup') > 0, 'its processes still run');
+    assert.equal(await reaches('backup', 'backup', 3306), true, 'its MariaDB answers on the machine itself');
+    await lab.heal({ kind: 'link-down', host: 'backup' });
+    assert.equal(await reaches('ops', 'backup', 22), true);
+  });
+
   test('partition: the chosen hosts lose each other only', async () => {
     await lab.fault({ kind: 'partition', hosts: ['primary', 'backup'] });
     assert.equal(await reaches('primary', 'backup', 3306), false);

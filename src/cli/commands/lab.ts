@@ -104,6 +104,7 @@ export function registerLab(program: Command): void {
       `
 Examples (MACHINE, PROGRAM and DOMAIN as the fleet file names them):
   lifeboat lab fault machine-down MACHINE
+  lifeboat lab fault link-down MACHINE          (cable pulled, its processes run on)
   lifeboat lab fault partition MACHINE OTHER-MACHINE
   lifeboat lab fault ip-blocked MACHINE         (the client cannot reach it)
   lifeboat lab fault port-blocked MACHINE 3306
