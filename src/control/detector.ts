@@ -21,11 +21,25 @@ export interface Observation {
   confirmedDead: string[];
   /** Machines that were confirmed dead and are now seen alive again. */
   revived: string[];
+  /** Machines that just started flapping (dead, back, dead again within a few rounds). */
+  flapping: string[];
 }
+
+/**
+ * A machine that went from answering to dead twice within this many rounds is flapping (a
+ * bad link, a switch port going up and down): it must stay dead FLAP_FACTOR times as many
+ * rounds before it counts. A failover over a link that comes back in seconds costs more than
+ * the seconds it saves, and a flapping primary failed over is a split brain waiting.
+ */
+const FLAP_WINDOW_ROUNDS = 20;
+const FLAP_FACTOR = 3;
 
 export class Detector {
   private readonly streaks = new Map<string, Streak>();
   private readonly confirmed = new Set<string>();
+  /** Rounds (by number) in which each machine went from a non-dead verdict to dead. */
+  private readonly deaths = new Map<string, number[]>();
+  private round = 0;
 
   constructor(private readonly deadRounds: number) {
     if (!Number.isInteger(deadRounds) || deadRounds < 1) throw new RangeError('deadRounds must be a whole number ≥ 1');
@@ -34,6 +48,8 @@ export class Detector {
   observe(verdicts: readonly Verdict[], now: number): Observation {
     const changed: Verdict[] = [];
     const revived: string[] = [];
+    const flapping: string[] = [];
+    this.round += 1;
     for (const v of verdicts) {
       const before = this.streaks.get(v.machine);
       if (before?.kind === v.kind) {
@@ -41,15 +57,26 @@ export class Detector {
       } else {
         this.streaks.set(v.machine, { kind: v.kind, rounds: 1, since: now });
         changed.push(v);
+        if (v.kind === 'dead' && before) {
+          const recent = [...(this.deaths.get(v.machine) ?? []), this.round].filter((r) => r > this.round - FLAP_WINDOW_ROUNDS);
+          this.deaths.set(v.machine, recent);
+          if (recent.length === 2) flapping.push(v.machine);
+        }
       }
       const streak = this.streaks.get(v.machine)!;
-      if (streak.kind === 'dead' && streak.rounds >= this.deadRounds) this.confirmed.add(v.machine);
+      if (streak.kind === 'dead' && streak.rounds >= this.roundsNeeded(v.machine)) this.confirmed.add(v.machine);
       if (streak.kind === 'alive' && this.confirmed.delete(v.machine)) revived.push(v.machine);
     }
     const confirmedDead = [...this.confirmed]
       .filter((m) => this.streaks.get(m)?.kind === 'dead')
       .sort((a, b) => this.streaks.get(a)!.since - this.streaks.get(b)!.since);
-    return { changed, confirmedDead, revived };
+    return { changed, confirmedDead, revived, flapping };
+  }
+
+  /** Dead rounds a machine needs now: more while it flaps. */
+  roundsNeeded(machine: string): number {
+    const recent = (this.deaths.get(machine) ?? []).filter((r) => r > this.round - FLAP_WINDOW_ROUNDS);
+    return recent.length >= 2 ? this.deadRounds * FLAP_FACTOR : this.deadRounds;
   }
 
   /** The verdict a machine has held, and for how many rounds. */

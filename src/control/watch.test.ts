@@ -120,8 +120,21 @@ test('the detector confirms a death after N rounds and forgets it when the machi
   const d = new Detector(2);
   assert.deepEqual(d.observe([verdict('a', 'dead')], 1).confirmedDead, []);
   assert.deepEqual(d.observe([verdict('a', 'dead')], 2).confirmedDead, ['a']);
-  assert.deepEqual(d.observe([verdict('a', 'alive')], 3), { changed: [verdict('a', 'alive')], confirmedDead: [], revived: ['a'] });
+  assert.deepEqual(d.observe([verdict('a', 'alive')], 3), { changed: [verdict('a', 'alive')], confirmedDead: [], revived: ['a'], flapping: [] });
   assert.throws(() => new Detector(0), RangeError);
+});
+
+test('a machine that dies and comes back twice is flapping: it must stay dead three times as long', async () => {
+  const script: Array<Record<string, VerdictKind>> = [{ main: 'alive' }, { main: 'dead' }, { main: 'alive' }, { main: 'dead' }];
+  const w = watchWith(script, { deadRounds: 2, policy: { 'primary-down': 'auto' } }, true);
+  for (let i = 0; i < 4; i++) await w.next();
+  const flapping = w.events.filter((e) => e.type === 'flapping');
+  assert.equal(flapping.length, 1);
+  assert.match(flapping[0]!.type === 'flapping' ? flapping[0]!.detail : '', /stay dead 6 rounds/);
+  for (let i = 0; i < 4; i++) await w.next(); // dead for 5 rounds in a row: not yet
+  assert.equal(w.events.filter((e) => e.type === 'decision').length, 0);
+  await w.next(); // the sixth
+  assert.equal(w.events.filter((e) => e.type === 'decision').length, 1);
 });
 
 test('the fleet file refuses a policy for an unknown scenario', () => {

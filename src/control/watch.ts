@@ -33,6 +33,7 @@ export type WatchEventBody =
   | { type: 'decision'; scenario: string; failed: string; policy: string; action: 'started' | 'resumed' | 'planned' | 'notified' | 'observed' | 'cooling-down'; detail: string }
   | { type: 'recovery-finished'; runId: string; scenario: string; outcome: string; seconds: number }
   | { type: 'incident-closed'; machine: string }
+  | { type: 'flapping'; machine: string; detail: string }
   | { type: 'blocked'; kind: BlockKind; target: string; reason: string; policy: 'notify'; evidence: EvidenceRow[] }
   | { type: 'unblocked'; kind: BlockKind; target: string }
   | { type: 'users-side'; state: 'silent' | 'back'; detail: string }
@@ -129,6 +130,9 @@ export class Watch {
     this.lastDead = verdicts.filter((v) => v.kind === 'dead').map((v) => v.machine);
     const seen = this.detector.observe(verdicts, this.now());
     for (const v of seen.changed) this.event({ type: 'verdict', machine: v.machine, kind: v.kind, reason: v.reason });
+    for (const m of seen.flapping) {
+      this.event({ type: 'flapping', machine: m, detail: `${m} died and came back twice within a few rounds: it must now stay dead ${this.detector.roundsNeeded(m)} rounds before anything is done` });
+    }
     await this.usersSideRound(verdicts);
     for (const m of seen.revived) {
       this.event({ type: 'incident-closed', machine: m });

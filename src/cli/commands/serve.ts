@@ -46,6 +46,7 @@ function renderEvent(e: WatchEvent): string {
     case 'decision': return `${e.at} ${e.scenario} --failed ${e.failed}: policy ${e.policy}, ${e.action}: ${e.detail}`;
     case 'recovery-finished': return `${e.at} run ${e.runId} ${e.scenario}: ${e.outcome} in ${e.seconds} s`;
     case 'incident-closed': return `${e.at} ${e.machine} answers again`;
+    case 'flapping': return `${e.at} FLAPPING ${e.detail}`;
     case 'blocked': return `${e.at} BLOCKED ${e.kind} ${e.target}: ${e.reason} (policy ${e.policy}; no failover)\n${e.evidence.map((r) => `    ${r.vantage.padEnd(20)} ${r.check.padEnd(28)} ${r.seen}`).join('\n')}`;
     case 'unblocked': return `${e.at} ${e.target} is no longer ${e.kind}`;
     case 'users-side': return `${e.at} users' side ${e.state}: ${e.detail}`;
