@@ -4,10 +4,10 @@
  * process metrics mixed in unless asked: the names are lifeboat's own and stable.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Verdict, VerdictKind } from '../health/verdict.ts';
+import { VERDICT_KINDS, type Verdict } from '../health/verdict.ts';
 import type { WatchEvent } from './watch.ts';
 
-const KINDS: readonly VerdictKind[] = ['alive', 'dead', 'unreachable-from-some', 'unknown'];
+const KINDS = VERDICT_KINDS;
 const SEEN = { up: 1, down: 0, unknown: -1 } as const;
 
 export class WatchMetrics {

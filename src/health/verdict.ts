@@ -35,7 +35,8 @@ export interface VantageView {
   error?: string;
 }
 
-export type VerdictKind = 'alive' | 'dead' | 'unreachable-from-some' | 'unknown';
+export const VERDICT_KINDS = ['alive', 'dead', 'unreachable-from-some', 'unknown'] as const;
+export type VerdictKind = (typeof VERDICT_KINDS)[number];
 
 export interface Verdict {
   machine: string;

@@ -1,7 +1,7 @@
 /**
  * The fleet file of a running lab: the input fleet with every machine at its lab address,
  * the spares added, SSH pointed at the lab's key and known_hosts, fencing by the lab's
- * provider stand-in (provider.ts), every secret a `file:`
+ * provider stand-in (provider.ts), a users'-side probe token, every secret a `file:`
  * reference into the lab's shared folder, and the lab's own start/stop commands as the
  * MariaDB, Redis and nginx drivers (lab hosts have no systemd). Other lifeboat commands run against it unchanged,
  * on the machine or inside the ops host (the shared folder has the same path in both).
@@ -67,6 +67,11 @@ export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths, fencingC
   else delete out.fencing;
   const backups = out.backups as Raw | undefined;
   if (backups?.encryptionKey) backups.encryptionKey = secretRefFor(paths, 'backupKey');
+  // The lab's client host is the users' side: its probe reports to a daemon in ops, signed
+  // with the lab's token. The fleet's own probe settings (ports, interval) are kept.
+  const watch = (out.watch as Raw | undefined) ?? {};
+  watch.usersSide = { intervalS: 2, ...((watch.usersSide as Raw | undefined) ?? {}), token: secretRefFor(paths, 'probeToken') };
+  out.watch = watch;
   return out;
 }
 

@@ -19,6 +19,7 @@ export const SECRET_FILES = {
   redisPassword: 'redis-password',
   dnsUpdateKey: 'dns-update-secret',
   backupKey: 'backup-key',
+  probeToken: 'probe-token',
 } as const;
 
 async function ensureSecret(dir: string, name: string, make: () => string): Promise<string> {
@@ -35,6 +36,7 @@ export async function ensureLabSecrets(paths: LabPaths, fleet: Fleet): Promise<L
   await mkdir(paths.ssh, { recursive: true, mode: 0o700 });
   await ensureKeyPair(join(paths.ssh, 'id_ed25519'), `lifeboat-lab@${paths.root}`);
   await ensureSecret(paths.secrets, SECRET_FILES.backupKey, () => randomBytes(32).toString('hex'));
+  await ensureSecret(paths.secrets, SECRET_FILES.probeToken, () => randomBytes(32).toString('hex'));
   const secrets: LabSecrets = {
     dbAdminPassword: await ensureSecret(paths.secrets, SECRET_FILES.dbAdminPassword, password),
     dbAppPassword: await ensureSecret(paths.secrets, SECRET_FILES.dbAppPassword, password),

@@ -8,6 +8,10 @@ import { DRILLS, DrillRoleError, drillNamed } from '../../lab/drill/drills.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import { renderDrillReport } from '../../lab/drill/report.ts';
 import { runDrill, withLabSpares } from '../../lab/drill/run-drill.ts';
+import { renderCustomDrill, runCustomDrill, type CustomDrillOptions } from '../../lab/drill/custom.ts';
+import { parseFault } from '../../lab/faults.ts';
+import { BLOCK_VERDICTS, SCENARIO_NAMES } from '../../fleet/schema.ts';
+import { VERDICT_KINDS } from '../../health/verdict.ts';
 import { repoPath } from '../../util/repo.ts';
 import { nearest } from '../../util/suggest.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -19,7 +23,7 @@ export function registerDrill(program: Command): void {
   program
     .command('drill')
     .description('Drill a recovery scenario on a lab replica of the fleet (needs root): traffic, fault, recover, report')
-    .argument('[scenario]', `one of: ${DRILLS.map((d) => d.name).join(', ')}`)
+    .argument('[scenario]', `one of: ${DRILLS.map((d) => d.name).join(', ')}, or custom (with --auto: any faults, what the daemon does)`)
     .option('--list', 'print the drills, one per line: name, what it does, and on this fleet the faults and recovery (or the role it lacks)')
     .option('-f, --fleet <file>', `fleet file the lab is built from (default: $LIFEBOAT_FLEET, else ./fleet.yaml, else ${relative(process.cwd(), EXAMPLE_FLEET) || EXAMPLE_FLEET})`)
     .option('--json', 'print the report as JSON')
@@ -27,8 +31,22 @@ export function registerDrill(program: Command): void {
     .option('--lab-id <id>', 'lab id (default: a fresh random one)')
     .option('--rate <n>', 'user requests per second during the drill', (v) => Number(v), 20)
     .option('--auto', 'no person involved: the watch daemon (lifeboat serve, policy auto for this scenario) notices the fault and recovers; the report adds the time to notice')
-    .addHelpText('after', '\nExit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.')
-    .action(async (name: string | undefined, given: { list?: boolean; fleet?: string; json?: boolean; keep?: boolean; labId?: string; rate: number; auto?: boolean }) => {
+    .option('--kill-daemon-after <seconds>', 'with --auto: SIGKILL the daemon this long after it starts the recovery, start it again, and check it resumes the run from the journal', (v) => Number(v))
+    .option('--fault <fault>', "custom: a lab fault as 'KIND ARGS…' (repeatable), e.g. 'partition ops primary', 'ip-blocked edge-1', 'link-down primary'", (v: string, all: string[] = []) => [...all, v])
+    .option('--flap <seconds>', 'custom: toggle the faults every this many seconds', (v) => Number(v))
+    .option('--hold <seconds>', 'custom: heal the faults after this many seconds', (v) => Number(v))
+    .option('--expect <outcome>', `custom: none (no recovery may start) or a scenario (${SCENARIO_NAMES.join(', ')}) that must start and recover`)
+    .option('--verdict <kind>', 'custom: a verdict the daemon must reach, e.g. ip-blocked (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--observe <seconds>', 'custom: how long to watch after the fault', (v) => Number(v), 60)
+    .addHelpText('after', `
+Custom drills ask "what would my daemon do if…": the daemon runs with the fleet's watch
+settings and auto for every scenario, the users'-side probe on the lab's client host, e.g.
+  lifeboat drill custom --auto --fault 'partition ops primary' --expect none
+  lifeboat drill custom --auto --fault 'link-down primary' --flap 3 --observe 60 --expect none
+  lifeboat drill custom --auto --fault 'ip-blocked edge-1' --verdict ip-blocked --expect none
+
+Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`)
+    .action(async (name: string | undefined, given: DrillFlags) => {
       const options = { ...given, fleet: fleetFileOf(given, undefined, { fallback: EXAMPLE_FLEET }) };
       if (options.list) {
         // Each drill on this fleet (with the spares the lab adds): what it would do, or the role it lacks.
@@ -47,6 +65,15 @@ export function registerDrill(program: Command): void {
         return;
       }
       if (!name) throw new UsageError(`which drill? lifeboat drill SCENARIO (lifeboat drill --list shows them)`);
+      if (name === 'custom') {
+        const report = await runCustomDrill(customOptions(options));
+        process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderCustomDrill(report));
+        process.exitCode = report.ok ? EXIT.ok : EXIT.unhealthy;
+        return;
+      }
+      for (const flag of ['fault', 'flap', 'hold', 'expect', 'verdict'] as const) {
+        if (options[flag] !== undefined) throw new UsageError(`--${flag} belongs to drill custom, not drill ${name}`);
+      }
       const spec = drillNamed(name);
       if (!spec) {
         const guess = nearest(name, DRILLS.map((d) => d.name));
@@ -57,6 +84,7 @@ export function registerDrill(program: Command): void {
         fleetFile: options.fleet,
         rate: options.rate,
         ...(options.auto ? { auto: true } : {}),
+        ...(options.killDaemonAfter !== undefined ? { killDaemonAfterS: killAfter(options) } : {}),
         ...(options.keep ? { keep: true } : {}),
         ...(options.labId ? { labId: options.labId } : {}),
         log: (line) => process.stderr.write(`${line}\n`),
@@ -64,4 +92,67 @@ export function registerDrill(program: Command): void {
       process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderDrillReport(report));
       process.exitCode = report.ok ? EXIT.ok : EXIT.unhealthy;
     });
+}
+
+interface DrillFlags {
+  list?: boolean;
+  fleet?: string;
+  json?: boolean;
+  keep?: boolean;
+  labId?: string;
+  rate: number;
+  auto?: boolean;
+  killDaemonAfter?: number;
+  fault?: string[];
+  flap?: number;
+  hold?: number;
+  expect?: string;
+  verdict?: string[];
+  observe: number;
+}
+
+function killAfter(o: DrillFlags): number {
+  if (!o.auto) throw new UsageError('--kill-daemon-after needs --auto: there is no daemon to kill otherwise');
+  if (!Number.isFinite(o.killDaemonAfter) || o.killDaemonAfter! < 0 || o.killDaemonAfter! > 600) throw new UsageError('--kill-daemon-after: expected seconds in [0, 600]');
+  return o.killDaemonAfter!;
+}
+
+const seconds = (flag: string, v: number | undefined, max: number) => {
+  if (v !== undefined && (!Number.isFinite(v) || v <= 0 || v > max)) throw new UsageError(`--${flag}: expected seconds in (0, ${max}]`);
+  return v;
+};
+
+/** The custom drill's flags, checked before a lab is built. */
+export function customOptions(o: DrillFlags & { fleet: string }): CustomDrillOptions {
+  if (!o.auto) throw new UsageError('drill custom needs --auto: it shows what the watch daemon does');
+  if (o.killDaemonAfter !== undefined) throw new UsageError('--kill-daemon-after belongs to a scenario drill (e.g. drill primary-down --auto)');
+  if (!o.expect) throw new UsageError(`drill custom needs --expect none or --expect SCENARIO (${SCENARIO_NAMES.join(', ')})`);
+  if (o.expect !== 'none' && !(SCENARIO_NAMES as readonly string[]).includes(o.expect)) {
+    const guess = nearest(o.expect, ['none', ...SCENARIO_NAMES]);
+    throw new UsageError(`--expect ${o.expect}: expected none or a scenario${guess ? ` — did you mean \`${guess}\`?` : ''} (${SCENARIO_NAMES.join(', ')})`);
+  }
+  const kinds = [...VERDICT_KINDS, ...BLOCK_VERDICTS, 'flapping'];
+  for (const v of o.verdict ?? []) {
+    if (!kinds.includes(v)) throw new UsageError(`--verdict ${v}: unknown verdict (${kinds.join(', ')})`);
+  }
+  const faults = (o.fault ?? []).map((text) => {
+    const [kind, ...args] = text.trim().split(/\s+/);
+    try {
+      return parseFault(kind ?? '', args);
+    } catch (error) {
+      throw new UsageError(`--fault '${text}': ${(error as Error).message}`);
+    }
+  });
+  const flapS = seconds('flap', o.flap, 600);
+  const holdS = seconds('hold', o.hold, 3600);
+  const observeS = seconds('observe', o.observe, 3600)!;
+  if (flapS !== undefined && holdS !== undefined) throw new UsageError('--flap and --hold: choose one (a flapping fault is healed and injected again by itself)');
+  if ((flapS !== undefined || holdS !== undefined) && faults.length === 0) throw new UsageError('--flap and --hold need a --fault');
+  return {
+    fleetFile: o.fleet, faults, expect: o.expect as CustomDrillOptions['expect'], observeS,
+    ...(flapS !== undefined ? { flapS } : {}), ...(holdS !== undefined ? { holdS } : {}),
+    ...(o.verdict ? { verdicts: o.verdict } : {}),
+    ...(o.keep ? { keep: true } : {}), ...(o.labId ? { labId: o.labId } : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
 }

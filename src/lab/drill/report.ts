@@ -12,6 +12,7 @@ export function renderDrillReport(r: DrillReport): string {
       ? [
         `  the daemon noticed (fault → incident confirmed)           ${s(r.detectSeconds)}`,
         `  the daemon's recovery done (fault → end of its run)       ${s(r.recoverSeconds)}`,
+        ...(r.daemonKilled ? [`  the daemon SIGKILLed ${r.daemonKilled.afterS} s into the run, restarted: ${r.daemonKilled.resumed ? 'resumed it from the journal' : 'DID NOT resume it'}`] : []),
       ]
       : [`  lifeboat recover run                                      ${s(r.recoverSeconds)}`]),
     `  acknowledged writes lost                                  ${r.lostWrites}${r.lostWritesAfterBackup !== undefined ? ` (${r.lostWritesAfterBackup} made after the newest backup, taken ${r.backupAgeSeconds} s before the fault: the loss is bounded by the backup interval)` : ''}`,

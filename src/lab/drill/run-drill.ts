@@ -6,12 +6,11 @@
  * acknowledged writes and files lost (RPO), a singleton running twice.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_PREPARE_OPTIONS } from '../../prepare/prepare-options.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import type { Fleet } from '../../fleet/schema.ts';
-import type { WatchEvent } from '../../control/watch.ts';
 import { Lab } from '../lab.ts';
 import { planLab } from '../plan.ts';
 import { REPO_IN_HOST } from '../paths.ts';
@@ -20,6 +19,7 @@ import { isFileAck, readRecords, type TrafficRecord } from '../traffic/records.t
 import { DrillRoleError, type DrillCast, type DrillSpec } from './drills.ts';
 import { planServices, trafficPlan } from '../traffic/plan.ts';
 import type { VerifyOutput } from './verify-main.ts';
+import { IN_HOST_CLI, startDaemon, waitForEvents, type DaemonHandle } from './daemon.ts';
 
 export interface DrillOptions {
   fleetFile: string;
@@ -34,6 +34,8 @@ export interface DrillOptions {
    * operator's host with the drill's scenario set to \`auto\`, before the fault.
    */
   auto?: boolean;
+  /** With auto: SIGKILL the daemon this many seconds after it starts the recovery, then start it again. */
+  killDaemonAfterS?: number;
   log?: (line: string) => void;
 }
 
@@ -53,6 +55,8 @@ export interface DrillReport {
   /** With --auto: who recovered (the daemon), and fault → the daemon's incident (its verdict confirmed). */
   auto: boolean;
   detectSeconds?: number | null;
+  /** With --kill-daemon-after: when the daemon was killed, and whether its successor resumed the run. */
+  daemonKilled?: { afterS: number; resumed: boolean };
   rtoByDomain: Record<string, number | null>;
   rtoByService: Record<string, number | null>;
   lostWrites: number;
@@ -75,13 +79,11 @@ export interface DrillReport {
   labId: string;
 }
 
-const IN_HOST_CLI = `node ${REPO_IN_HOST}/bin/lifeboat.mjs`;
 const TSX = `node --import tsx`;
 const TRAFFIC_FILE = '/tmp/lifeboat-drill-traffic.jsonl';
-const SERVE_FILE = '/tmp/lifeboat-drill-serve.jsonl';
 /** The daemon's cadence in drills: a round every 2 s, two rounds to confirm a death (a round a
  * second loaded the 2-core lab enough to slow the upload sync the drill measures). */
-const SERVE_ARGS = '--interval 2 --dead-rounds 2';
+const SERVE_ARGS = ['--interval', '2', '--dead-rounds', '2'];
 /** Seconds of traffic before the fault and after the recovery ends. */
 const WARM_UP_S = 3;
 const COOL_DOWN_S = 2;
@@ -132,13 +134,11 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     const recordsFile = join(clientDir, 'tmp', TRAFFIC_FILE.slice('/tmp/'.length));
     await waitForTraffic(recordsFile, WARM_UP_S * 1000, 60_000);
 
-    const serveFile = join(lab.paths.host('ops'), 'tmp', SERVE_FILE.slice('/tmp/'.length));
-    let daemon: ReturnType<typeof lab.exec> | undefined;
+    let daemon: DaemonHandle | undefined;
     if (options.auto) {
-      await rm(serveFile, { force: true });
-      daemon = ops(`${IN_HOST_CLI} serve --fleet ${fleetFile} --state /tmp/lifeboat-state.db --json --policy ${spec.name}=auto ${SERVE_ARGS} > ${SERVE_FILE} 2> ${SERVE_FILE}.err`, (MAX_TRAFFIC_S + 120) * 1000);
+      daemon = await startDaemon(lab, { fleetFile, args: ['--policy', `${spec.name}=auto`, ...SERVE_ARGS], timeoutMs: (MAX_TRAFFIC_S + 120) * 1000 });
       // The daemon's first round judges every machine: from then on it is watching.
-      await waitForEvents(serveFile, (events) => events.filter((e) => e.type === 'verdict').length >= lab.fleet.machines.length, 60_000, 'the daemon did not judge every machine');
+      await waitForEvents(daemon.file, (events) => events.filter((e) => e.type === 'verdict').length >= lab.fleet.machines.length, 60_000, 'the daemon did not judge every machine');
       log('  daemon watching');
     }
 
@@ -152,16 +152,28 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     let recover: { code: number | null; stdout: string; stderr: string };
     let recoverSeconds: number;
     let detectSeconds: number | null | undefined;
-    if (daemon) {
-      const events = await waitForEvents(serveFile, (ev) => ev.some((e) => e.type === 'recovery-finished' || (e.type === 'decision' && e.action !== 'started' && e.action !== 'resumed')), 600_000, 'the daemon did not finish a recovery');
-      // The bracket keeps pkill's own shell, whose command line holds the pattern, alive.
-      await ops("pkill -TERM -f '[l]ifeboat.mjs serve' || true", 10_000);
-      const daemonExit = await Promise.race([daemon, new Promise<undefined>((resolve) => setTimeout(resolve, 20_000, undefined))]);
-      if (!daemonExit) {
-        problems.push('the daemon did not stop within 20 s of SIGTERM');
-        await ops("pkill -KILL -f '[l]ifeboat.mjs serve' || true", 10_000);
-        await daemon;
+    let daemonKilled: DrillReport['daemonKilled'];
+    if (daemon && options.killDaemonAfterS !== undefined) {
+      const started = await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'decision'), 300_000, 'the daemon took no decision');
+      const decision = started.find((e) => e.type === 'decision');
+      if (decision?.type === 'decision' && decision.action === 'started') {
+        await new Promise((resolve) => setTimeout(resolve, options.killDaemonAfterS! * 1000));
+        const before = await daemon.events();
+        await daemon.kill();
+        log(`  daemon killed (SIGKILL) ${options.killDaemonAfterS} s into its recovery`);
+        if (before.some((e) => e.type === 'recovery-finished')) problems.push(`the recovery finished before the daemon was killed: choose a shorter --kill-daemon-after than ${options.killDaemonAfterS} s`);
+        daemon = await startDaemon(lab, { fleetFile, append: true, args: ['--policy', `${spec.name}=auto`, ...SERVE_ARGS], timeoutMs: (MAX_TRAFFIC_S + 120) * 1000 });
+        const resumed = await waitForEvents(daemon.file, (ev) => ev.filter((e) => e.type === 'started').length >= 2 && ev.some((e) => e.type === 'recovery-finished' || (e.type === 'decision' && e.action === 'resumed')), 120_000, 'the restarted daemon neither resumed nor finished the run')
+          .then((ev) => ev.some((e) => e.type === 'decision' && e.action === 'resumed'), () => false);
+        daemonKilled = { afterS: options.killDaemonAfterS, resumed };
+        if (!resumed) problems.push('the restarted daemon did not resume the interrupted run from the journal');
+      } else {
+        problems.push(`the daemon started no recovery to kill it in: ${JSON.stringify(decision)}`);
       }
+    }
+    if (daemon) {
+      const events = await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'recovery-finished' || (e.type === 'decision' && e.action !== 'started' && e.action !== 'resumed')), 600_000, 'the daemon did not finish a recovery');
+      problems.push(...(await daemon.stop()));
       const opened = events.find((e) => e.type === 'incident-opened');
       const finished = events.find((e) => e.type === 'recovery-finished');
       detectSeconds = opened ? Math.round(Date.parse(opened.at) - faultAt) / 1000 : null;
@@ -169,7 +181,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       if (!finished) problems.push(`the daemon started no recovery: ${JSON.stringify(events.filter((e) => e.type === 'decision' || e.type === 'error'))}`);
       const shown = finished ? await ops(`${IN_HOST_CLI} runs show ${finished.runId} --json --state /tmp/lifeboat-state.db`, 60_000) : undefined;
       const ok = finished?.outcome === 'recovered';
-      recover = { code: ok ? 0 : 1, stdout: shown?.stdout ?? '', stderr: ok ? '' : `daemon: ${events.filter((e) => e.type === 'error').map((e) => e.message).join(' | ')} ${(await readFile(`${serveFile}.err`, 'utf8').catch(() => '')).trim().split('\n').slice(-4).join(' | ')}` };
+      recover = { code: ok ? 0 : 1, stdout: shown?.stdout ?? '', stderr: ok ? '' : `daemon: ${events.filter((e) => e.type === 'error').map((e) => e.message).join(' | ')} ${await daemon.stderr()}` };
       log(`  daemon: incident after ${detectSeconds ?? '—'} s, ${finished?.outcome ?? 'no recovery'} at ${recoverSeconds.toFixed(2)} s`);
     } else {
       const t0 = performance.now();
@@ -199,7 +211,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
     else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 
-    return report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds });
+    return report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled });
   } finally {
     if (options.keep) log(`lab ${labId} left up: lifeboat lab down --id ${labId}`);
     else await lab.down();
@@ -234,36 +246,6 @@ async function waitForTraffic(file: string, warmUpMs: number, limitMs: number): 
   throw new Error(`no successful user request within ${limitMs / 1000} s of starting the traffic: the lab does not serve`);
 }
 
-/** The daemon's events so far (JSON lines; a line being written is left for the next look). */
-async function readEvents(file: string): Promise<WatchEvent[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const events: WatchEvent[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      events.push(JSON.parse(line) as WatchEvent);
-    } catch {
-      break;
-    }
-  }
-  return events;
-}
-
-async function waitForEvents(file: string, done: (events: WatchEvent[]) => boolean, limitMs: number, what: string): Promise<WatchEvent[]> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    const events = await readEvents(file);
-    if (done(events)) return events;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${what} within ${limitMs / 1000} s`);
-}
-
 /** SIGTERM to the generator: it stops sending and flushes its records. */
 async function stopTraffic(lab: Lab): Promise<void> {
   await lab.exec('client', `pkill -TERM -f ${TRAFFIC_FILE} || true`, { timeoutMs: 10_000 });
@@ -282,6 +264,7 @@ interface Measured {
   recoverOk: boolean;
   auto: boolean;
   detectSeconds: number | null | undefined;
+  daemonKilled: DrillReport['daemonKilled'];
 }
 
 function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
@@ -312,6 +295,7 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
     recoverSeconds: Math.round(m.recoverSeconds * 1000) / 1000,
     auto: m.auto,
     ...(m.auto ? { detectSeconds: m.detectSeconds ?? null } : {}),
+    ...(m.daemonKilled ? { daemonKilled: m.daemonKilled } : {}),
     rtoByDomain: byDomain,
     rtoByService: byService,
     lostWrites,
