@@ -6,6 +6,7 @@
  */
 import type { ActionContext } from '../actions/action.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
+import { storesInService } from '../fleet/model.ts';
 import { BackupError } from './errors.ts';
 import { DEBIAN_DATADIR, DEBIAN_SOCKET, detectControl, type MariadbLocal } from './mariadb-local.ts';
 
@@ -34,11 +35,13 @@ export function backupSettings(fleet: Fleet, overrides: SettingsOverrides = {}):
   if (!backups) throw new BackupError('not-configured', `fleet ${fleet.name} has no backups section`);
   if (!database) throw new BackupError('not-configured', `fleet ${fleet.name} has no database section`);
   for (const store of backups.stores) machineOf(fleet, store);
+  const stores = storesInService(fleet);
+  if (stores.length === 0) throw new BackupError('not-configured', `every backup store of fleet ${fleet.name} is down (${backups.stores.join(', ')}): bring one back or add one`);
   const detected = new Map<string, Promise<MariadbLocal>>();
   return {
     schema: database.schema,
     logTables: database.logTables,
-    stores: backups.stores,
+    stores,
     retention: backups.retention,
     encryptionKey: backups.encryptionKey,
     dumpDir: (store) => overrides.dumpDir?.[store] ?? backups.dumpDir,

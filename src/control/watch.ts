@@ -16,9 +16,8 @@ import { judgeMachines, rememberVerdict, type Verdict, type VerdictKind } from '
 import { cooldown } from '../recovery/cooldown.ts';
 import { diagnose, type Diagnosis } from '../recovery/diagnose.ts';
 import type { Journal } from '../recovery/journal.ts';
-import type { RunRecord } from '../recovery/journal-read.ts';
 import { scenarioNamed } from '../recovery/scenarios/index.ts';
-import { startRecovery } from '../recovery/start.ts';
+import { startRecovery, type StartedRun } from '../recovery/start.ts';
 import type { ScenarioInput } from '../recovery/step.ts';
 import { blockVerdicts, type BlockKind, type EvidenceRow } from '../health/reachability.ts';
 import type { Alerter } from './alerts.ts';
@@ -32,6 +31,7 @@ export type WatchEventBody =
   | { type: 'incident-opened'; machine: string; scenario: string; failed: string; why: string }
   | { type: 'decision'; scenario: string; failed: string; policy: string; action: 'started' | 'resumed' | 'planned' | 'notified' | 'observed' | 'cooling-down'; detail: string }
   | { type: 'recovery-finished'; runId: string; scenario: string; outcome: string; seconds: number }
+  | { type: 'roles'; runId: string; recorded: boolean; detail: string }
   | { type: 'incident-closed'; machine: string }
   | { type: 'flapping'; machine: string; detail: string }
   | { type: 'blocked'; kind: BlockKind; target: string; reason: string; policy: 'notify'; evidence: EvidenceRow[] }
@@ -54,6 +54,8 @@ export interface WatchOptions {
   now?: () => number;
   /** Told every round's verdicts and how long the round took. */
   onRound?: (verdicts: readonly Verdict[], seconds: number) => void;
+  /** The fleet file: roles a recovery changed are written into it and the daemon goes on with them. */
+  fleetFile?: string;
   /** Users'-side reports and the daemon's own view of the same targets: the blocked verdicts. */
   usersSide?: { store: UsersSideStore; inside: Pick<InsideProbes, 'view'> };
 }
@@ -66,6 +68,8 @@ const STATUS_FRESH_MS = 15_000;
 
 export class Watch {
   private readonly detector: Detector;
+  /** The fleet as it is now: replaced when a recovery changes who does what. */
+  private ctx: ActionContext;
   private readonly blocks: BlockDetector;
   /** The users'-side store's generation last evaluated: one evaluation per new report. */
   private usersGeneration = 0;
@@ -83,6 +87,7 @@ export class Watch {
   private pendingStatus: { at: number; reading: Promise<FleetStatus> } | undefined;
 
   constructor(private readonly o: WatchOptions) {
+    this.ctx = o.ctx;
     const rounds = o.settings.rounds;
     this.detector = new Detector(rounds.dead ?? o.settings.deadRounds);
     this.blocks = new BlockDetector((kind) => rounds[kind] ?? o.settings.deadRounds);
@@ -101,7 +106,7 @@ export class Watch {
 
   /** Runs rounds until `signal` aborts; the current round or recovery finishes first. */
   async run(signal: AbortSignal): Promise<void> {
-    const fleet = this.o.ctx.fleet;
+    const fleet = this.ctx.fleet;
     this.event({ type: 'started', fleet: fleet.name, observe: this.o.observe, intervalS: this.o.settings.intervalS, deadRounds: this.o.settings.deadRounds });
     if (!this.o.observe) await this.resumeUnfinished();
     while (!signal.aborted) {
@@ -123,7 +128,7 @@ export class Watch {
 
   /** One round: judge every machine, confirm, diagnose, apply the policy. */
   async round(): Promise<void> {
-    const fleet = this.o.ctx.fleet;
+    const fleet = this.ctx.fleet;
     const t0 = this.now();
     const verdicts = await this.judge(fleet.machines.map((m) => m.name), this.lastDead);
     this.o.onRound?.(verdicts, (this.now() - t0) / 1000);
@@ -167,7 +172,7 @@ export class Watch {
   }
 
   private async decide(d: Diagnosis): Promise<void> {
-    const fleet = this.o.ctx.fleet;
+    const fleet = this.ctx.fleet;
     const policy = this.o.settings.policy[d.scenario as keyof WatchSettings['policy']] ?? 'notify';
     const input: ScenarioInput = { failed: d.failed, ...(d.replacement ? { replacement: d.replacement } : {}) };
     const command = `lifeboat recover ${d.scenario} --failed ${d.failed}${d.replacement ? ` --replacement ${d.replacement}` : ''}`;
@@ -190,7 +195,7 @@ export class Watch {
     const scenario = scenarioNamed(d.scenario);
     if (!scenario) throw new Error(`diagnosis named an unknown scenario ${d.scenario}`);
     if (policy === 'confirm') {
-      const run = await startRecovery({ scenario, input, ctx: this.o.ctx, journal: this.o.journal, mode: 'plan' });
+      const run = await startRecovery({ scenario, input, ctx: this.ctx, journal: this.o.journal, mode: 'plan' });
       const detail = `planned as run ${run.id}; approve with \`lifeboat approve ${run.id}\``;
       this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'planned', detail });
       await alert('planned', 'critical', `The plan is ready: ${detail}`, { runId: run.id });
@@ -204,7 +209,7 @@ export class Watch {
     }
     this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'started', detail: command });
     await alert('started', 'critical', `Recovery started: ${command}`);
-    await this.runAutomatic(() => startRecovery({ scenario, input, ctx: this.o.ctx, journal: this.o.journal, mode: 'auto', automatic: true }));
+    await this.runAutomatic(() => startRecovery({ scenario, input, ctx: this.ctx, journal: this.o.journal, mode: 'auto', automatic: true, ...this.fleetFileOption() }));
   }
 
   /**
@@ -215,7 +220,7 @@ export class Watch {
   private async usersSideRound(verdicts: readonly Verdict[]): Promise<void> {
     const u = this.o.usersSide;
     if (!u) return;
-    const fleet = this.o.ctx.fleet;
+    const fleet = this.ctx.fleet;
     const reports = u.store.fresh();
     if (reports.length === 0 && u.store.generation > 0 && !this.usersSilent) {
       this.usersSilent = true;
@@ -250,10 +255,10 @@ export class Watch {
    * without asking (its verdict already says so), so a round does not wait out its time-outs.
    */
   private async statusOfLiving(): Promise<FleetStatus> {
-    const fleet = this.o.ctx.fleet;
+    const fleet = this.ctx.fleet;
     const dead = new Set(this.lastDead);
     const living = { ...fleet, machines: fleet.machines.filter((m) => !dead.has(m.name)) };
-    const status = await fleetStatus(living, { remote: this.o.ctx.remote, secret: this.o.ctx.secret });
+    const status = await fleetStatus(living, { remote: this.ctx.remote, secret: this.ctx.secret });
     const gone = fleet.machines.filter((m) => dead.has(m.name)).map((m) => ({
       name: m.name, address: m.address, roles: [...m.roles], reachable: false, error: 'judged dead by every vantage point', services: [], healthy: false,
     }));
@@ -262,20 +267,24 @@ export class Watch {
 
   /** A daemon killed mid-recovery left its run unfinished: it is resumed before any new round. */
   private async resumeUnfinished(): Promise<void> {
-    const fleet = this.o.ctx.fleet;
+    const fleet = this.ctx.fleet;
     for (const r of this.o.journal.inProgress(fleet.name).filter((run) => run.automatic)) {
       const scenario = scenarioNamed(r.scenario);
       if (!scenario) continue;
       const failed = (r.input as { failed?: string } | null)?.failed ?? '';
       this.decided.add(`${r.scenario} ${failed}`);
       this.event({ type: 'decision', scenario: r.scenario, failed, policy: 'auto', action: 'resumed', detail: `run ${r.id}` });
-      await this.runAutomatic(() => startRecovery({ scenario, input: r.input as ScenarioInput, ctx: this.o.ctx, journal: this.o.journal, mode: 'auto', automatic: true, resumeRunId: r.id }));
+      await this.runAutomatic(() => startRecovery({ scenario, input: r.input as ScenarioInput, ctx: this.ctx, journal: this.o.journal, mode: 'auto', automatic: true, resumeRunId: r.id, ...this.fleetFileOption() }));
     }
   }
 
-  private async runAutomatic(start: () => Promise<RunRecord>): Promise<void> {
+  private fleetFileOption(): { fleetFile?: string } {
+    return this.o.fleetFile ? { fleetFile: this.o.fleetFile } : {};
+  }
+
+  private async runAutomatic(start: () => Promise<StartedRun>): Promise<void> {
     const t0 = this.now();
-    let run: RunRecord;
+    let run: StartedRun;
     try {
       run = await start();
     } catch (error) {
@@ -284,14 +293,24 @@ export class Watch {
     }
     const seconds = Math.round((this.now() - t0) / 100) / 10;
     this.event({ type: 'recovery-finished', runId: run.id, scenario: run.scenario, outcome: run.outcome, seconds });
+    // Roles follow the recovery: the next round judges and diagnoses the fleet as it is now.
+    let rolesNote = '';
+    if (run.roles && 'recorded' in run.roles) {
+      this.ctx = { ...this.ctx, fleet: run.roles.recorded.fleet };
+      rolesNote = run.roles.recorded.diff ? ` The fleet file now names the new roles (${run.roles.recorded.file}).` : '';
+      this.event({ type: 'roles', runId: run.id, recorded: true, detail: run.roles.recorded.diff || 'unchanged' });
+    } else if (run.roles) {
+      rolesNote = ` ${run.roles.error}: a person must fix the roles before anything else.`;
+      this.event({ type: 'roles', runId: run.id, recorded: false, detail: run.roles.error });
+    }
     const failed = run.steps.filter((s) => s.state === 'failed').map((s) => s.title);
     await this.o.alerter.send({
       key: `finished ${run.id} ${run.outcome}`,
       severity: run.outcome === 'recovered' ? 'info' : 'critical',
-      fleet: this.o.ctx.fleet.name,
+      fleet: this.ctx.fleet.name,
       at: iso(this.now()),
-      title: `${this.o.ctx.fleet.name}: ${run.scenario} ${run.outcome} in ${seconds} s (run ${run.id})`,
-      text: run.outcome === 'recovered' ? 'Recovered.' : `Failed steps: ${failed.join('; ') || 'none'}. Resume with \`lifeboat recover --resume ${run.id}\`.`,
+      title: `${this.ctx.fleet.name}: ${run.scenario} ${run.outcome} in ${seconds} s (run ${run.id})`,
+      text: (run.outcome === 'recovered' ? 'Recovered.' : `Failed steps: ${failed.join('; ') || 'none'}. Resume with \`lifeboat recover --resume ${run.id}\`.`) + rolesNote,
       data: { runId: run.id, scenario: run.scenario, outcome: run.outcome, seconds },
     });
   }

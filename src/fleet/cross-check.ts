@@ -82,7 +82,7 @@ export function crossCheck(fleet: Fleet): CrossProblem[] {
   fleet.backups?.stores.forEach((store, i) => {
     const machine = fleet.machines.find((m) => m.name === store);
     if (!machine) report(['backups', 'stores', i], unknownRef('machine', store, machineNames));
-    else if (!machine.roles.includes('backup-store')) {
+    else if (!machine.roles.includes('backup-store') && !machine.down?.roles.includes('backup-store')) {
       report(['backups', 'stores', i], `machine \`${store}\` is a backup store here but does not hold role \`backup-store\``);
     }
   });

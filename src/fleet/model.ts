@@ -61,3 +61,12 @@ export function dataUnder(fleet: Fleet, dir: string): string[] {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   return dataDirs(fleet).filter((d) => d.startsWith(prefix)).map((d) => d.slice(prefix.length));
 }
+
+/**
+ * The backup stores in service: those of `backups.stores` that no recovery took out (a
+ * machine that is `down` keeps its place in the list until it is brought back, and holds
+ * nothing anyone may restore from or ship to).
+ */
+export function storesInService(fleet: Fleet): string[] {
+  return (fleet.backups?.stores ?? []).filter((s) => !fleet.machines.find((m) => m.name === s)?.down);
+}

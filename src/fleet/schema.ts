@@ -71,16 +71,34 @@ const sshOverrides = z
   })
   .partial();
 
+/**
+ * A machine a recovery took out of service: it holds no role until it is brought back, and
+ * what it held is kept here. Written by lifeboat when a recovery ends (src/fleet/rewrite.ts).
+ */
+export const downSchema = z.strictObject({
+  /** When the recovery that took it out ended (ISO 8601). */
+  since: z.string().min(1),
+  /** That recovery's run id. */
+  run: z.string().min(1),
+  /** The roles it held before. */
+  roles: z.array(z.enum(ROLES)),
+});
+
 export const machineSchema = z.strictObject({
   name,
   address: ipv4,
-  roles: z.array(z.enum(ROLES)).min(1),
+  /** Empty only for a machine that is `down`. */
+  roles: z.array(z.enum(ROLES)),
   domains: z.array(hostname).default([]),
   provider: z.string().optional(),
   notes: z.string().optional(),
   /** Off-site machine: backups shipped here are encrypted. */
   offsite: z.boolean().default(false),
   ssh: sshOverrides.optional(),
+  down: downSchema.optional(),
+}).superRefine((m, ctx) => {
+  if (m.down && m.roles.length > 0) ctx.addIssue({ code: 'custom', path: ['roles'], message: 'a machine that is down holds no role (its former roles are in `down.roles`)' });
+  if (!m.down && m.roles.length === 0) ctx.addIssue({ code: 'custom', path: ['roles'], message: 'expected at least one role' });
 });
 export type Machine = z.infer<typeof machineSchema>;
 

@@ -37,6 +37,8 @@ export interface MachineStatus {
    * it says how ready the standby is, not whether this machine works.
    */
   uploadSync?: UploadSyncCheck[];
+  /** Out of service since a recovery (fleet file `down`): not asked, not counted as unhealthy. */
+  down?: { since: string; run: string; roles: string[] };
   healthy: boolean;
 }
 
@@ -58,7 +60,10 @@ export interface StatusOptions {
 }
 
 export async function fleetStatus(fleet: Fleet, options: StatusOptions): Promise<FleetStatus> {
-  const results = await fanOut(fleet.machines, options.concurrency ?? 16, (m) => machineStatus(fleet, m, options));
+  // A machine a recovery took out of service is reported as such, not probed: it holds no
+  // role, and its absence is the fleet as it should be now.
+  const results = await fanOut(fleet.machines, options.concurrency ?? 16, async (m) =>
+    m.down ? { ...base(m), down: { ...m.down, roles: [...m.down.roles] }, healthy: true } : machineStatus(fleet, m, options));
   const machines = results.map((r) =>
     r.ok
       ? r.value

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { CRONTAB_FILE, renderCrontab } from '../actions/crontab.ts';
 import { unitPathOf } from '../actions/service-units.ts';
-import { configFilesOutside, dataDirs, installationDirs, servicesOn } from '../fleet/model.ts';
+import { configFilesOutside, dataDirs, installationDirs, servicesOn, storesInService } from '../fleet/model.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, runChecked, shq } from '../remote/remote.ts';
 import { encryptFile } from './archive-crypt.ts';
@@ -65,7 +65,7 @@ export interface Store {
 }
 
 export function storesFor(fleet: Fleet, source: Machine, options: PrepareOptions): Store[] {
-  const names = fleet.backups?.stores ?? [];
+  const names = storesInService(fleet);
   const installDir = fleet.backups?.installDir;
   if (!installDir) return [];
   return fleet.machines

@@ -3,7 +3,7 @@
  * primary and its replicas, the Redis primary and its replicas, where upload files come
  * from and go to, and where installation archives are kept. Pure; no I/O.
  */
-import { machinesWithRole, sshSettingsFor } from '../fleet/model.ts';
+import { machinesWithRole, sshSettingsFor, storesInService } from '../fleet/model.ts';
 import type { Fleet, Machine, Service } from '../fleet/schema.ts';
 import { ActionError } from '../actions/action.ts';
 
@@ -55,7 +55,7 @@ export function topology(fleet: Fleet): Topology {
       if (target) uploads.push({ source, target, service, spec, dataDirs: [...spec.dataDirs] });
     }
   }
-  const storeNames = fleet.backups?.stores ?? [];
+  const storeNames = storesInService(fleet);
   return {
     ...(dbPrimary ? { dbPrimary } : {}),
     dbReplicas: fleet.database ? machinesWithRole(fleet, 'db-replica').filter((m) => m.name !== dbPrimary?.name) : [],

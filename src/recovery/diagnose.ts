@@ -5,6 +5,7 @@
  * recover` shows its plan. A machine the operator cannot reach counts as down only when its
  * verdict is `dead`: the operator's view alone never decides.
  */
+import { storesInService } from '../fleet/model.ts';
 import type { Fleet } from '../fleet/schema.ts';
 import type { FleetStatus, MachineStatus } from '../health/fleet-status.ts';
 import type { VerdictKind } from '../health/verdict.ts';
@@ -42,7 +43,7 @@ export function diagnose(fleet: Fleet, status: FleetStatus, verdicts: ReadonlyMa
   const primary = withRole('db-primary')[0];
   const backups = withRole('app').filter((m) => m !== primary);
   const backupDown = backups.filter(isDown);
-  const stores = fleet.backups?.stores ?? [];
+  const stores = storesInService(fleet);
   const onsiteStores = stores.filter((s) => !fleet.machines.find((m) => m.name === s)?.offsite && s !== primary && !backups.includes(s));
 
   if (primary && isDown(primary)) {

@@ -7,6 +7,7 @@ import { renderChange } from '../actions/action.ts';
 import type { ProgressEvent, StepProgress } from './engine.ts';
 import type { RunRecord, RunSummary, StepRecord, StepState } from './journal.ts';
 import { stepLabels } from './step.ts';
+import type { RolesOutcome } from './start.ts';
 
 const MARK: Record<StepProgress | StepState, string> = {
   verified: '✓', 'done-before': '✓', 'already-there': '✓', failed: '✗', planned: '○', skipped: '–',
@@ -168,4 +169,19 @@ function machinesOf(step: StepRecord): string {
 
 function indent(text: string, pad: string): string {
   return text.split('\n').map((l) => pad + l).join('\n');
+}
+
+/** What a recovered run changed in the fleet file, or why the file could not be changed. */
+export function renderRoles(roles: RolesOutcome | undefined): string {
+  if (!roles) return '';
+  if ('error' in roles) return `\n!! ${roles.error}\n!! Edit the roles in the fleet file by hand before the next command: it would act on the fleet as it was.\n`;
+  const r = roles.recorded;
+  if (!r.diff) return `\nThe fleet file already names the roles as they are now.\n`;
+  return `\nRoles follow the recovery: ${r.file} now says who does what${r.backupPath ? ` (previous version: ${r.backupPath})` : ''}\n${r.diff}\n`;
+}
+
+export function rolesToJson(roles: RolesOutcome | undefined): object | null {
+  if (!roles) return null;
+  if ('error' in roles) return { recorded: false, error: roles.error };
+  return { recorded: true, file: roles.recorded.file, diff: roles.recorded.diff, backupPath: roles.recorded.backupPath ?? null };
 }

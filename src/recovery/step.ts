@@ -13,6 +13,8 @@
  * A step that has been verified is never applied again, in this run or a resumed one.
  */
 import type { Action, ActionContext } from '../actions/action.ts';
+import type { RoleChange } from '../fleet/role-changes.ts';
+import type { Fleet } from '../fleet/schema.ts';
 
 /** A runbook line: one or more actions applied in order, then verified in order. */
 export interface ActionStep {
@@ -71,6 +73,11 @@ export interface Scenario<I extends ScenarioInput = ScenarioInput> {
   build(input: I, ctx: ActionContext): readonly Step[] | Promise<readonly Step[]>;
   /** What a person still has to do after the run (buy a machine, re-issue a certificate…). */
   followUps?(input: I): readonly string[];
+  /**
+   * The fleet's roles once this run has recovered (who is the primary now, which machine is
+   * out of service), from its journaled input: written into the fleet file by start.ts.
+   */
+  rolesAfter?(input: I, fleet: Fleet): readonly RoleChange[];
 }
 
 /** A step that changes things. `step(action)` takes the action's own title. */

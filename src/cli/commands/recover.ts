@@ -12,7 +12,7 @@ import { diagnose } from '../../recovery/diagnose.ts';
 import { startRecovery } from '../../recovery/start.ts';
 import { Journal } from '../../recovery/journal.ts';
 import { ttyConfirm } from '../../recovery/prompt.ts';
-import { progressPrinter, renderPlan, renderSummary, runToJson } from '../../recovery/render.ts';
+import { progressPrinter, renderPlan, renderRoles, renderSummary, rolesToJson, runToJson } from '../../recovery/render.ts';
 import { scenarioNamed, SCENARIOS } from '../../recovery/scenarios/index.ts';
 import type { ScenarioInput } from '../../recovery/step.ts';
 import { nearest } from '../../util/suggest.ts';
@@ -147,10 +147,12 @@ export async function recover(name: string | undefined, options: RecoverOptions)
           ...(prompt ? { confirm: prompt.confirm } : {}),
           ...(options.resume ? { resumeRunId: journal.resolveId(options.resume) } : {}),
           onProgress: progressPrinter(out),
+          fleetFile: session.fleetFile,
         });
-        out('\n' + (run.outcome === 'planned' ? renderPlan(run) : renderSummary(run)));
-        if (options.json) process.stdout.write(JSON.stringify(runToJson(run), null, 2) + '\n');
+        out('\n' + (run.outcome === 'planned' ? renderPlan(run) : renderSummary(run)) + renderRoles(run.roles));
+        if (options.json) process.stdout.write(JSON.stringify({ ...runToJson(run), roles: rolesToJson(run.roles) }, null, 2) + '\n');
         const checksFailed = run.steps.some((s) => s.state === 'failed');
+        if (run.roles && 'error' in run.roles) return EXIT.unhealthy;
         return run.outcome === 'recovered' || (run.outcome === 'planned' && !checksFailed) ? EXIT.ok : EXIT.unhealthy;
       } finally {
         prompt?.close();

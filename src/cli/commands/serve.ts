@@ -15,7 +15,7 @@ import { Watch, type WatchEvent } from '../../control/watch.ts';
 import { BLOCK_VERDICTS, POLICIES, POLICY_KEYS, SCENARIO_NAMES, watchSchema, type WatchSettings } from '../../fleet/schema.ts';
 import { nearest } from '../../util/suggest.ts';
 import { Journal } from '../../recovery/journal.ts';
-import { progressPrinter, renderSummary } from '../../recovery/render.ts';
+import { progressPrinter, renderRoles, renderSummary, rolesToJson, runToJson } from '../../recovery/render.ts';
 import { scenarioNamed } from '../../recovery/scenarios/index.ts';
 import { startRecovery } from '../../recovery/start.ts';
 import type { ScenarioInput } from '../../recovery/step.ts';
@@ -45,6 +45,7 @@ function renderEvent(e: WatchEvent): string {
     case 'incident-opened': return `${e.at} INCIDENT ${e.scenario} (${e.why})`;
     case 'decision': return `${e.at} ${e.scenario} --failed ${e.failed}: policy ${e.policy}, ${e.action}: ${e.detail}`;
     case 'recovery-finished': return `${e.at} run ${e.runId} ${e.scenario}: ${e.outcome} in ${e.seconds} s`;
+    case 'roles': return e.recorded ? `${e.at} roles follow run ${e.runId}:\n${e.detail}` : `${e.at} !! ${e.detail}`;
     case 'incident-closed': return `${e.at} ${e.machine} answers again`;
     case 'flapping': return `${e.at} FLAPPING ${e.detail}`;
     case 'blocked': return `${e.at} BLOCKED ${e.kind} ${e.target}: ${e.reason} (policy ${e.policy}; no failover)\n${e.evidence.map((r) => `    ${r.vantage.padEnd(20)} ${r.check.padEnd(28)} ${r.seen}`).join('\n')}`;
@@ -150,7 +151,7 @@ async function serve(options: ServeOptions): Promise<number> {
       process.stdout.write(`${options.json ? JSON.stringify(e) : renderEvent(e)}\n`);
     };
     const watch = new Watch({
-      ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit,
+      ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit, fleetFile: session.fleetFile,
       onRound: (verdicts, seconds) => metrics.observeRound(verdicts, seconds),
       ...(usersSide ? { usersSide } : {}),
     });
@@ -187,10 +188,11 @@ async function approve(runId: string, options: ServeOptions & { by?: string }): 
       if (planned.fleet !== session.fleet.name) throw new UsageError(`run ${planned.id} is for fleet ${planned.fleet}, not ${session.fleet.name}`);
       if (options.by) journal.acknowledge(planned.id, options.by, 'approved');
       const run = await startRecovery({
-        scenario, input: planned.input as ScenarioInput, ctx: session.ctx, journal, mode: 'auto', onProgress: progressPrinter(out),
+        scenario, input: planned.input as ScenarioInput, ctx: session.ctx, journal, mode: 'auto', onProgress: progressPrinter(out), fleetFile: session.fleetFile,
       });
-      out('\n' + renderSummary(run));
-      if (options.json) process.stdout.write(JSON.stringify(run, null, 2) + '\n');
+      out('\n' + renderSummary(run) + renderRoles(run.roles));
+      if (options.json) process.stdout.write(JSON.stringify({ ...runToJson(run), roles: rolesToJson(run.roles) }, null, 2) + '\n');
+      if (run.roles && 'error' in run.roles) return EXIT.unhealthy;
       return run.outcome === 'recovered' ? EXIT.ok : EXIT.unhealthy;
     } finally {
       await session.close();

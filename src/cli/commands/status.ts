@@ -35,6 +35,10 @@ export function registerStatus(program: Command): void {
 export function renderStatus(status: FleetStatus): string {
   const lines = [`fleet ${status.fleet} — ${status.healthy ? 'healthy' : 'UNHEALTHY'}${status.risks.length ? `, acknowledged writes AT RISK on ${status.risks.map((r) => r.machine).join(', ')}` : ''} (${status.checkedAt})`];
   for (const m of status.machines) {
+    if (m.down) {
+      lines.push(`--  ${m.name.padEnd(10)} ${m.address.padEnd(15)} ${'(out of service)'.padEnd(36)} since ${m.down.since}, run ${m.down.run}; held ${m.down.roles.join(',') || 'nothing'}`);
+      continue;
+    }
     const mark = m.healthy ? 'ok ' : 'BAD';
     const reach = m.reachable ? `ssh ${m.latencyMs} ms` : `unreachable: ${m.error ?? 'no answer'}`;
     lines.push(`${mark} ${m.name.padEnd(10)} ${m.address.padEnd(15)} ${m.roles.join(',').padEnd(36)} ${reach}`);

@@ -14,6 +14,11 @@ import { setUpstreams } from '../../actions/nginx.ts';
 import { installServiceUnits } from '../../actions/service-units.ts';
 import { startServices } from '../../actions/services.ts';
 import { dataUnder, installationDirs, machine, machinesWithRole, servicesOn } from '../../fleet/model.ts';
+import { down, takeOver } from '../../fleet/role-changes.ts';
+import type { Role } from '../../fleet/schema.ts';
+
+/** Roles a machine holds by running services, not data. */
+const SERVICE_ROLES: readonly Role[] = ['app', 'upload', 'job'];
 import { edgesHealthy, machineFailed, machineHealthy, spareIsBare } from '../checks.ts';
 import { parallel, step, type Scenario, type Step } from '../step.ts';
 import { bindingsFor, domainsOf, edgesExcept, forwardedServices, localTarget, upstreamsAfter } from '../topology.ts';
@@ -73,12 +78,18 @@ export const backupDown: Scenario = {
     return steps;
   },
 
+  rolesAfter(input, fleet) {
+    const failed = machine(fleet, input.failed);
+    // The spare runs the failed backup's services now; it is not a replica or a store yet.
+    const spare = input.replacement ? [takeOver(failed, machine(fleet, input.replacement), SERVICE_ROLES, [])] : [];
+    return [...spare, down(failed.name)];
+  },
+
   followUps(input) {
     const items = [
       input.replacement
-        ? `Make ${input.replacement} the database and Redis replica and a backup store: put its roles in the fleet file (those of ${input.failed}) and run \`lifeboat prepare\`.`
+        ? `Make ${input.replacement} the database and Redis replica (and a backup store, if ${input.failed} was one): add db-replica and redis-replica to its roles in the fleet file and run \`lifeboat prepare\`.`
         : `The fleet has no backup app server now: \`lifeboat recover backup-down --failed ${input.failed} --replacement <spare>\`.`,
-      `Point the database backups at the new backup: replace ${input.failed} in the fleet file's backups.stores.`,
     ];
     return items;
   },

@@ -6,6 +6,7 @@
 import { ActionError } from '../../actions/action.ts';
 import { setDomainsStatus } from '../../actions/domains.ts';
 import { machine, machinesWithRole } from '../../fleet/model.ts';
+import { down } from '../../fleet/role-changes.ts';
 import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
 import { parallel, step, type Scenario } from '../step.ts';
 import { domainsOf, edgesExcept, forwardedServices } from '../topology.ts';
@@ -32,6 +33,10 @@ export const edgeDown: Scenario = {
       step("Take the failed edge's domains off the domain list", setDomainsStatus(primary.name, failed.address, 'offline')),
       businessAnswers({ fleet, domains: domainsOf(edges), services: forwardedServices(fleet, Object.keys(fleet.services)) }),
     ];
+  },
+
+  rolesAfter(input) {
+    return [down(input.failed)];
   },
 
   followUps(input) {

@@ -11,7 +11,8 @@ import { setUpstreams } from '../../actions/nginx.ts';
 import { promoteRedis } from '../../actions/redis.ts';
 import { loadServiceUnits } from '../../actions/service-units.ts';
 import { restartServices, startServices } from '../../actions/services.ts';
-import { machine, machinesWithRole } from '../../fleet/model.ts';
+import { machine, machinesWithRole, storesInService } from '../../fleet/model.ts';
+import { down, PRIMARY_ROLES, takeOver } from '../../fleet/role-changes.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { z } from 'zod';
 import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
@@ -113,7 +114,7 @@ export const primaryDown: Scenario = {
     }
     const toInstall = decided.installFromArchive;
     if (toInstall.length > 0) {
-      const stores = fleet.backups?.stores.filter((st) => st !== failed.name) ?? [];
+      const stores = storesInService(fleet).filter((st) => st !== failed.name);
       steps.push(step(`Install ${toInstall.join(', ')} on the backup from the primary's installation archive`, installServicesFromArchive(failed.name, heir.name, toInstall, stores)));
     }
     if (later.length > 0) {
@@ -137,14 +138,22 @@ export const primaryDown: Scenario = {
     return steps;
   },
 
+  rolesAfter(input, fleet) {
+    const failed = machine(fleet, input.failed);
+    const heir = machine(fleet, decisionsOf(input).heir);
+    // Redis moves only where the run promoted the replica.
+    const redisMoved = Boolean(fleet.redis) && heir.roles.includes('redis-replica');
+    const roles = PRIMARY_ROLES.filter((r) => r !== 'redis' || redisMoved);
+    return [takeOver(failed, heir, roles, ['db-replica', ...(redisMoved ? ['redis-replica' as const] : [])]), down(failed.name)];
+  },
+
   followUps(input) {
     const window = (input.database as Decisions['database'] | undefined)?.mode === 'promote' ? (input.database as { window?: Parameters<typeof describeWindow>[1] }).window : undefined;
     return [
       ...(window
         ? [`Data-loss window accepted: ${describeWindow(String(input.heir), window)}. When ${input.failed} returns, extract its transactions after ${window.lastReceived || 'the last received GTID'} (mariadb-binlog on its binlogs) before it rejoins.`]
         : []),
-      `${input.failed} is out of service and the fleet has no backup app server now: provision one from a spare ` +
-        `(\`lifeboat recover backup-down --failed ${input.failed} --replacement <spare>\` once the fleet file names the new roles).`,
+      `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary) and the fleet has no backup app server: provision one from a spare.`,
       `When ${input.failed} comes back, do not start its services: it holds a stale database and would run its singletons twice.`,
       'Re-issue certificates for domains whose IP changed, if any clients reach the app servers directly.',
     ];

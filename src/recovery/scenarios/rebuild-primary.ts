@@ -14,7 +14,8 @@ import { setUpstreams } from '../../actions/nginx.ts';
 import { provisionMariadb, provisionRedis } from '../../actions/provision/index.ts';
 import { loadServiceUnits } from '../../actions/service-units.ts';
 import { startServices } from '../../actions/services.ts';
-import { machine, machinesWithRole, servicesOn } from '../../fleet/model.ts';
+import { machine, machinesWithRole, servicesOn, storesInService } from '../../fleet/model.ts';
+import { down, PRIMARY_ROLES, takeOver, type RoleChange } from '../../fleet/role-changes.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { edgesHealthy, machineFailed, spareIsBare } from '../checks.ts';
 import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
@@ -40,7 +41,7 @@ function lost(fleet: Fleet, input: ScenarioInput, alsoLost: (fleet: Fleet) => Ma
   const spare = machine(fleet, input.replacement);
   const machines = [primary, ...machinesWithRole(fleet, 'app').filter((m) => m.name !== primary.name), ...alsoLost(fleet)];
   const names = new Set(machines.map((m) => m.name));
-  const stores = (fleet.backups?.stores ?? []).filter((s) => !names.has(s));
+  const stores = storesInService(fleet).filter((s) => !names.has(s));
   if (stores.length === 0) throw new ActionError('precondition', 'no backup store survives: there is no copy to rebuild from');
   return { primary, machines: [...new Map(machines.map((m) => [m.name, m])).values()], spare, stores };
 }
@@ -87,9 +88,15 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
   ];
 }
 
+/** The spare took the primary's roles; every lost machine is out of service. */
+function rolesAfter(fleet: Fleet, input: ScenarioInput, l: Lost): RoleChange[] {
+  const roles = PRIMARY_ROLES.filter((r) => r !== 'redis' || Boolean(fleet.redis));
+  return [takeOver(l.primary, l.spare, roles, []), ...l.machines.map((m) => down(m.name))];
+}
+
 function followUps(input: ScenarioInput): string[] {
   return [
-    `${input.replacement} is the primary now: give it the primary's roles in the fleet file, then provision a new backup app server and run \`lifeboat prepare\` (replication, upload sync, archives).`,
+    `${input.replacement} is the primary now (the fleet file says so): provision a new backup app server and run \`lifeboat prepare\` (replication, upload sync, archives).`,
     'Writes acknowledged after the restored copy was taken are lost: the plan names the copy and its time.',
     'Upload files lived on the lost machines: restore them from wherever they were copied last.',
   ];
@@ -101,6 +108,7 @@ export const bothAppDown: Scenario = {
   build(input, ctx) {
     return rebuildSteps(ctx.fleet, input, lost(ctx.fleet, input, () => []), ctx);
   },
+  rolesAfter: (input, fleet) => rolesAfter(fleet, input, lost(fleet, input, () => [])),
   followUps,
 };
 
@@ -108,9 +116,12 @@ export const totalLoss: Scenario = {
   name: 'total-loss',
   describe: 'Both application servers and the on-site backup stores failed (scenario 5): rebuild a spare from the off-site copy',
   build(input, ctx) {
-    const onsite = (fleet: Fleet) =>
-      (fleet.backups?.stores ?? []).map((s) => machine(fleet, s)).filter((m) => !m.offsite);
-    return rebuildSteps(ctx.fleet, input, lost(ctx.fleet, input, onsite), ctx);
+    return rebuildSteps(ctx.fleet, input, lost(ctx.fleet, input, onsiteStores), ctx);
   },
+  rolesAfter: (input, fleet) => rolesAfter(fleet, input, lost(fleet, input, onsiteStores)),
   followUps,
 };
+
+function onsiteStores(fleet: Fleet): Machine[] {
+  return storesInService(fleet).map((s) => machine(fleet, s)).filter((m) => !m.offsite);
+}

@@ -1,0 +1,30 @@
+/**
+ * Roles follow recoveries: after a recovery the fleet is not the one the file described (the
+ * replica is the primary now, a spare is an app server, the failed machine holds nothing). A
+ * scenario says what changed as a list of role changes; `rewrite.ts` writes them into the
+ * fleet file, so that `status`, the daemon and the next recovery start from the fleet as it is.
+ */
+import type { Machine, Role } from './schema.ts';
+
+export type RoleChange =
+  /** The machine now holds exactly these roles. */
+  | { machine: string; roles: Role[] }
+  /** The machine is out of service: it holds no role, its former ones are kept in `down`. */
+  | { machine: string; down: true };
+
+/** What a machine that takes over from the primary takes with it; the rest stays behind. */
+export const PRIMARY_ROLES: readonly Role[] = ['app', 'db-primary', 'redis', 'upload', 'job'];
+
+/**
+ * `heir` takes over `roles` of `from` (those `from` held), giving up what it was instead: a
+ * replica that became the primary is no longer a replica; a spare is no longer a spare.
+ */
+export function takeOver(from: Machine, heir: Machine, roles: readonly Role[], givesUp: readonly Role[]): RoleChange {
+  const kept = heir.roles.filter((r) => r !== 'spare' && !givesUp.includes(r));
+  const taken = from.roles.filter((r) => roles.includes(r));
+  return { machine: heir.name, roles: [...new Set([...kept, ...taken])] };
+}
+
+export function down(machine: string): RoleChange {
+  return { machine, down: true };
+}
