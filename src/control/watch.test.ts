@@ -178,3 +178,25 @@ test("blocked from the users' side: confirmed over N reports, alerted, never a f
   assert.ok(w.events.some((e) => e.type === 'users-side' && e.state === 'back'));
   assert.ok(w.events.some((e) => e.type === 'unblocked' && e.target === 'edge'));
 });
+
+test('a daemon killed mid-recovery: its successor resumes the interrupted automatic run first, even one that changed nothing yet', async () => {
+  const own = Journal.open(join(dir, 'resume.db'));
+  try {
+    const interrupted = own.createRun({ scenario: 'primary-down', input: { failed: 'main' }, mode: 'auto', fleet: 'w', automatic: true, steps: [] });
+    own.createRun({ scenario: 'edge-down', input: { failed: 'edge' }, mode: 'auto', fleet: 'w', automatic: false, steps: [] });
+    const events: WatchEvent[] = [];
+    const w = new Watch({
+      ctx: { fleet } as unknown as ActionContext, journal: own, settings: watchSchema.parse({}), observe: false,
+      alerter: new Alerter([], () => undefined), emit: (e) => events.push(e),
+      judge: async (machines) => machines.map((m) => verdict(m, 'alive')), status: async () => status,
+    });
+    const stop = new AbortController();
+    stop.abort();
+    await w.run(stop.signal);
+    const resumed = events.filter((e) => e.type === 'decision' && e.action === 'resumed');
+    assert.equal(resumed.length, 1, 'only the automatic run is the daemon\'s to resume');
+    assert.equal(resumed[0]!.type === 'decision' && resumed[0]!.detail, `run ${interrupted}`);
+  } finally {
+    own.close();
+  }
+});

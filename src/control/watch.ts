@@ -265,10 +265,14 @@ export class Watch {
     return { ...status, healthy: status.healthy && gone.length === 0, machines: [...status.machines, ...gone] };
   }
 
-  /** A daemon killed mid-recovery left its run unfinished: it is resumed before any new round. */
+  /**
+   * A daemon killed mid-recovery left its run unfinished (still `running` in the journal, its
+   * process gone): it is resumed before any new round, whether or not it had changed anything
+   * yet. A run that failed is not: its failure was alerted and waits for a person.
+   */
   private async resumeUnfinished(): Promise<void> {
     const fleet = this.ctx.fleet;
-    for (const r of this.o.journal.inProgress(fleet.name).filter((run) => run.automatic)) {
+    for (const r of this.o.journal.unfinishedRuns().filter((run) => run.automatic && run.fleet === fleet.name && run.mode !== 'plan')) {
       const scenario = scenarioNamed(r.scenario);
       if (!scenario) continue;
       const failed = (r.input as { failed?: string } | null)?.failed ?? '';
