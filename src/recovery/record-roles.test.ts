@@ -103,6 +103,28 @@ test('a machine written on one line is written again on one line; bringing it ba
   assert.equal(parseFleet(out).machines[1]!.down, undefined);
 });
 
+test('block-style lists stay block lists (as the lab writes its fleet files); a down machine comes back', () => {
+  const text = [
+    'version: 1', 'name: t', 'machines:',
+    '  - name: a', '    address: 192.0.2.1', '    roles:', '      - edge', '    domains:', '      - a.example.com',
+    '  - name: b', '    address: 192.0.2.2', '    roles:', '      - edge', '      - spare', '    notes: last key',
+    '  - name: c', '    address: 192.0.2.3', '    roles:', '      - edge', '',
+  ].join('\n');
+  const out = editRoles(text, [{ machine: 'a', down: true }, { machine: 'b', roles: ['edge'] }, { machine: 'c', down: true }], STAMP);
+  assert.equal(out, [
+    'version: 1', 'name: t', 'machines:',
+    '  - name: a', '    address: 192.0.2.1', '    roles: []', '    domains:', '      - a.example.com',
+    '    down: {since: 2026-11-30T01:00:00.000Z, run: r-1234, roles: [edge]}',
+    '  - name: b', '    address: 192.0.2.2', '    roles:', '      - edge', '    notes: last key',
+    '  - name: c', '    address: 192.0.2.3', '    roles: []',
+    '    down: {since: 2026-11-30T01:00:00.000Z, run: r-1234, roles: [edge]}', '',
+  ].join('\n'));
+  const back = editRoles(out, [{ machine: 'a', roles: ['edge'] }, { machine: 'c', down: true }], { run: 'r-2', since: 'later' });
+  assert.match(back, /  - name: a\n    address: 192.0.2.1\n    roles: \[edge\]\n    domains:\n      - a.example.com\n  - name: b/, 'back: its down line is gone');
+  assert.match(back, /down: \{since: later, run: r-2, roles: \[edge\]\}\n$/, 'a machine already down keeps the roles it held');
+  assert.equal(parseFleet(back).machines.filter((m) => m.down).length, 1);
+});
+
 test('a machine that is down holds no role, and one with no role must be down', () => {
   const base = `version: 1\nname: t\nmachines:\n  - { name: a, address: 192.0.2.1, roles: [edge] }\n`;
   assert.doesNotThrow(() => parseFleet(base + `  - { name: b, address: 192.0.2.2, roles: [], down: { since: x, run: r, roles: [edge] } }\n`));

@@ -76,25 +76,39 @@ export function editRoles(text: string, changes: readonly RoleChange[], stamp: {
       edits.push({ start: node.range![0], end: node.range![1], text: flow(machine, padded) });
       continue;
     }
-    edits.push({ start: rolesNode.range[0], end: rolesNode.range[1], text: list(roles) });
-    const downPair = node.items.find((p) => isScalar(p.key) && p.key.value === 'down');
     const lineStart = (at: number) => text.lastIndexOf('\n', at - 1) + 1;
     const lineEnd = (at: number) => {
       const i = text.indexOf('\n', at);
       return i < 0 ? text.length : i + 1;
     };
+    // Where the line a value ends on ends. A block collection's range runs on to the next
+    // key's indentation: that belongs to the next line, not to this value.
+    const afterValue = (end: number) => {
+      let e = end;
+      while (e > 0 && (text[e - 1] === ' ' || text[e - 1] === '\t')) e--;
+      return e > 0 && text[e - 1] === '\n' ? e : lineEnd(e);
+    };
+    const rolesKey = (rolesPair!.key as { range: [number, number, number] }).range;
+    if (text[rolesNode.range[0]] === '[') {
+      edits.push({ start: rolesNode.range[0], end: rolesNode.range[1], text: list(roles) });
+    } else {
+      // A block list stays a block list, one `- role` per line at its indentation.
+      const itemIndent = text.slice(lineStart(rolesNode.range[0]), rolesNode.range[0]);
+      const block = roles.length ? `:\n${roles.map((r) => `${itemIndent}- ${r}`).join('\n')}\n` : ': []\n';
+      edits.push({ start: rolesKey[1], end: afterValue(rolesNode.range[1]), text: block });
+    }
+    const downPair = node.items.find((p) => isScalar(p.key) && p.key.value === 'down');
     if (downPair) {
       const key = (downPair.key as { range: [number, number, number] }).range;
       const value = (downPair.value as { range: [number, number, number] }).range;
-      // Replaced, or removed with its line.
-      if (downText) edits.push({ start: value[0], end: value[1], text: downText });
-      else edits.push({ start: lineStart(key[0]), end: lineEnd(value[1] - 1), text: '' });
+      // Replaced (the whole pair, in flow style), or removed with its lines.
+      const at = lineStart(key[0]);
+      edits.push({ start: at, end: afterValue(value[1]), text: downText ? `${text.slice(at, key[0])}down: ${downText}\n` : '' });
     } else if (downText) {
-      const key = (rolesPair!.key as { range: [number, number, number] }).range;
-      const indent = text.slice(lineStart(key[0]), key[0]).replace(/[^ ]/g, ' ');
+      const indent = text.slice(lineStart(rolesKey[0]), rolesKey[0]).replace(/[^ ]/g, ' ');
       const last = node.items[node.items.length - 1]!;
       const end = (last.value as { range?: [number, number, number] } | null)?.range?.[1] ?? (last.key as { range: [number, number, number] }).range[1];
-      const at = lineEnd(Math.max(end - 1, 0));
+      const at = afterValue(end);
       edits.push({ start: at, end: at, text: `${at === text.length && !text.endsWith('\n') ? '\n' : ''}${indent}down: ${downText}\n` });
     }
   }

@@ -10,6 +10,7 @@ import { SINKHOLE_ADDRESS } from '../../src/lab/plan.ts';
 import { LabError } from '../../src/lab/errors.ts';
 import { runChecked } from '../../src/remote/remote.ts';
 import { canRunLab, EXAMPLE_FLEET, forceDown, randomLabId } from './helpers.ts';
+import { startDaemon, startUsersProbe, waitForEvents } from '../../src/lab/drill/daemon.ts';
 
 const skip = canRunLab();
 
@@ -155,5 +156,38 @@ describe('lab faults', { skip }, () => {
     await assert.rejects(lab.fault({ kind: 'machine-down', host: 'nope' }), (e: unknown) => e instanceof LabError && e.code === 'unknown-host');
     await assert.rejects(lab.fault({ kind: 'domain-blocked', domain: 'example.com' }), (e: unknown) => e instanceof LabError && e.code === 'bad-fault');
     await assert.rejects(lab.heal({ kind: 'disk-full', host: 'primary' }), (e: unknown) => e instanceof LabError && e.code === 'bad-fault');
+  });
+
+  // The users'-side verdicts against the real thing: the daemon (observe mode) in ops, the
+  // probe in the client host, faults on the lab's switch and DNS. Here because these faults
+  // are what it must tell apart, and this lab is already up.
+  test("the daemon tells blocked from dead: ip-blocked and domain-blocked from the client's side, never a failover", async () => {
+    const daemon = await startDaemon(lab, { fleetFile: lab.fleetFile, args: ['--observe', '--interval', '2', '--policy', 'edge-down=auto', '--policy', 'primary-down=auto'], timeoutMs: 300_000 });
+    let probe: Awaited<ReturnType<typeof startUsersProbe>> | undefined;
+    try {
+      await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'started'), 60_000, 'the daemon did not start');
+      probe = await startUsersProbe(lab, 300_000);
+      await waitForEvents(daemon.file, (ev) => ev.filter((e) => e.type === 'verdict').length >= lab.fleet.machines.length, 60_000, 'the daemon did not judge every machine');
+      await lab.fault({ kind: 'ip-blocked', host: 'edge-1' });
+      const blocked = await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'blocked'), 90_000, 'no blocked verdict');
+      const ip = blocked.find((e) => e.type === 'blocked');
+      assert.ok(ip?.type === 'blocked');
+      assert.deepEqual([ip.kind, ip.target], ['ip-blocked', 'edge-1']);
+      assert.ok(ip.evidence.some((r) => r.vantage === 'users:client' && r.seen === 'silent'), JSON.stringify(ip.evidence));
+      await lab.heal({ kind: 'ip-blocked', host: 'edge-1' });
+      await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'unblocked' && e.target === 'edge-1'), 90_000, 'edge-1 not unblocked');
+      await lab.fault({ kind: 'domain-blocked', domain: 'weechat.xyz' });
+      const domain = await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'blocked' && e.kind === 'domain-blocked'), 90_000, 'no domain-blocked verdict');
+      const d = domain.find((e) => e.type === 'blocked' && e.kind === 'domain-blocked');
+      assert.ok(d?.type === 'blocked' && d.target === 'weechat.xyz');
+      assert.ok(d.evidence.some((r) => r.vantage === 'users:client' && r.seen === SINKHOLE_ADDRESS), JSON.stringify(d.evidence));
+      await lab.heal({ kind: 'domain-blocked', domain: 'weechat.xyz' });
+      const all = await daemon.events();
+      assert.deepEqual(all.filter((e) => e.type === 'decision' || e.type === 'incident-opened'), [], 'nothing is failed over for a blocked path');
+      assert.ok(!all.some((e) => e.type === 'verdict' && e.kind === 'dead'), 'no machine is judged dead');
+    } finally {
+      await probe?.stop();
+      await daemon.stop();
+    }
   });
 });

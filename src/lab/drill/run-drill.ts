@@ -179,6 +179,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       detectSeconds = opened ? Math.round(Date.parse(opened.at) - faultAt) / 1000 : null;
       recoverSeconds = finished ? (Date.parse(finished.at) - faultAt) / 1000 : (Date.now() - faultAt) / 1000;
       if (!finished) problems.push(`the daemon started no recovery: ${JSON.stringify(events.filter((e) => e.type === 'decision' || e.type === 'error'))}`);
+      for (const e of events) if (e.type === 'roles' && !e.recorded) problems.push(`the daemon recovered but ${e.detail}`);
       const shown = finished ? await ops(`${IN_HOST_CLI} runs show ${finished.runId} --json --state /tmp/lifeboat-state.db`, 60_000) : undefined;
       const ok = finished?.outcome === 'recovered';
       recover = { code: ok ? 0 : 1, stdout: shown?.stdout ?? '', stderr: ok ? '' : `daemon: ${events.filter((e) => e.type === 'error').map((e) => e.message).join(' | ')} ${await daemon.stderr()}` };
