@@ -49,7 +49,9 @@ export function commonRoot(dirs: readonly string[]): string {
 export function syncScript(sync: UploadSync, options: PrepareOptions, fleetPort: number, user: string): string {
   const p = syncPaths(sync, options);
   const targetRoot = options.uploadTargetPath(commonRoot(sync.dataDirs));
-  const ssh = `ssh -i ${p.key} -o IdentitiesOnly=yes -o UserKnownHostsFile=${p.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 -o ServerAliveInterval=5 -p ${fleetPort}`;
+  // One SSH connection kept open between passes (ControlMaster): a pass then costs a channel,
+  // not a handshake, so a loaded machine still ships a file within about one interval.
+  const ssh = `ssh -i ${p.key} -o IdentitiesOnly=yes -o UserKnownHostsFile=${p.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 -o ServerAliveInterval=5 -o ControlMaster=auto -o ControlPath=${p.dir}/cm-%C -o ControlPersist=60 -p ${fleetPort}`;
   const copies = sync.dataDirs.map((dir) => {
     const relative = posix.relative(commonRoot(sync.dataDirs), dir) || '.';
     return `  mkdir -p ${shq(dir)} && rsync -a --partial --timeout=30 -e "$ssh" ${shq(`${dir}/`)} ${shq(`${user}@${sync.target.address}:./${relative === '.' ? '' : `${relative}/`}`)} 2>>"$err.tmp" || ok=0`;
