@@ -8,6 +8,11 @@ import { registerCommands } from './commands/index.ts';
 import { EXIT, exitCodeFor, renderError } from './exit.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  // `lifeboat … | head` closes the pipe early: that is the reader's choice, not a crash.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    throw error;
+  });
   const program = new Command('lifeboat')
     .description('Keep the business alive when a machine dies or gets blocked: describe, prepare, detect, recover, drill.')
     .version('0.1.0')
