@@ -4,7 +4,6 @@
  * decide), and only `dead` is ever acted on: `unreachable-from-some` and `unknown` are
  * reported, never failed over. Pure: the daemon feeds it, tests feed it too.
  */
-import type { BlockKind, BlockVerdict } from '../health/reachability.ts';
 import type { Verdict, VerdictKind } from '../health/verdict.ts';
 
 interface Streak {
@@ -87,21 +86,21 @@ export class Detector {
 }
 
 /**
- * The same rule for blocked verdicts, counted per users'-side evaluation (one per new report):
- * a verdict is confirmed after N consecutive evaluations that reached it, and cleared when an
- * evaluation no longer does.
+ * The same rule for verdicts about paths and conditions (ip-blocked, service-down…), keyed by
+ * kind and target and counted per evaluation: confirmed after N consecutive evaluations that
+ * reached it, cleared when one no longer does.
  */
-export class BlockDetector {
+export class StreakDetector<V extends { kind: string; target: string }> {
   private readonly streaks = new Map<string, number>();
-  private readonly confirmed = new Map<string, BlockVerdict>();
+  private readonly confirmed = new Map<string, V>();
 
-  constructor(private readonly roundsFor: (kind: BlockKind) => number) {}
+  constructor(private readonly roundsFor: (kind: V['kind']) => number) {}
 
-  observe(found: readonly BlockVerdict[]): { confirmed: BlockVerdict[]; cleared: BlockVerdict[] } {
-    const keyOf = (v: BlockVerdict) => `${v.kind} ${v.target}`;
+  observe(found: readonly V[]): { confirmed: V[]; cleared: V[] } {
+    const keyOf = (v: V) => `${v.kind} ${v.target}`;
     const now = new Map(found.map((v) => [keyOf(v), v]));
-    const confirmed: BlockVerdict[] = [];
-    const cleared: BlockVerdict[] = [];
+    const confirmed: V[] = [];
+    const cleared: V[] = [];
     for (const key of [...this.streaks.keys()]) if (!now.has(key)) this.streaks.delete(key);
     for (const [key, v] of [...this.confirmed]) {
       if (!now.has(key)) {
@@ -120,8 +119,8 @@ export class BlockDetector {
     return { confirmed, cleared };
   }
 
-  /** Blocked verdicts confirmed and still holding. */
-  current(): BlockVerdict[] {
+  /** Verdicts confirmed and still holding. */
+  current(): V[] {
     return [...this.confirmed.values()];
   }
 }

@@ -21,6 +21,7 @@ export class WatchMetrics {
   private readonly recoverySeconds: Histogram;
   private readonly started: Gauge;
   private readonly blocked: Gauge;
+  private readonly condition: Gauge;
   private usersSideAges: () => Array<{ probe: string; ageS: number }> = () => [];
 
   constructor() {
@@ -34,6 +35,7 @@ export class WatchMetrics {
     this.started = new Gauge({ name: 'lifeboat_start_time_seconds', help: 'When this daemon started (seconds since the epoch)', registers });
     this.started.set(Date.now() / 1000);
     this.blocked = new Gauge({ name: 'lifeboat_blocked', help: 'Blocked verdicts confirmed from the users\' side: 1 while it holds, 0 once cleared', labelNames: ['kind', 'target'], registers });
+    this.condition = new Gauge({ name: 'lifeboat_condition', help: 'Conditions confirmed on living machines (service-down, disk-full…): 1 while it holds, 0 once cleared', labelNames: ['kind', 'target'], registers });
     const ages = () => this.usersSideAges();
     new Gauge({
       name: 'lifeboat_users_side_report_age_seconds', help: 'Age of the newest report of each users\'-side probe', labelNames: ['probe'], registers,
@@ -61,6 +63,8 @@ export class WatchMetrics {
   observeEvent(e: WatchEvent): void {
     if (e.type === 'blocked') this.blocked.set({ kind: e.kind, target: e.target }, 1);
     if (e.type === 'unblocked') this.blocked.set({ kind: e.kind, target: e.target }, 0);
+    if (e.type === 'condition') this.condition.set({ kind: e.kind, target: e.target }, 1);
+    if (e.type === 'condition-cleared') this.condition.set({ kind: e.kind, target: e.target }, 0);
     if (e.type === 'incident-opened') this.incidents.inc({ scenario: e.scenario });
     if (e.type === 'decision') this.decisions.inc({ scenario: e.scenario, action: e.action });
     if (e.type === 'recovery-finished') {

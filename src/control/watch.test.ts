@@ -51,7 +51,7 @@ after(async () => {
 });
 
 /** A Watch whose machines are judged by `script`, one list of kinds per round. */
-function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial<WatchSettings>, observe: boolean, usersSide?: (now: () => number) => WatchOptions['usersSide']) {
+function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial<WatchSettings>, observe: boolean, usersSide?: (now: () => number) => WatchOptions['usersSide'], readHealth?: WatchOptions['readHealth']) {
   const events: WatchEvent[] = [];
   const alerts: AlertMessage[] = [];
   let round = 0;
@@ -69,9 +69,11 @@ function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial
     status: async () => { reads.status += 1; return status; },
     now: () => clock,
     ...(usersSide ? { usersSide: usersSide(() => clock) } : {}),
+    ...(readHealth ? { readHealth } : {}),
   });
   const next = async () => {
     await watch.round();
+    await watch.settled();
     round += 1;
     clock += 1000;
   };
@@ -199,4 +201,33 @@ test('a daemon killed mid-recovery: its successor resumes the interrupted automa
   } finally {
     own.close();
   }
+});
+
+test('conditions on living machines: read every health interval beside the rounds, confirmed over N readings, alerted, never acted on', async () => {
+  const alive: Array<ReadonlySet<string>> = [];
+  let broken = true;
+  const w = watchWith([{ edge: 'dead' }, {}], { health: { intervalS: 5, diskFullPercent: 90, backupMaxAgeS: 3600, certWarnDays: 14 }, policy: { 'primary-down': 'auto' } }, false, undefined, async (_ctx, living) => {
+    alive.push(living);
+    const services = [{ name: 'web', state: broken ? 'stopped' as const : 'running' as const, healthy: !broken, detail: broken ? 'not running' : 'ok' }];
+    return {
+      status: { ...status, machines: status.machines.map((m) => ({ ...m, reachable: true, services: m.name === 'main' ? services : [] })) },
+      disks: [], diskErrors: [{ machine: 'standby', error: 'ssh timed out' }], backups: [], certs: [],
+    };
+  });
+  await w.next(); // edge dead, not yet decided on: no reading beside a coming recovery
+  assert.equal(alive.length, 0);
+  for (let i = 0; i < 5; i++) await w.next(); // one reading
+  assert.equal(alive.length, 1);
+  assert.deepEqual([...alive[0]!].sort(), ['edge', 'main', 'standby'], 'the machines judged alive are read');
+  assert.equal(w.events.filter((e) => e.type === 'condition').length, 0, 'one reading is one round');
+  assert.ok(w.events.some((e) => e.type === 'unreadable' && /disks of standby: ssh timed out/.test(e.detail)));
+  for (let i = 0; i < 5; i++) await w.next();
+  const found = w.events.filter((e) => e.type === 'condition');
+  assert.equal(found.length, 1);
+  assert.ok(found[0]!.type === 'condition' && found[0]!.kind === 'service-down' && found[0]!.target === 'main/web');
+  assert.equal(w.events.filter((e) => e.type === 'decision').length, 0, 'a condition starts nothing');
+  broken = false;
+  for (let i = 0; i < 5; i++) await w.next();
+  assert.ok(w.events.some((e) => e.type === 'condition-cleared' && e.target === 'main/web'));
+  assert.equal(w.events.filter((e) => e.type === 'unreadable').length, 1, 'the same unreadable part is said once');
 });

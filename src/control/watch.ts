@@ -19,9 +19,10 @@ import type { Journal } from '../recovery/journal.ts';
 import { scenarioNamed } from '../recovery/scenarios/index.ts';
 import { startRecovery, type StartedRun } from '../recovery/start.ts';
 import type { ScenarioInput } from '../recovery/step.ts';
-import { blockVerdicts, type BlockKind, type EvidenceRow } from '../health/reachability.ts';
+import { conditionsOf, type Condition, type ConditionKind, type HealthReading } from '../health/conditions.ts';
+import { blockVerdicts, type BlockKind, type BlockVerdict, type EvidenceRow } from '../health/reachability.ts';
 import type { Alerter } from './alerts.ts';
-import { BlockDetector, Detector } from './detector.ts';
+import { Detector, StreakDetector } from './detector.ts';
 import type { InsideProbes } from './inside-probes.ts';
 import type { UsersSideStore } from './users-side/store.ts';
 
@@ -37,6 +38,9 @@ export type WatchEventBody =
   | { type: 'blocked'; kind: BlockKind; target: string; reason: string; policy: 'notify'; evidence: EvidenceRow[] }
   | { type: 'unblocked'; kind: BlockKind; target: string }
   | { type: 'users-side'; state: 'silent' | 'back'; detail: string }
+  | { type: 'condition'; kind: ConditionKind; target: string; reason: string; policy: 'notify'; evidence: EvidenceRow[] }
+  | { type: 'condition-cleared'; kind: ConditionKind; target: string }
+  | { type: 'unreadable'; detail: string }
   | { type: 'error'; message: string };
 export type WatchEvent = { at: string } & WatchEventBody;
 
@@ -58,6 +62,8 @@ export interface WatchOptions {
   fleetFile?: string;
   /** Users'-side reports and the daemon's own view of the same targets: the blocked verdicts. */
   usersSide?: { store: UsersSideStore; inside: Pick<InsideProbes, 'view'> };
+  /** Reads the conditions on the machines judged alive (health-reading.ts); none: not read. */
+  readHealth?: (ctx: ActionContext, alive: ReadonlySet<string>) => Promise<HealthReading>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -70,7 +76,13 @@ export class Watch {
   private readonly detector: Detector;
   /** The fleet as it is now: replaced when a recovery changes who does what. */
   private ctx: ActionContext;
-  private readonly blocks: BlockDetector;
+  private readonly blocks: StreakDetector<BlockVerdict>;
+  private readonly conditions: StreakDetector<Condition>;
+  /** When the conditions were last read, and whether a reading is under way. */
+  private lastHealthAt = -Infinity;
+  private healthReading: Promise<void> | undefined;
+  /** What could not be read at the last reading, said once per change. */
+  private unreadable = '';
   /** The users'-side store's generation last evaluated: one evaluation per new report. */
   private usersGeneration = 0;
   private usersSilent = false;
@@ -90,7 +102,8 @@ export class Watch {
     this.ctx = o.ctx;
     const rounds = o.settings.rounds;
     this.detector = new Detector(rounds.dead ?? o.settings.deadRounds);
-    this.blocks = new BlockDetector((kind) => rounds[kind] ?? o.settings.deadRounds);
+    this.blocks = new StreakDetector<BlockVerdict>((kind) => rounds[kind] ?? o.settings.deadRounds);
+    this.conditions = new StreakDetector<Condition>((kind) => rounds[kind] ?? o.settings.deadRounds);
     this.now = o.now ?? Date.now;
     // A machine judged dead last round is not asked about the others: it casts no vote, and
     // a command on its stale connection would hold the whole round until its time-out.
@@ -117,6 +130,7 @@ export class Watch {
         this.event({ type: 'error', message: (error as Error).message });
       }
       const wait = this.o.settings.intervalS * 1000 - (this.now() - started);
+      if (signal.aborted) await this.settled();
       if (wait > 0 && !signal.aborted) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
@@ -135,6 +149,7 @@ export class Watch {
     this.lastDead = verdicts.filter((v) => v.kind === 'dead').map((v) => v.machine);
     const seen = this.detector.observe(verdicts, this.now());
     for (const v of seen.changed) this.event({ type: 'verdict', machine: v.machine, kind: v.kind, reason: v.reason });
+    this.startHealthReading(verdicts);
     for (const m of seen.flapping) {
       this.event({ type: 'flapping', machine: m, detail: `${m} died and came back twice within a few rounds: it must now stay dead ${this.detector.roundsNeeded(m)} rounds before anything is done` });
     }
@@ -210,6 +225,49 @@ export class Watch {
     this.event({ type: 'decision', scenario: d.scenario, failed: d.failed, policy, action: 'started', detail: command });
     await alert('started', 'critical', `Recovery started: ${command}`);
     await this.runAutomatic(() => startRecovery({ scenario, input, ctx: this.ctx, journal: this.o.journal, mode: 'auto', automatic: true, ...this.fleetFileOption() }));
+  }
+
+  /**
+   * Every `watch.health.intervalS` the conditions on the living machines are read beside the
+   * rounds (a reading takes seconds: it must not hold up the next death round), one reading
+   * at a time; a machine not judged alive is left to the failure verdict.
+   */
+  private startHealthReading(verdicts: readonly Verdict[]): void {
+    const read = this.o.readHealth;
+    if (!read || this.healthReading || this.now() - this.lastHealthAt < this.o.settings.health.intervalS * 1000) return;
+    // A death not yet decided on comes first: its recovery must not share the machines with a reading.
+    if (verdicts.some((v) => v.kind === 'dead' && !this.handled.has(v.machine))) return;
+    this.lastHealthAt = this.now();
+    const alive = new Set(verdicts.filter((v) => v.kind === 'alive').map((v) => v.machine));
+    this.healthReading = read(this.ctx, alive)
+      .then((reading) => this.healthVerdicts(reading))
+      .catch((error: unknown) => this.event({ type: 'error', message: `reading the fleet's conditions failed: ${(error as Error).message}` }))
+      .finally(() => { this.healthReading = undefined; });
+  }
+
+  /** The reading under way, if any (tests and a clean stop wait for it). */
+  async settled(): Promise<void> {
+    await this.healthReading;
+  }
+
+  private async healthVerdicts(reading: HealthReading): Promise<void> {
+    const fleet = this.ctx.fleet;
+    const h = this.o.settings.health;
+    const found = conditionsOf(reading, { diskFullPercent: h.diskFullPercent, backupMaxAgeS: h.backupMaxAgeS, certWarnDays: h.certWarnDays });
+    const unreadable = found.unreadable.join('; ');
+    if (unreadable !== this.unreadable) {
+      this.unreadable = unreadable;
+      if (unreadable) this.event({ type: 'unreadable', detail: `could not read (neither fine nor wrong): ${unreadable}` });
+    }
+    const seen = this.conditions.observe(found.conditions);
+    for (const c of seen.confirmed) {
+      this.event({ type: 'condition', kind: c.kind, target: c.target, reason: c.reason, policy: 'notify', evidence: c.evidence });
+      await this.o.alerter.send({ key: `condition ${c.kind} ${c.target} ${this.now()}`, severity: 'warning', fleet: fleet.name, at: iso(this.now()), title: `${fleet.name}: ${c.kind} ${c.target}`, text: c.reason, data: { kind: c.kind, target: c.target, evidence: c.evidence } });
+    }
+    for (const c of seen.cleared) {
+      this.event({ type: 'condition-cleared', kind: c.kind, target: c.target });
+      await this.o.alerter.send({ key: `cleared ${c.kind} ${c.target} ${this.now()}`, severity: 'info', fleet: fleet.name, at: iso(this.now()), title: `${fleet.name}: ${c.target} fine again`, text: `${c.kind} on ${c.target} no longer holds.`, data: { kind: c.kind, target: c.target } });
+    }
   }
 
   /**

@@ -264,9 +264,13 @@ export type AlertSpec = z.infer<typeof alertSchema>;
  * No runbook acts on them yet, so their only policy is `notify`.
  */
 export const BLOCK_VERDICTS = ['ip-blocked', 'port-blocked', 'domain-blocked'] as const;
+/** What is wrong on machines that are alive (src/health/conditions.ts): alerted, never acted on. */
+export const CONDITION_VERDICTS = ['service-down', 'db-down', 'replication-broken', 'replication-at-risk', 'backup-stale', 'cert-expiring', 'disk-full'] as const;
+/** Verdicts no runbook acts on yet: their only policy is `notify`. */
+export const NOTIFY_ONLY = [...BLOCK_VERDICTS, ...CONDITION_VERDICTS] as const;
 /** What `watch.policy` and `watch.rounds` may name. */
-export const POLICY_KEYS = [...SCENARIO_NAMES, ...BLOCK_VERDICTS] as const;
-export const ROUND_KINDS = ['dead', ...BLOCK_VERDICTS] as const;
+export const POLICY_KEYS = [...SCENARIO_NAMES, ...NOTIFY_ONLY] as const;
+export const ROUND_KINDS = ['dead', ...NOTIFY_ONLY] as const;
 
 /** The users'-side probes (`lifeboat probe --push`): what they check and how they sign. */
 export const usersSideSchema = z.strictObject({
@@ -297,7 +301,7 @@ export const watchSchema = z.strictObject({
     .partialRecord(z.enum(POLICY_KEYS), z.enum(POLICIES))
     .default({})
     .superRefine((policy, ctx) => {
-      for (const kind of BLOCK_VERDICTS) {
+      for (const kind of NOTIFY_ONLY) {
         if (policy[kind] !== undefined && policy[kind] !== 'notify') {
           ctx.addIssue({ code: 'custom', path: [kind], message: `no runbook acts on ${kind} yet: its only policy is notify` });
         }
@@ -305,6 +309,15 @@ export const watchSchema = z.strictObject({
     }),
   /** Users'-side probes report to the daemon (needs `lifeboat serve --listen`). */
   usersSide: usersSideSchema.optional(),
+  /** The conditions read on machines that are alive, and their limits. */
+  health: z.strictObject({
+    /** Seconds between two readings (a fleet status, disks, backups, certificates). */
+    intervalS: z.number().min(5).max(86_400).default(30),
+    diskFullPercent: z.number().min(50).max(100).default(90),
+    /** The newest copy on a store may be this old. */
+    backupMaxAgeS: z.number().int().min(60).default(3 * 3600),
+    certWarnDays: z.number().int().min(0).max(365).default(14),
+  }).default({ intervalS: 30, diskFullPercent: 90, backupMaxAgeS: 3 * 3600, certWarnDays: 14 }),
   /** After an automatic recovery, no other starts until this has passed or a person acknowledges it. */
   cooldownS: z.number().int().min(0).default(3600),
   alerts: z.array(alertSchema).default([]),

@@ -36,6 +36,7 @@ test('the metrics are served on /metrics and pass promtool check metrics', async
   metrics.observeEvent({ at: '', type: 'recovery-finished', runId: 'r1', scenario: 'primary-down', outcome: 'recovered', seconds: 14.2 });
   metrics.observeEvent({ at: '', type: 'blocked', kind: 'ip-blocked', target: 'gw-a', reason: '', policy: 'notify', evidence: [] });
   metrics.watchUsersSide(() => [{ probe: 'office', ageS: 2.54 }]);
+  metrics.observeEvent({ at: '', type: 'condition', kind: 'disk-full', target: 'core:/data', reason: '', policy: 'notify', evidence: [] });
   const server = await serveApi({ metrics }, '127.0.0.1', 0);
   try {
     const port = (server.address() as AddressInfo).port;
@@ -48,6 +49,7 @@ test('the metrics are served on /metrics and pass promtool check metrics', async
     assert.match(text, /^lifeboat_recoveries_total\{scenario="primary-down",outcome="recovered"\} 1$/m);
     assert.match(text, /^lifeboat_recovery_seconds_sum\{scenario="primary-down"\} 14\.2$/m);
     assert.match(text, /^lifeboat_blocked\{kind="ip-blocked",target="gw-a"\} 1$/m);
+    assert.match(text, /^lifeboat_condition\{kind="disk-full",target="core:\/data"\} 1$/m);
     assert.match(text, /^lifeboat_users_side_report_age_seconds\{probe="office"\} 2\.5$/m);
     const checked = await promtool(text);
     assert.equal(checked.code, 0, checked.out);

@@ -10,7 +10,7 @@ import { renderDrillReport } from '../../lab/drill/report.ts';
 import { runDrill, withLabSpares } from '../../lab/drill/run-drill.ts';
 import { renderCustomDrill, runCustomDrill, type CustomDrillOptions } from '../../lab/drill/custom.ts';
 import { parseFault } from '../../lab/faults.ts';
-import { BLOCK_VERDICTS, SCENARIO_NAMES } from '../../fleet/schema.ts';
+import { NOTIFY_ONLY, SCENARIO_NAMES } from '../../fleet/schema.ts';
 import { VERDICT_KINDS } from '../../health/verdict.ts';
 import { repoPath } from '../../util/repo.ts';
 import { nearest } from '../../util/suggest.ts';
@@ -131,7 +131,7 @@ export function customOptions(o: DrillFlags & { fleet: string }): CustomDrillOpt
     const guess = nearest(o.expect, ['none', ...SCENARIO_NAMES]);
     throw new UsageError(`--expect ${o.expect}: expected none or a scenario${guess ? ` — did you mean \`${guess}\`?` : ''} (${SCENARIO_NAMES.join(', ')})`);
   }
-  const kinds = [...VERDICT_KINDS, ...BLOCK_VERDICTS, 'flapping'];
+  const kinds = [...VERDICT_KINDS, ...NOTIFY_ONLY, 'flapping'];
   for (const v of o.verdict ?? []) {
     if (!kinds.includes(v)) throw new UsageError(`--verdict ${v}: unknown verdict (${kinds.join(', ')})`);
   }

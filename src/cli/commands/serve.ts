@@ -8,11 +8,13 @@ import { Alerter, alertChannels } from '../../control/alerts.ts';
 import type { Server } from 'node:http';
 import { serveApi } from '../../control/http-api.ts';
 import { InsideProbes } from '../../control/inside-probes.ts';
+import { readHealth } from '../../control/health-reading.ts';
+import { fleetStatus } from '../../health/fleet-status.ts';
 import { WatchMetrics } from '../../control/metrics.ts';
 import { usersSideTargets } from '../../control/users-side/targets.ts';
 import { UsersSideStore } from '../../control/users-side/store.ts';
 import { Watch, type WatchEvent } from '../../control/watch.ts';
-import { BLOCK_VERDICTS, POLICIES, POLICY_KEYS, SCENARIO_NAMES, watchSchema, type WatchSettings } from '../../fleet/schema.ts';
+import { NOTIFY_ONLY, POLICIES, POLICY_KEYS, SCENARIO_NAMES, watchSchema, type WatchSettings } from '../../fleet/schema.ts';
 import { nearest } from '../../util/suggest.ts';
 import { Journal } from '../../recovery/journal.ts';
 import { progressPrinter, renderRoles, renderSummary, rolesToJson, runToJson } from '../../recovery/render.ts';
@@ -51,6 +53,9 @@ function renderEvent(e: WatchEvent): string {
     case 'blocked': return `${e.at} BLOCKED ${e.kind} ${e.target}: ${e.reason} (policy ${e.policy}; no failover)\n${e.evidence.map((r) => `    ${r.vantage.padEnd(20)} ${r.check.padEnd(28)} ${r.seen}`).join('\n')}`;
     case 'unblocked': return `${e.at} ${e.target} is no longer ${e.kind}`;
     case 'users-side': return `${e.at} users' side ${e.state}: ${e.detail}`;
+    case 'condition': return `${e.at} ${e.kind.toUpperCase()} ${e.target}: ${e.reason} (policy ${e.policy})`;
+    case 'condition-cleared': return `${e.at} ${e.target}: ${e.kind} no longer holds`;
+    case 'unreadable': return `${e.at} ${e.detail}`;
     case 'error': return `${e.at} error: ${e.message}`;
   }
 }
@@ -99,7 +104,7 @@ export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'p
     if (!scenario || !value || extra !== undefined) throw new UsageError(`--policy ${item}: expected SCENARIO=POLICY, e.g. primary-down=auto`);
     if (!(POLICY_KEYS as readonly string[]).includes(scenario)) {
       const guess = nearest(scenario, POLICY_KEYS);
-      throw new UsageError(`--policy: unknown scenario or verdict \`${scenario}\`${guess ? ` — did you mean \`${guess}\`?` : ''} (scenarios: ${SCENARIO_NAMES.join(', ')}; verdicts: ${BLOCK_VERDICTS.join(', ')})`);
+      throw new UsageError(`--policy: unknown scenario or verdict \`${scenario}\`${guess ? ` — did you mean \`${guess}\`?` : ''} (scenarios: ${SCENARIO_NAMES.join(', ')}; verdicts, notify only: ${NOTIFY_ONLY.join(', ')})`);
     }
     if (!(POLICIES as readonly string[]).includes(value)) throw new UsageError(`--policy ${item}: unknown policy \`${value}\` (policies: ${POLICIES.join(', ')})`);
     policy[scenario] = value;
@@ -132,20 +137,22 @@ async function serve(options: ServeOptions): Promise<number> {
     const alerter = new Alerter(alertChannels(settings.alerts, session.ctx.secret), (line) => process.stderr.write(`${line}\n`));
     const metrics = new WatchMetrics();
     const listen = options.listen === undefined ? undefined : listenAddress(options.listen);
+    // The daemon's own probes of what users reach (ports, names, certificates), on its scheduler.
+    const targets = usersSideTargets(session.fleet, settings.usersSide ?? { intervalS: settings.intervalS, timeoutMs: 2000 });
+    const inside = new InsideProbes(session.fleet, targets, settings.health.intervalS * 1000);
     // Users'-side probes push to the daemon's API: without --listen they have nowhere to go.
-    let usersSide: { store: UsersSideStore; inside: InsideProbes; token: string; targets: ReturnType<typeof usersSideTargets> } | undefined;
+    let usersSide: { store: UsersSideStore; inside: InsideProbes; token: string; targets: typeof targets } | undefined;
     if (settings.usersSide) {
       if (!listen) throw new UsageError("the fleet file has watch.usersSide: give --listen HOST:PORT so that users'-side probes can report");
-      const targets = usersSideTargets(session.fleet, settings.usersSide);
       const token = await session.ctx.secret(settings.usersSide.token);
-      usersSide = { store: new UsersSideStore(3 * settings.usersSide.intervalS * 1000), inside: new InsideProbes(session.fleet, targets), token, targets };
+      usersSide = { store: new UsersSideStore(3 * settings.usersSide.intervalS * 1000), inside, token, targets };
     }
     metricsServer = listen
       ? await serveApi({ metrics, ...(usersSide ? { usersSide } : {}), log: (line) => process.stderr.write(`${line}\n`) }, listen.host, listen.port)
       : undefined;
     if (usersSide) metrics.watchUsersSide(() => usersSide.store.ages());
-    usersSide?.inside.start();
-    stopInside = () => usersSide?.inside.stop();
+    inside.start();
+    stopInside = () => inside.stop();
     const emit = (e: WatchEvent) => {
       metrics.observeEvent(e);
       process.stdout.write(`${options.json ? JSON.stringify(e) : renderEvent(e)}\n`);
@@ -154,6 +161,7 @@ async function serve(options: ServeOptions): Promise<number> {
       ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit, fleetFile: session.fleetFile,
       onRound: (verdicts, seconds) => metrics.observeRound(verdicts, seconds),
       ...(usersSide ? { usersSide } : {}),
+      readHealth: (ctx, alive) => readHealth(ctx, alive, () => fleetStatus({ ...ctx.fleet, machines: ctx.fleet.machines.filter((m) => alive.has(m.name)) }, { remote: ctx.remote, secret: ctx.secret }), inside.certReadings()),
     });
     if (options.once) await watch.round();
     else await watch.run(stop.signal);

@@ -9,7 +9,7 @@ import { lookup } from 'node:dns/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, isIP } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 export type PortState = 'open' | 'refused' | 'unreachable';
 
@@ -78,4 +78,31 @@ export async function resolveCheck(name: string, signal: AbortSignal): Promise<s
   const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
   const addresses = await Promise.race([answer, aborted]);
   return addresses.map((a) => a.address).sort();
+}
+
+/**
+ * The certificate a TLS server presents for `servername`, read without trusting it (an
+ * expired or self-signed one is what this check is for): days until it expires, and whether
+ * it verified.
+ */
+export function certCheck(address: string, port: number, servername: string, signal: AbortSignal): Promise<{ daysLeft: number; authorized: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: address, port, servername, rejectUnauthorized: false }, () => {
+      signal.removeEventListener('abort', onAbort);
+      const cert = socket.getPeerCertificate();
+      const authorized = socket.authorized;
+      socket.destroy();
+      if (!cert?.valid_to) return reject(new Error('no certificate presented'));
+      resolve({ daysLeft: Math.floor((Date.parse(cert.valid_to) - Date.now()) / 86_400_000), authorized });
+    });
+    const onAbort = () => {
+      socket.destroy();
+      reject(new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (error) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(error);
+    });
+  });
 }

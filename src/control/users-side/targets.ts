@@ -6,8 +6,8 @@ import { sshSettingsFor } from '../../fleet/model.ts';
 import type { Fleet, UsersSideSettings } from '../../fleet/schema.ts';
 import type { ProbeTargets } from './protocol.ts';
 
-export function usersSideTargets(fleet: Fleet, settings: UsersSideSettings): ProbeTargets {
-  const serving = fleet.machines.filter((m) => m.domains.length > 0);
+export function usersSideTargets(fleet: Fleet, settings: Pick<UsersSideSettings, 'intervalS' | 'timeoutMs' | 'ports'>): ProbeTargets {
+  const serving = fleet.machines.filter((m) => m.domains.length > 0 && !m.down);
   return {
     fleet: fleet.name,
     intervalS: settings.intervalS,

@@ -158,6 +158,8 @@ function report(o: CustomDrillOptions, labId: string, faultAt: number, events: W
     if (e.type === 'blocked') return [{ afterS: afterS(e.at), subject: e.target, kind: e.kind, reason: e.reason }];
     if (e.type === 'unblocked') return [{ afterS: afterS(e.at), subject: e.target, kind: `not ${e.kind}`, reason: 'reachable again from the users\' side' }];
     if (e.type === 'flapping') return [{ afterS: afterS(e.at), subject: e.machine, kind: 'flapping', reason: e.detail }];
+    if (e.type === 'condition') return [{ afterS: afterS(e.at), subject: e.target, kind: e.kind, reason: e.reason }];
+    if (e.type === 'condition-cleared') return [{ afterS: afterS(e.at), subject: e.target, kind: `not ${e.kind}`, reason: 'no longer holds' }];
     return [];
   });
   const decisions = later.flatMap((e) => (e.type === 'decision' ? [{ afterS: afterS(e.at), scenario: e.scenario, failed: e.failed, action: e.action, detail: e.detail }] : []));
