@@ -9,7 +9,7 @@
  *   await lab.down();
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFleet } from '../fleet/load.ts';
@@ -29,7 +29,7 @@ import { writeHostFiles, writeOperatorFiles } from './host-files.ts';
 import { ensureLabSecrets } from './lab-secrets.ts';
 import { LabRemote } from './lab-remote.ts';
 import { assertNoDefaultRoute, ensureHostLink, ensureSwitch } from './network.ts';
-import { labPaths, type LabPaths } from './paths.ts';
+import { labPaths, OPERATOR_FLEET_FILE, type LabPaths } from './paths.ts';
 import { assertLabId, managedHosts, planLab, type LabHost, type LabPlan } from './plan.ts';
 import type { HostContext, LabSecrets, LabServer } from './servers/context.ts';
 import { SERVERS } from './servers/index.ts';
@@ -143,6 +143,11 @@ export class Lab implements LabView {
     const files = Promise.all(prepared).then(async () => {
       await lab.writeKnownHosts();
       await writeDerivedFleet(fleetSource, plan, paths);
+      // The operator's own copy in the ops host, which recoveries write their roles into
+      // (the shared folder is read-only in hosts, like a fleet file on someone else's disk).
+      const opsRoot = join(paths.host('ops'), 'root');
+      await copyFile(paths.fleetFile, join(opsRoot, 'fleet.yaml'));
+      await chmod(join(opsRoot, 'fleet.yaml'), 0o600);
     });
     try {
       await Promise.all([
@@ -190,6 +195,14 @@ export class Lab implements LabView {
   /** The derived fleet file: lab addresses, lab keys, lab secrets. */
   get fleetFile(): string {
     return this.paths.fleetFile;
+  }
+
+  /**
+   * The operator's fleet file inside the ops host (a copy of `fleetFile`, written again by
+   * every `lab up`): the one to give commands run in ops that may change roles.
+   */
+  get operatorFleetFile(): string {
+    return OPERATOR_FLEET_FILE;
   }
 
   get faults(): readonly ActiveFault[] {

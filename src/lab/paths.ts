@@ -11,6 +11,8 @@ export const LABS_ROOT = '/var/lib/lifeboat/labs';
 export const REPO_IN_HOST = '/lifeboat';
 /** Where the lab's shared folder also appears inside every host. */
 export const SHARED_IN_HOST = '/lab';
+/** The operator's copy of the derived fleet file, inside the ops host (its own /root). */
+export const OPERATOR_FLEET_FILE = '/root/fleet.yaml';
 
 export interface LabPaths {
   root: string;

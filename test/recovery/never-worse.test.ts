@@ -26,7 +26,7 @@ describe('never make things worse: one verdict from several vantage points, real
   let baseline: LabSnapshot;
 
   const ops = (command: string, timeoutMs = 300_000) => lab.exec('ops', command, { timeoutMs });
-  const recover = (args: string) => ops(`${CLI} recover ${args} --fleet ${lab.fleetFile} ${STATE}`, 180_000);
+  const recover = (args: string) => ops(`${CLI} recover ${args} --fleet ${lab.operatorFleetFile} ${STATE}`, 180_000);
   const output = (r: { stdout: string; stderr: string }) => `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
   /** Who takes writes and who runs a singleton, on the two app servers, read from inside them. */
@@ -50,7 +50,7 @@ describe('never make things worse: one verdict from several vantage points, real
 
   before(async () => {
     lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
-    const prepared = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --yes ${STATE}`);
+    const prepared = await ops(`${CLI} prepare --fleet ${lab.operatorFleetFile} --yes ${STATE}`);
     assert.equal(prepared.code, 0, output(prepared));
     baseline = await snapshot(lab);
     // The snapshot must see what it guards, or equal snapshots prove nothing.

@@ -32,12 +32,12 @@ describe('replication at risk is visible and recoverable; one recovery at a time
   let lastReceived = '';
 
   const on = (host: string, command: string, timeoutMs = 300_000) => lab.exec(host, command, { timeoutMs });
-  const cli = (host: string, args: string) => on(host, `${CLI} ${args} --fleet ${lab.fleetFile} ${STATE}`, 240_000);
+  const cli = (host: string, args: string) => on(host, `${CLI} ${args} --fleet ${lab.operatorFleetFile} ${STATE}`, 240_000);
   const output = (r: { stdout: string; stderr: string }) => `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
   before(async () => {
     lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
-    const prepared = await on('ops', `${CLI} prepare --fleet ${lab.fleetFile} --yes ${STATE}`);
+    const prepared = await on('ops', `${CLI} prepare --fleet ${lab.operatorFleetFile} --yes ${STATE}`);
     assert.equal(prepared.code, 0, output(prepared));
   });
   after(() => forceDown(id));
@@ -52,7 +52,7 @@ describe('replication at risk is visible and recoverable; one recovery at a time
     assert.equal(write.code, 0, output(write));
     assert.ok(performance.now() - t0 > 3000, 'the commit waited for the semi-sync time-out');
 
-    const r = await on('ops', `${CLI} status --fleet ${lab.fleetFile} --json`);
+    const r = await on('ops', `${CLI} status --fleet ${lab.operatorFleetFile} --json`);
     assert.equal(r.code, 1, output(r));
     const status = JSON.parse(r.stdout) as StatusJson;
     assert.equal(status.healthy, false);
@@ -62,7 +62,7 @@ describe('replication at risk is visible and recoverable; one recovery at a time
     assert.equal(backup.mariadb?.replication?.receiving, 'stopped');
     lastReceived = backup.mariadb?.replication?.gtidReceived ?? '';
     assert.deepEqual(status.risks.map((x) => x.machine).sort(), ['backup', 'primary']);
-    const text = await on('ops', `${CLI} status --fleet ${lab.fleetFile}`);
+    const text = await on('ops', `${CLI} status --fleet ${lab.operatorFleetFile}`);
     assert.match(text.stdout, /AT RISK/, output(text));
     assert.match(text.stdout, /fell back to async/, output(text));
   });

@@ -67,14 +67,14 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
   let plannedRunId: string | undefined;
 
   const ops = (command: string, timeoutMs = 300_000) => lab.exec('ops', command, { timeoutMs });
-  const recover = (args: string) => ops(`${CLI} recover ${args} --fleet ${lab.fleetFile} ${STATE}`, 120_000);
+  const recover = (args: string) => ops(`${CLI} recover ${args} --fleet ${lab.operatorFleetFile} ${STATE}`, 120_000);
   const output = (r: { stdout: string; stderr: string }) => `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
   before(async () => {
     const t0 = performance.now();
     lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
     const t1 = performance.now();
-    const prepared = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --yes ${STATE}`);
+    const prepared = await ops(`${CLI} prepare --fleet ${lab.operatorFleetFile} --yes ${STATE}`);
     assert.equal(prepared.code, 0, output(prepared));
     process.stdout.write(`# lab up ${((t1 - t0) / 1000).toFixed(1)} s, prepare ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
   });
@@ -92,7 +92,7 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
   });
 
   test('every scenario plans its mutating steps with their commands, SQL and diffs, and changes nothing', async () => {
-    const backup = await ops(`${CLI} backup run --fleet ${lab.fleetFile}`);
+    const backup = await ops(`${CLI} backup run --fleet ${lab.operatorFleetFile}`);
     assert.equal(backup.code, 0, output(backup));
     baseline = await snapshot(lab);
     // The snapshot must see what it is meant to guard, or equal snapshots prove nothing.

@@ -43,13 +43,13 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
   const output = (r: RunResult) => `exit ${r.code} signal ${r.signal}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
   /** `exec` keeps the pid the shell wrote: it is the node process's own. */
   const startRecover = (args: string) =>
-    ops(`echo $$ > ${PID_FILE} && ${CLI.replace('node ', 'exec node ')} recover ${args} --fleet ${lab.fleetFile} --yes --json --state ${STATE}`, 300_000);
+    ops(`echo $$ > ${PID_FILE} && ${CLI.replace('node ', 'exec node ')} recover ${args} --fleet ${lab.operatorFleetFile} --yes --json --state ${STATE}`, 300_000);
 
   before(async () => {
     const t0 = performance.now();
     lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
     const t1 = performance.now();
-    const prepared = await ops(`${CLI} prepare --fleet ${lab.fleetFile} --yes --state ${STATE}`);
+    const prepared = await ops(`${CLI} prepare --fleet ${lab.operatorFleetFile} --yes --state ${STATE}`);
     assert.equal(prepared.code, 0, output(prepared));
     process.stdout.write(`# lab up ${((t1 - t0) / 1000).toFixed(1)} s, prepare ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
   });
@@ -119,7 +119,7 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     assert.ok(rowsBefore >= USERS, output(count));
 
     await lab.fault({ kind: 'machine-down', host: 'primary' });
-    planWhenDown = await ops(`${CLI} recover primary-down --failed primary --plan --fleet ${lab.fleetFile} --state ${STATE}`, 120_000);
+    planWhenDown = await ops(`${CLI} recover primary-down --failed primary --plan --fleet ${lab.operatorFleetFile} --state ${STATE}`, 120_000);
     assert.match(planWhenDown.stdout, /Confirm the backup and the nginx machines are healthy, and the primary really failed[^\n]*\[check: passed\]/, output(planWhenDown));
     const t0 = performance.now();
 

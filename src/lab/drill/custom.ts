@@ -76,7 +76,7 @@ export async function runCustomDrill(o: CustomDrillOptions): Promise<CustomDrill
   log(`drill custom: lab ${labId} coming up`);
   const lab = await Lab.up({ id: labId, fleetFile: o.fleetFile, log: (line) => log(`  ${line}`) });
   try {
-    const fleetFile = lab.fleetFile;
+    const fleetFile = lab.operatorFleetFile;
     const prepared = await lab.exec('ops', `cd ${REPO_IN_HOST} && ${IN_HOST_CLI} prepare --fleet ${fleetFile} --yes --state /tmp/lifeboat-state.db`, { timeoutMs: 300_000 });
     if (prepared.code !== 0) throw new Error(`prepare failed (exit ${prepared.code}): ${(prepared.stderr || prepared.stdout).trim().split('\n').slice(-6).join(' | ')}`);
     log('  prepared');

@@ -109,7 +109,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
   log(`drill ${spec.name}: lab ${labId} coming up`);
   const lab = await Lab.up({ id: labId, fleetFile: options.fleetFile, log: (line) => log(`  ${line}`) });
   try {
-    const fleetFile = lab.fleetFile;
+    const fleetFile = lab.operatorFleetFile;
     const ops = (command: string, timeoutMs: number, stdin?: string) =>
       lab.exec('ops', `cd ${REPO_IN_HOST} && ${command}`, { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
     const must = async (title: string, command: string, timeoutMs: number) => {
@@ -283,7 +283,10 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
   const problems = [...m.problems];
   const allowedLoss = spec.lossBoundedByBackup ? afterBackup : 0;
   if (lostWrites > allowedLoss) problems.push(`${lostWrites - allowedLoss} acknowledged write(s) lost that the recovery must keep`);
-  if (lostUploads > 0) problems.push(`${lostUploads} acknowledged upload(s) older than the sync interval lost`);
+  if (lostUploads > 0) {
+    const ages = uploads.filter((x) => x.t < syncWindowStart).map((x) => ((m.faultAt - x.t) / 1000).toFixed(1));
+    problems.push(`${lostUploads} acknowledged upload(s) older than the sync interval lost (acknowledged ${ages.join(', ')} s before the fault)`);
+  }
   if (m.verdict.doubleJobRuns > 0) problems.push(`a singleton service ran twice at once ${m.verdict.doubleJobRuns} time(s)`);
   if (!m.after.overall) problems.push('no user request succeeded after the fault');
   const byDomain = Object.fromEntries(Object.entries(m.after.byDomain).map(([d, f]) => [d, seconds(f?.afterMs)]));
