@@ -134,14 +134,14 @@ export async function runCustomDrill(o: CustomDrillOptions): Promise<CustomDrill
     problems.push(...(await daemon.stop()));
     events = await daemon.events();
     const rounds = await probe.rounds();
-    return report(o, labId, faultAt, events, rounds, problems);
+    return customReport(o, labId, faultAt, events, rounds, problems);
   } finally {
     if (o.keep) log(`lab ${labId} left up: lifeboat lab down --id ${labId}`);
     else await lab.down();
   }
 }
 
-function report(o: CustomDrillOptions, labId: string, faultAt: number, events: WatchEvent[], rounds: Array<{ pushed: boolean }>, problems: string[]): CustomDrillReport {
+export function customReport(o: CustomDrillOptions, labId: string, faultAt: number, events: WatchEvent[], rounds: Array<{ pushed: boolean }>, problems: string[]): CustomDrillReport {
   const afterS = (at: string) => Math.round(Date.parse(at) - faultAt) / 1000;
   const later = events.filter((e) => Date.parse(e.at) >= faultAt);
   const finishedRuns = events.flatMap((e) => (e.type === 'recovery-finished' ? [e] : []));
