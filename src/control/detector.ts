@@ -9,6 +9,8 @@ import type { Verdict, VerdictKind } from '../health/verdict.ts';
 interface Streak {
   kind: VerdictKind;
   rounds: number;
+  /** Rounds in a row that could not tell (unknown) since the last one of this kind. */
+  gaps: number;
   /** When the first verdict of this streak was reached (ms since the epoch). */
   since: number;
 }
@@ -36,7 +38,9 @@ const FLAP_FACTOR = 3;
 export class Detector {
   private readonly streaks = new Map<string, Streak>();
   private readonly confirmed = new Set<string>();
-  /** Rounds (by number) in which each machine went from a non-dead verdict to dead. */
+  /** The verdict last reported for each machine (every change is reported). */
+  private readonly shown = new Map<string, VerdictKind>();
+  /** Rounds (by number) in which each machine died after it had been seen alive. */
   private readonly deaths = new Map<string, number[]>();
   private round = 0;
 
@@ -50,13 +54,25 @@ export class Detector {
     const flapping: string[] = [];
     this.round += 1;
     for (const v of verdicts) {
+      if (this.shown.get(v.machine) !== v.kind) {
+        this.shown.set(v.machine, v.kind);
+        changed.push(v);
+      }
       const before = this.streaks.get(v.machine);
+      // A round that could not tell (too few vantage points answered: a loaded machine, a slow
+      // link) adds no evidence to a death and takes none away; the streak waits, for at most
+      // deadRounds such rounds in a row. Only a round that sees the machine counts.
+      if (v.kind === 'unknown' && before?.kind === 'dead' && before.gaps < this.deadRounds) {
+        before.gaps += 1;
+        continue;
+      }
       if (before?.kind === v.kind) {
         before.rounds += 1;
+        before.gaps = 0;
       } else {
-        this.streaks.set(v.machine, { kind: v.kind, rounds: 1, since: now });
-        changed.push(v);
-        if (v.kind === 'dead' && before) {
+        this.streaks.set(v.machine, { kind: v.kind, rounds: 1, since: now, gaps: 0 });
+        // Died after it had been seen alive: twice within the window is a flapping machine.
+        if (v.kind === 'dead' && before?.kind === 'alive') {
           const recent = [...(this.deaths.get(v.machine) ?? []), this.round].filter((r) => r > this.round - FLAP_WINDOW_ROUNDS);
           this.deaths.set(v.machine, recent);
           if (recent.length === 2) flapping.push(v.machine);
@@ -78,7 +94,7 @@ export class Detector {
     return recent.length >= 2 ? this.deadRounds * FLAP_FACTOR : this.deadRounds;
   }
 
-  /** The verdict a machine has held, and for how many rounds. */
+  /** The verdict a machine's streak holds, and for how many rounds. */
   streakOf(machine: string): { kind: VerdictKind; rounds: number } | undefined {
     const s = this.streaks.get(machine);
     return s ? { kind: s.kind, rounds: s.rounds } : undefined;

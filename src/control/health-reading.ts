@@ -50,9 +50,9 @@ export async function readHealth(ctx: ActionContext, alive: ReadonlySet<string>,
   const living = fleet.machines.filter((m) => alive.has(m.name) && !m.down);
   const [fleetNow, disks, backups] = await Promise.all([
     status(),
-    fanOut(living, 8, (m) => disksOf(ctx, m)),
+    fanOut(living, 2, (m) => disksOf(ctx, m)),
     fleet.backups && fleet.database
-      ? fanOut(storesInService(fleet).filter((s) => alive.has(s)), 4, (store) => newestCopy(ctx, store, Date.now()))
+      ? fanOut(storesInService(fleet).filter((s) => alive.has(s)), 2, (store) => newestCopy(ctx, store, Date.now()))
       : Promise.resolve([]),
   ]);
   return {

@@ -126,6 +126,18 @@ test('the detector confirms a death after N rounds and forgets it when the machi
   assert.throws(() => new Detector(0), RangeError);
 });
 
+test('a round that could not tell does not break a death being established, for at most deadRounds rounds in a row', () => {
+  const d = new Detector(2);
+  const seq = (kinds: VerdictKind[]) => kinds.map((k, i) => d.observe([verdict('a', k)], i).confirmedDead.length > 0);
+  assert.deepEqual(seq(['alive', 'dead', 'unknown', 'dead']), [false, false, false, true], 'the unknown round waits');
+  const e = new Detector(2);
+  const seq2 = (kinds: VerdictKind[]) => kinds.map((k, i) => e.observe([verdict('b', k)], i).confirmedDead.length > 0);
+  assert.deepEqual(seq2(['dead', 'unknown', 'unknown', 'unknown', 'dead', 'dead']), [false, false, false, false, false, true], 'three unknowns in a row start again');
+  const f = new Detector(2);
+  const flaps = ['alive', 'dead', 'unknown', 'dead', 'unknown', 'dead'].map((k, i) => f.observe([verdict('c', k as VerdictKind)], i).flapping);
+  assert.deepEqual(flaps.flat(), [], 'dead and unknown in turn is not a machine coming back');
+});
+
 test('a machine that dies and comes back twice is flapping: it must stay dead three times as long', async () => {
   const script: Array<Record<string, VerdictKind>> = [{ main: 'alive' }, { main: 'dead' }, { main: 'alive' }, { main: 'dead' }];
   const w = watchWith(script, { deadRounds: 2, policy: { 'primary-down': 'auto' } }, true);

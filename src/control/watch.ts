@@ -80,6 +80,8 @@ export class Watch {
   private readonly conditions: StreakDetector<Condition>;
   /** When the conditions were last read, and whether a reading is under way. */
   private lastHealthAt = -Infinity;
+  /** Since when a death has been in the making (a dead or unknown verdict not decided on). */
+  private unsettledSince: number | undefined;
   private healthReading: Promise<void> | undefined;
   /** What could not be read at the last reading, said once per change. */
   private unreadable = '';
@@ -235,8 +237,13 @@ export class Watch {
   private startHealthReading(verdicts: readonly Verdict[]): void {
     const read = this.o.readHealth;
     if (!read || this.healthReading || this.now() - this.lastHealthAt < this.o.settings.health.intervalS * 1000) return;
-    // A death not yet decided on comes first: its recovery must not share the machines with a reading.
-    if (verdicts.some((v) => v.kind === 'dead' && !this.handled.has(v.machine))) return;
+    // A death being established comes first: a reading loads the machines whose witnesses the
+    // rounds need now, and the recovery must not share them with it. Not for ever, though:
+    // a fleet that stays unclear still gets its conditions read every few intervals.
+    const unsettled = verdicts.some((v) => (v.kind === 'dead' || v.kind === 'unknown') && !this.handled.has(v.machine));
+    if (!unsettled) this.unsettledSince = undefined;
+    else this.unsettledSince ??= this.now();
+    if (this.unsettledSince !== undefined && this.now() - this.unsettledSince < 5 * this.o.settings.health.intervalS * 1000) return;
     this.lastHealthAt = this.now();
     const alive = new Set(verdicts.filter((v) => v.kind === 'alive').map((v) => v.machine));
     this.healthReading = read(this.ctx, alive)

@@ -71,8 +71,9 @@ export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths, fencingC
   // with the lab's token. The fleet's own probe settings (ports, interval) are kept.
   const watch = (out.watch as Raw | undefined) ?? {};
   watch.usersSide = { intervalS: 2, ...((watch.usersSide as Raw | undefined) ?? {}), token: secretRefFor(paths, 'probeToken') };
-  // Conditions read every 5 s unless the fleet says otherwise: a drill lasts minutes, not hours.
-  watch.health = { intervalS: 5, ...((watch.health as Raw | undefined) ?? {}) };
+  // Conditions read every 15 s unless the fleet says otherwise: a drill lasts minutes, not
+  // hours, and a reading every 5 s starved the rounds' witnesses on a 2-core lab.
+  watch.health = { intervalS: 15, ...((watch.health as Raw | undefined) ?? {}) };
   out.watch = watch;
   return out;
 }
