@@ -162,7 +162,7 @@ describe('lab faults', { skip }, () => {
   // probe in the client host, faults on the lab's switch and DNS. Here because these faults
   // are what it must tell apart, and this lab is already up.
   test("the daemon tells blocked from dead: ip-blocked and domain-blocked from the client's side, a crashed service and a full disk on living machines, never a failover", async () => {
-    const daemon = await startDaemon(lab, { fleetFile: lab.fleetFile, args: ['--observe', '--interval', '2', '--policy', 'edge-down=auto', '--policy', 'primary-down=auto'], timeoutMs: 300_000 });
+    const daemon = await startDaemon(lab, { fleetFile: lab.fleetFile, args: ['--observe', '--interval', '2', '--health-interval', '5', '--policy', 'edge-down=auto', '--policy', 'primary-down=auto'], timeoutMs: 300_000 });
     let probe: Awaited<ReturnType<typeof startUsersProbe>> | undefined;
     try {
       await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'started'), 60_000, 'the daemon did not start');

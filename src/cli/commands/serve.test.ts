@@ -19,4 +19,6 @@ test('serve: an unknown scenario or policy, or a bad number, is bad input naming
   assert.throws(() => settingsFrom(base, { policy: ['primary-down'] }), /expected SCENARIO=POLICY/);
   assert.throws(() => settingsFrom(base, { interval: '0.1' }), /--interval: /);
   assert.throws(() => settingsFrom(base, { deadRounds: 'x' }), /--dead-rounds: /);
+  assert.throws(() => settingsFrom(base, { healthInterval: '1' }), /--health-interval: /);
+  assert.equal(settingsFrom(base, { healthInterval: '7' }).health.intervalS, 7);
 });

@@ -32,6 +32,7 @@ interface ServeOptions {
   policy?: string[];
   interval?: string;
   deadRounds?: string;
+  healthInterval?: string;
   listen?: string;
   observe?: boolean;
   once?: boolean;
@@ -67,6 +68,7 @@ export function registerServe(program: Command): void {
     .option('--policy <scenario=policy...>', `override the fleet file's watch.policy, e.g. primary-down=auto (policies: ${POLICIES.join(', ')})`)
     .option('--interval <seconds>', "override watch.intervalS")
     .option('--dead-rounds <n>', "override watch.deadRounds")
+    .option('--health-interval <seconds>', 'override watch.health.intervalS (conditions: services, databases, disks, backups, certificates)')
     .option('--once', 'one round, then exit')
     .option('--listen <host:port>', 'serve Prometheus metrics on GET /metrics (e.g. 127.0.0.1:9464)')
     .option('--json', 'events as JSON lines on stdout')
@@ -97,7 +99,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT (or --once done), 2 bad input.`)
 }
 
 /** The fleet's watch settings with the command line's overrides, checked by the same schema. */
-export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'policy' | 'interval' | 'deadRounds'>): WatchSettings {
+export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'policy' | 'interval' | 'deadRounds' | 'healthInterval'>): WatchSettings {
   const policy: Record<string, string> = { ...base.policy };
   for (const item of options.policy ?? []) {
     const [scenario, value, extra] = item.split('=');
@@ -113,10 +115,11 @@ export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'p
     ...base, policy,
     ...(options.interval !== undefined ? { intervalS: Number(options.interval) } : {}),
     ...(options.deadRounds !== undefined ? { deadRounds: Number(options.deadRounds) } : {}),
+    ...(options.healthInterval !== undefined ? { health: { ...base.health, intervalS: Number(options.healthInterval) } } : {}),
   };
   const checked = watchSchema.safeParse(merged);
-  const flag: Record<string, string> = { intervalS: '--interval', deadRounds: '--dead-rounds', policy: '--policy' };
-  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${flag[String(i.path[0])] ?? `watch.${i.path.join('.')}`}: ${i.message}`).join('; '));
+  const flag: Record<string, string> = { intervalS: '--interval', deadRounds: '--dead-rounds', policy: '--policy', 'health.intervalS': '--health-interval' };
+  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${flag[i.path.join('.')] ?? flag[String(i.path[0])] ?? `watch.${i.path.join('.')}`}: ${i.message}`).join('; '));
   return checked.data;
 }
 
