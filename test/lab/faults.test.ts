@@ -164,23 +164,29 @@ describe('lab faults', { skip }, () => {
   test("the daemon tells blocked from dead: ip-blocked and domain-blocked from the client's side, a crashed service and a full disk on living machines, never a failover", async () => {
     const daemon = await startDaemon(lab, { fleetFile: lab.fleetFile, args: ['--observe', '--interval', '2', '--health-interval', '5', '--policy', 'edge-down=auto', '--policy', 'primary-down=auto'], timeoutMs: 300_000 });
     let probe: Awaited<ReturnType<typeof startUsersProbe>> | undefined;
+    const t0 = performance.now();
+    const phase = (what: string) => process.stdout.write(`# daemon test: ${what} at ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     try {
       await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'started'), 60_000, 'the daemon did not start');
       probe = await startUsersProbe(lab, 300_000);
       await waitForEvents(daemon.file, (ev) => ev.filter((e) => e.type === 'verdict').length >= lab.fleet.machines.length, 60_000, 'the daemon did not judge every machine');
+      phase('watching');
       await lab.fault({ kind: 'ip-blocked', host: 'edge-1' });
       const blocked = await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'blocked'), 90_000, 'no blocked verdict');
       const ip = blocked.find((e) => e.type === 'blocked');
       assert.ok(ip?.type === 'blocked');
       assert.deepEqual([ip.kind, ip.target], ['ip-blocked', 'edge-1']);
       assert.ok(ip.evidence.some((r) => r.vantage === 'users:client' && r.seen === 'silent'), JSON.stringify(ip.evidence));
+      phase('ip-blocked');
       await lab.heal({ kind: 'ip-blocked', host: 'edge-1' });
       await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'unblocked' && e.target === 'edge-1'), 90_000, 'edge-1 not unblocked');
+      phase('unblocked');
       await lab.fault({ kind: 'domain-blocked', domain: 'weechat.xyz' });
       const domain = await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'blocked' && e.kind === 'domain-blocked'), 90_000, 'no domain-blocked verdict');
       const d = domain.find((e) => e.type === 'blocked' && e.kind === 'domain-blocked');
       assert.ok(d?.type === 'blocked' && d.target === 'weechat.xyz');
       assert.ok(d.evidence.some((r) => r.vantage === 'users:client' && r.seen === SINKHOLE_ADDRESS), JSON.stringify(d.evidence));
+      phase('domain-blocked');
       await lab.heal({ kind: 'domain-blocked', domain: 'weechat.xyz' });
       // Conditions on a living machine: a crashed service and a full disk, alerted, not acted on.
       await lab.fault({ kind: 'service-crashed', host: 'primary', program: 'go-fly' });
@@ -188,6 +194,7 @@ describe('lab faults', { skip }, () => {
       const conditions = await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'condition' && e.kind === 'service-down') && ev.some((e) => e.type === 'condition' && e.kind === 'disk-full'), 90_000, 'no service-down and disk-full conditions');
       assert.ok(conditions.some((e) => e.type === 'condition' && e.kind === 'service-down' && e.target === 'primary/go-fly'));
       assert.ok(conditions.some((e) => e.type === 'condition' && e.kind === 'disk-full' && e.target.startsWith('backup:')));
+      phase('conditions');
       await lab.heal({ kind: 'disk-full', host: 'backup' });
       await lab.heal({ kind: 'service-crashed', host: 'primary', program: 'go-fly' });
       const all = await daemon.events();
