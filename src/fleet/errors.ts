@@ -12,9 +12,13 @@ export interface FleetProblem {
 export class FleetError extends Error {
   override name = 'FleetError';
   readonly exitCode = 2;
+  readonly problems: FleetProblem[];
 
-  constructor(readonly problems: FleetProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
+  /** Every problem is one line of bounded length, whatever the file put into its values. */
+  constructor(problems: FleetProblem[]) {
+    const clean = problems.map((p) => ({ ...p, path: oneLine(p.path, 120), message: oneLine(p.message, 300) }));
+    super(clean.map(formatProblem).join('\n'));
+    this.problems = clean;
   }
 
   render(): string {
@@ -35,4 +39,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += out ? `.${String(key)}` : String(key);
   }
   return out;
+}
+
+/**
+ * Text from a file made safe to print on one line: control characters (line breaks, ANSI
+ * escapes, NUL) shown as escapes, and at most `max` characters.
+ */
+export function oneLine(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1)}…`;
 }

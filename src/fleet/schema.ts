@@ -32,6 +32,7 @@ export type BindingKind = (typeof BINDING_KINDS)[number];
 
 const name = z
   .string()
+  .max(63, 'a name is at most 63 characters')
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'expected a lower-case name of letters, digits and dashes');
 
 /** A reference to a secret: never the secret itself. */
@@ -47,7 +48,22 @@ const hostname = z
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'expected a domain name like example.com');
 const ipv4 = z.ipv4({ message: 'expected an IPv4 address like 198.51.100.10' });
 const port = z.number().int().min(1).max(65535);
-const absPath = z.string().regex(/^\//, 'expected an absolute path');
+/**
+ * Every path ends up in a shell command, an rrsync forced command or a config file: letters,
+ * digits and `. _ - + @ /` only, no `..` step, at most 1024 characters.
+ */
+const absPath = z
+  .string()
+  .max(1024, 'a path is at most 1024 characters')
+  .regex(/^\//, 'expected an absolute path')
+  .regex(/^[A-Za-z0-9._@+/-]*$/, 'a path may hold letters, digits and . _ - + @ / only (no spaces, quotes or shell characters)')
+  .refine((p) => !p.split('/').includes('..'), 'a path may not step up with `..`');
+/** A systemd unit or a supervisor program: used in commands, so the same rule as paths. */
+const unitName = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z0-9:_.@-]+$/, 'letters, digits and : _ . @ - only')
+  .refine((u) => !u.includes('..'), 'may not contain `..`');
 
 export const sshSettings = z.strictObject({
   user: z.string().default('root'),
@@ -103,8 +119,8 @@ export const machineSchema = z.strictObject({
 export type Machine = z.infer<typeof machineSchema>;
 
 const driverSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('supervisor'), program: z.string().optional() }),
-  z.strictObject({ type: z.literal('systemd'), unit: z.string().optional() }),
+  z.strictObject({ type: z.literal('supervisor'), program: unitName.optional() }),
+  z.strictObject({ type: z.literal('systemd'), unit: unitName.optional() }),
   z.strictObject({
     type: z.literal('command'),
     start: z.string(),
