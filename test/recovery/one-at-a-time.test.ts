@@ -11,6 +11,8 @@
  * One lab for the file; the primary dies once, for both.
  */
 import assert from 'node:assert/strict';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Lab } from '../../src/lab/lab.ts';
 import { canRunLab, EXAMPLE_FLEET, forceDown, randomLabId } from '../lab/helpers.ts';
@@ -37,6 +39,8 @@ describe('replication at risk is visible and recoverable; one recovery at a time
 
   before(async () => {
     lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
+    // The client plays a second operator here: it gets its own copy of the fleet file too.
+    await copyFile(join(lab.paths.host('ops'), lab.operatorFleetFile), join(lab.paths.host('client'), lab.operatorFleetFile));
     const prepared = await on('ops', `${CLI} prepare --fleet ${lab.operatorFleetFile} --yes ${STATE}`);
     assert.equal(prepared.code, 0, output(prepared));
   });
