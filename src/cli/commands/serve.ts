@@ -164,8 +164,8 @@ async function serve(options: ServeOptions): Promise<number> {
       ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit, fleetFile: session.fleetFile,
       onRound: (verdicts, seconds) => metrics.observeRound(verdicts, seconds),
       ...(usersSide ? { usersSide } : {}),
-      // Two machines at a time: the reading must not load the machines the rounds judge.
-      readHealth: (ctx, alive) => readHealth(ctx, alive, () => fleetStatus({ ...ctx.fleet, machines: ctx.fleet.machines.filter((m) => alive.has(m.name)) }, { remote: ctx.remote, secret: ctx.secret, concurrency: 2 }), inside.certReadings()),
+      // Four machines at a time: the reading must not load the machines the rounds judge.
+      readHealth: (ctx, alive) => readHealth(ctx, alive, () => fleetStatus({ ...ctx.fleet, machines: ctx.fleet.machines.filter((m) => alive.has(m.name)) }, { remote: ctx.remote, secret: ctx.secret, concurrency: 4 }), inside.certReadings()),
     });
     if (options.once) await watch.round();
     else await watch.run(stop.signal);
