@@ -132,7 +132,6 @@ export class Watch {
         this.event({ type: 'error', message: (error as Error).message });
       }
       const wait = this.o.settings.intervalS * 1000 - (this.now() - started);
-      if (signal.aborted) await this.settled();
       if (wait > 0 && !signal.aborted) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
@@ -140,6 +139,8 @@ export class Watch {
         });
       }
     }
+    // A condition reading under way finishes before the daemon closes its connections.
+    await this.settled();
   }
 
   /** One round: judge every machine, confirm, diagnose, apply the policy. */
