@@ -167,8 +167,12 @@ async function serve(options: ServeOptions): Promise<number> {
       // Four machines at a time: the reading must not load the machines the rounds judge.
       readHealth: (ctx, alive) => readHealth(ctx, alive, () => fleetStatus({ ...ctx.fleet, machines: ctx.fleet.machines.filter((m) => alive.has(m.name)) }, { remote: ctx.remote, secret: ctx.secret, concurrency: 4 }), inside.certReadings()),
     });
-    if (options.once) await watch.round();
-    else await watch.run(stop.signal);
+    if (options.once) {
+      await watch.round();
+      await watch.settled();
+    } else {
+      await watch.run(stop.signal);
+    }
     return EXIT.ok;
   } finally {
     process.off('SIGTERM', onSignal);
