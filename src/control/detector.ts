@@ -135,8 +135,4 @@ export class StreakDetector<V extends { kind: string; target: string }> {
     return { confirmed, cleared };
   }
 
-  /** Verdicts confirmed and still holding. */
-  current(): V[] {
-    return [...this.confirmed.values()];
-  }
 }

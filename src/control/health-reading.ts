@@ -29,9 +29,10 @@ export function foldersOf(ctx: ActionContext, m: Machine): string[] {
 
 async function disksOf(ctx: ActionContext, m: Machine): Promise<DiskReading[]> {
   // Folders that do not exist are left out by df (with a complaint on stderr, not read).
-  const r = await ctx.remote(m.name).run(`df -P -k -- ${foldersOf(ctx, m).map(shq).join(' ')} 2>/dev/null; true`, { timeoutMs: 10_000 });
+  const folders = foldersOf(ctx, m);
+  const r = await ctx.remote(m.name).run(`df -P -k -- ${folders.map(shq).join(' ')} 2>/dev/null; true`, { timeoutMs: 10_000 });
   const disks = parseDf(m.name, r.stdout);
-  if (disks.length === 0) throw new Error(`df printed nothing for ${foldersOf(ctx, m).join(', ')}`);
+  if (disks.length === 0) throw new Error(`df printed nothing for ${folders.join(', ')}`);
   return disks;
 }
 

@@ -106,10 +106,6 @@ export class ProbeScheduler<R> {
     this.entries.delete(id);
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   start(): void {
     this.active = true;
     this.arm();

@@ -117,8 +117,8 @@ export async function runCustomDrill(o: CustomDrillOptions): Promise<CustomDrill
         inForce = !inForce;
         nextFlip += o.flapS! * 1000;
       }
-      const events = await daemon.events();
-      if (o.expect !== 'none' && events.some((e) => e.type === 'recovery-finished')) break;
+      // Only an expected recovery ends the watch early: the events are read for nothing else.
+      if (o.expect !== 'none' && (await daemon.events()).some((e) => e.type === 'recovery-finished')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     if (inForce) await heal();
