@@ -5,7 +5,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
 import { asActionError } from './action-errors.ts';
-import { withAdmin, type DbConnectOptions } from './db-connection.ts';
+import { connectAdmin, withAdmin, type DbConnectOptions } from './db-connection.ts';
 import { gtidCovers, gtidGap } from './gtid.ts';
 import { readReplicaStatus, requireMariadb, type ReplicaStatus } from './replica-status.ts';
 
@@ -35,14 +35,46 @@ async function waitApplied(db: Connection, gtid: string, timeoutS: number): Prom
 }
 
 /**
- * Turns a replica into a writable primary: stop receiving, let the SQL thread apply every
- * transaction already in the relay log (bounded), drop the replication settings, read_only=0.
- * Each step checks where it is first, so an interrupted promotion is simply applied again.
+ * How long `STOP SLAVE IO_THREAD` may take before the promotion stops waiting for it. On a
+ * live link it returns at once; on a dead one MariaDB re-sends its kill every 2 s and the
+ * statement takes ~2 s (measured in the lab), while the stuck thread can no longer queue an
+ * event: the kill flag is set the moment the statement arrives.
  */
-export function promoteReplica(machine: string, options: PromoteOptions = {}): Action {
+const IO_STOP_GRACE_MS = 100;
+
+/** Sends STOP SLAVE IO_THREAD on a connection of its own; resolves true if it returned within the grace. */
+async function stopReceiving(ctx: ActionContext, machine: string, options: DbConnectOptions): Promise<boolean> {
+  const db = await connectAdmin(ctx, machine, options);
+  const close = () => db.end().catch(() => db.destroy());
+  const stopping = db.query('STOP SLAVE IO_THREAD').then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), IO_STOP_GRACE_MS); });
+  try {
+    const stopped = await Promise.race([stopping, grace]);
+    if (stopped) await close();
+    // Still stopping: the statement finishes by itself on its connection (the server
+    // completes it even if the client goes), and the connection is closed then.
+    else void stopping.then(close, close);
+    return stopped;
+  } catch (cause) {
+    await close();
+    throw cause;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The first half of a promotion, the part users wait for: stop receiving, let the SQL thread
+ * apply every transaction already received (bounded), read_only=0. It does not wait for an IO
+ * thread stuck on a dead link to finish stopping (see IO_STOP_GRACE_MS); the replication
+ * settings are dropped afterwards by `detachReplica`, off the path to the first good request.
+ * Each part checks where it is first, so an interrupted run simply applies it again.
+ */
+export function openForWrites(machine: string, options: PromoteOptions = {}): Action {
   const timeoutS = options.catchUpTimeoutS ?? 30;
   return {
-    title: `Promote the MariaDB replica on ${machine} to primary`,
+    title: `Make the MariaDB replica on ${machine} the writable primary`,
     machines: [machine],
     mutating: true,
     async plan(ctx) {
@@ -58,10 +90,9 @@ export function promoteReplica(machine: string, options: PromoteOptions = {}): A
         sql('START SLAVE SQL_THREAD'),
         { kind: 'note', machine, text: 'only if the SQL thread is stopped without an error and the IO thread still runs' },
         sql('STOP SLAVE IO_THREAD'),
-        sql('SELECT MASTER_GTID_WAIT(?, ?)', ['<Gtid_IO_Pos after the IO thread stopped>', timeoutS]),
+        { kind: 'note', machine, text: `on a connection of its own; not waited for past ${IO_STOP_GRACE_MS} ms (an IO thread stuck on a dead link takes ~2 s to stop, and receives nothing meanwhile)` },
+        sql('SELECT MASTER_GTID_WAIT(?, ?)', ['<Gtid_IO_Pos after the IO thread was told to stop>', timeoutS]),
         { kind: 'note', machine, text: options.acceptDataLoss ? 'continue even if not everything received was applied' : 'stop here unless every received transaction was applied' },
-        sql('STOP SLAVE'),
-        sql('RESET SLAVE ALL'),
         sql('SET GLOBAL read_only = ?', [0]),
       );
       return changes;
@@ -71,14 +102,15 @@ export function promoteReplica(machine: string, options: PromoteOptions = {}): A
       await asActionError('apply-failed', machine, () =>
         withAdmin(ctx, machine, async (db) => {
           let status = await readReplicaStatus(db, machine);
-          if (status.replicating) {
+          if (status.replicating && status.readOnly) {
             // The SQL thread must be started while the IO thread still exists: in GTID mode,
             // starting it with both threads stopped discards the relay log (measured here),
             // and with it every transaction the dead primary had already shipped.
             if (status.sqlThread === 'stopped' && !status.lastSqlError && status.ioThread !== 'stopped') {
               await db.query('START SLAVE SQL_THREAD');
             }
-            await db.query('STOP SLAVE IO_THREAD');
+            const stoppedAtOnce = status.ioThread === 'stopped' || (await stopReceiving(ctx, machine, options));
+            if (!stoppedAtOnce) ctx.log(`${machine}: its IO thread is stuck on a dead link; not waiting for it to finish stopping`);
             status = await readReplicaStatus(db, machine);
             const applying = status.sqlThread === 'running' || gtidCovers(status.gtidApplied, status.gtidReceived);
             const caughtUp = status.lastSqlError === '' && applying && (await waitApplied(db, status.gtidReceived, timeoutS));
@@ -86,23 +118,87 @@ export function promoteReplica(machine: string, options: PromoteOptions = {}): A
               const after = await readReplicaStatus(db, machine);
               const why = `${describeStatus(after)}; ${gtidGap(after.gtidApplied, status.gtidReceived)} received transaction(s) not applied`;
               if (!options.acceptDataLoss) {
-                // Leave the replica as it was found: still receiving from its primary.
+                // Leave the replica as it was found: still receiving from its primary (a
+                // START waits for a STOP still under way).
                 await db.query('START SLAVE IO_THREAD');
                 throw new ActionError('apply-failed', `${why}. Not promoted: fix the replica (or accept the loss explicitly) and apply again`);
               }
               ctx.log(`${machine}: promoting despite: ${why}`);
             }
-            await db.query('STOP SLAVE');
-            await db.query('RESET SLAVE ALL');
           }
           await db.query('SET GLOBAL read_only = ?', [0]);
         }, options),
       );
-      ctx.log(`${machine}: promoted to primary`);
+      ctx.log(`${machine}: takes writes`);
     },
     async verify(ctx) {
       const status = await asActionError('verify-failed', machine, () => withAdmin(ctx, machine, (db) => readReplicaStatus(db, machine), options));
-      if (status.replicating || status.readOnly) throw new ActionError('verify-failed', `not promoted: ${describeStatus(status)}`);
+      if (status.readOnly) throw new ActionError('verify-failed', `not writable: ${describeStatus(status)}`);
+      if (status.replicating && !options.acceptDataLoss && !gtidCovers(status.gtidApplied, status.gtidReceived)) {
+        throw new ActionError('verify-failed', `writable but not caught up: ${describeStatus(status)}`);
+      }
+    },
+  };
+}
+
+/**
+ * The second half of a promotion: the new primary forgets its old source (STOP SLAVE waits
+ * for an IO thread still stopping), so nothing the old primary might send later is applied.
+ */
+export function detachReplica(machine: string, options: DbConnectOptions = {}): Action {
+  return {
+    title: `Drop the replication settings of ${machine}'s MariaDB (it is the primary now)`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx) {
+      requireMariadb(ctx);
+      return [
+        { kind: 'sql', machine, sql: 'STOP SLAVE', params: [] },
+        { kind: 'sql', machine, sql: 'RESET SLAVE ALL', params: [] },
+      ];
+    },
+    async apply(ctx) {
+      requireMariadb(ctx);
+      await asActionError('apply-failed', machine, () =>
+        withAdmin(ctx, machine, async (db) => {
+          const status = await readReplicaStatus(db, machine);
+          if (!status.replicating) return;
+          if (status.readOnly) throw new ActionError('precondition', `${machine} is still read-only: it was not opened for writes, so its replication is left as it is`);
+          await db.query('STOP SLAVE');
+          await db.query('RESET SLAVE ALL');
+        }, options),
+      );
+    },
+    async verify(ctx) {
+      const status = await asActionError('verify-failed', machine, () => withAdmin(ctx, machine, (db) => readReplicaStatus(db, machine), options));
+      if (status.replicating) throw new ActionError('verify-failed', `still a replica: ${describeStatus(status)}`);
+    },
+  };
+}
+
+/**
+ * Turns a replica into a writable primary in one action: `openForWrites`, then
+ * `detachReplica`. Recoveries run the two as separate steps, so users need not wait for the
+ * second.
+ */
+export function promoteReplica(machine: string, options: PromoteOptions = {}): Action {
+  const open = openForWrites(machine, options);
+  const detach = detachReplica(machine, options);
+  return {
+    title: `Promote the MariaDB replica on ${machine} to primary`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx) {
+      return [...(await open.plan(ctx)), ...(await detach.plan(ctx))];
+    },
+    async apply(ctx) {
+      await open.apply(ctx);
+      await detach.apply(ctx);
+      ctx.log(`${machine}: promoted to primary`);
+    },
+    async verify(ctx) {
+      await open.verify(ctx);
+      await detach.verify(ctx);
     },
   };
 }

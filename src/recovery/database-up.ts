@@ -8,7 +8,7 @@
  * "no replica, load the dump" (which would overwrite a live replica).
  */
 import type { Action, ActionContext } from '../actions/action.ts';
-import { promoteReplica, replicaStatus } from '../actions/db.ts';
+import { detachReplica, openForWrites, replicaStatus } from '../actions/db.ts';
 import { machine as machineNamed } from '../fleet/model.ts';
 import { DecisionError } from './errors.ts';
 import { restoreNewestCopy } from './restore-dump.ts';
@@ -90,11 +90,20 @@ export async function decideDatabaseUp(ctx: ActionContext, machine: string, opti
 }
 
 export function databaseUp(machine: string, decision: DatabaseUp): ActionStep {
-  const action: Action = decision.mode === 'promote' ? promoteReplica(machine, { acceptDataLoss: decision.acceptDataLoss }) : restoreNewestCopy(machine);
+  const action: Action = decision.mode === 'promote' ? openForWrites(machine, { acceptDataLoss: decision.acceptDataLoss }) : restoreNewestCopy(machine);
   return step(
     decision.mode === 'promote'
       ? `Bring the database up on ${machine}: promote its replica`
       : `Bring the database up on ${machine}: load the newest good dump (no replica to promote)`,
     action,
   );
+}
+
+/**
+ * After a promotion, once users are served: the new primary drops its replication settings
+ * (nothing the old primary might still send is applied). None after a restore.
+ */
+export function databaseDetached(machine: string, decision: DatabaseUp): ActionStep[] {
+  if (decision.mode !== 'promote') return [];
+  return [step(`Make ${machine}'s MariaDB forget the old primary`, detachReplica(machine))];
 }
