@@ -19,7 +19,7 @@ import { configFilesOutside, dataDirs, installationDirs, servicesOn, storesInSer
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, runChecked, shq } from '../remote/remote.ts';
 import { encryptFile } from './archive-crypt.ts';
-import { readIfExists } from './desired-file.ts';
+import { readIfExists } from '../actions/desired-file.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 
 export interface InstallSet {

@@ -10,7 +10,7 @@ import type { Action, ActionContext, Change } from '../actions/action.ts';
 import { ActionError } from '../actions/action.ts';
 import { withAdmin } from '../actions/db-connection.ts';
 import type { Machine } from '../fleet/schema.ts';
-import { fileChange, fileDelta, verifyDesired, writeDesired, type DesiredFile } from './desired-file.ts';
+import { fileChange, fileDelta, verifyDesired, writeDesired, type DesiredFile } from '../actions/desired-file.ts';
 import { globals, globalStatus, isOn, replicaLink } from './mariadb-state.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { runStatements, sql, sqlChanges, type Statement } from './sql-statements.ts';

@@ -8,7 +8,7 @@
  */
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import type { Machine } from '../fleet/schema.ts';
-import { fileChange, readIfExists } from './desired-file.ts';
+import { fileChange, readIfExists } from '../actions/desired-file.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
 import { redisInfo as info, redisPassword, redisPort, withRedis } from '../actions/redis-connection.ts';

@@ -6,7 +6,7 @@
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import type { DriverSpec } from '../fleet/schema.ts';
 import { runChecked, shq } from '../remote/remote.ts';
-import { fileChange, fileDelta, verifyDesired, writeDesired, type DesiredFile } from './desired-file.ts';
+import { fileChange, fileDelta, verifyDesired, writeDesired, type DesiredFile } from '../actions/desired-file.ts';
 import { settle } from './settle.ts';
 
 export interface KeeperOptions {

@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { check, step, type ActionStep } from '../recovery/step.ts';
 import { runChecked, shq, type Remote } from '../remote/remote.ts';
-import { fileChange, fileDelta, readIfExists, verifyDesired, writeDesired, type DesiredFile } from './desired-file.ts';
+import { fileChange, fileDelta, readIfExists, verifyDesired, writeDesired, type DesiredFile } from '../actions/desired-file.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
 import { keepRunning } from './sync-keeper.ts';

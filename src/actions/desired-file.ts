@@ -5,9 +5,9 @@
  * `--plan`, nothing written when it already matches.
  */
 import { posix } from 'node:path';
-import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
-import { maskSecrets } from '../actions/secret-mask.ts';
-import { unifiedDiff } from '../actions/text-diff.ts';
+import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { maskSecrets } from './secret-mask.ts';
+import { unifiedDiff } from './text-diff.ts';
 import { RemoteError, runChecked, shq, type Remote } from '../remote/remote.ts';
 
 export interface DesiredFile {
