@@ -79,6 +79,21 @@ export function crossCheck(fleet: Fleet): CrossProblem[] {
   });
   if (fleet.nginx && holders('edge').length === 0) report(['nginx'], 'nginx upstreams are declared but no machine holds role `edge`');
 
+  if (fleet.endpoints) {
+    const e = fleet.endpoints;
+    if (e.databasePort === e.redisPort) report(['endpoints', 'redisPort'], `port ${e.redisPort} is already the database endpoint's`);
+    if (!fleet.database) report(['endpoints'], 'stable endpoints forward to the database, but no `database` section is declared');
+    const taken = new Map<number, string>();
+    if (fleet.database) taken.set(fleet.database.port, 'MariaDB');
+    if (fleet.redis) taken.set(fleet.redis.port, 'Redis');
+    for (const [name, service] of Object.entries(fleet.services)) {
+      for (const p of [service.port, service.health?.port]) if (p !== undefined) taken.set(p, `service \`${name}\``);
+    }
+    for (const key of ['databasePort', 'redisPort'] as const) {
+      const owner = taken.get(e[key]);
+      if (owner) report(['endpoints', key], `port ${e[key]} is already used by ${owner} on the same machines`);
+    }
+  }
   fleet.backups?.stores.forEach((store, i) => {
     const machine = fleet.machines.find((m) => m.name === store);
     if (!machine) report(['backups', 'stores', i], unknownRef('machine', store, machineNames));

@@ -154,6 +154,18 @@ const cases: Array<{ name: string; text: string; at: string; expect: RegExp }> =
     at: 'db-primary, redis-replica',
     expect: /machines\[3\]\.roles\[1\]: exactly one machine must hold role `db-primary` \(found 2: primary, backup\)/,
   },
+  {
+    name: "a stable endpoint on the database's own port",
+    text: variant('  databasePort: 13306', '  databasePort: 3306'),
+    at: 'databasePort: 3306',
+    expect: /endpoints\.databasePort: port 3306 is already used by MariaDB on the same machines/,
+  },
+  {
+    name: "a stable endpoint on a service's port",
+    text: variant('  redisPort: 16379', '  redisPort: 8000'),
+    at: 'redisPort: 8000',
+    expect: /endpoints\.redisPort: port 8000 is already used by service `go-api`/,
+  },
 ];
 
 for (const c of cases) {

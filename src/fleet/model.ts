@@ -70,3 +70,13 @@ export function dataUnder(fleet: Fleet, dir: string): string[] {
 export function storesInService(fleet: Fleet): string[] {
   return (fleet.backups?.stores ?? []).filter((s) => !fleet.machines.find((m) => m.name === s)?.down);
 }
+
+/**
+ * The machines that carry stable endpoints (fleet `endpoints`): every machine in service
+ * whose services, by its roles, are bound to MariaDB or Redis.
+ */
+export function endpointHolders(fleet: Fleet): Machine[] {
+  if (!fleet.endpoints) return [];
+  const bound = new Set(fleet.bindings.map((b) => b.service));
+  return fleet.machines.filter((m) => !m.down && !m.roles.includes('spare') && servicesOn(fleet, m).some(([name]) => bound.has(name)));
+}

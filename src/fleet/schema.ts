@@ -215,6 +215,25 @@ export const nginxSchema = z.strictObject({
   siteFiles: z.array(absPath).default(['/etc/nginx/conf.d']),
 });
 
+/**
+ * Stable local endpoints: on every machine whose services are bound to MariaDB or Redis,
+ * HAProxy (TCP) listens on 127.0.0.1 and forwards to wherever the live primary is. The
+ * services' bindings point at it once (`prepare`); a database move then switches the
+ * endpoints through HAProxy's runtime API, with no config edit and no restart of a service.
+ */
+export const endpointsSchema = z.strictObject({
+  /** Local port that reaches the live MariaDB primary. */
+  databasePort: port.default(13306),
+  /** Local port that reaches the live Redis primary (when the fleet has Redis). */
+  redisPort: port.default(16379),
+  /** The HAProxy configuration lifeboat owns on each such machine (it records the live addresses). */
+  config: absPath.default('/var/lib/lifeboat/endpoints.cfg'),
+  /** HAProxy's runtime API socket (admin level, root only). */
+  socket: absPath.default('/run/lifeboat-endpoints.sock'),
+  haproxy: absPath.default('/usr/sbin/haproxy'),
+});
+export type Endpoints = z.infer<typeof endpointsSchema>;
+
 export const backupSchema = z.strictObject({
   /** Where SQL dumps live on every store. */
   dumpDir: absPath.default('/var/backups/lifeboat/dumps'),
@@ -350,6 +369,7 @@ export const fleetSchema = z.strictObject({
   database: databaseSchema.optional(),
   redis: redisSchema.optional(),
   nginx: nginxSchema.optional(),
+  endpoints: endpointsSchema.optional(),
   backups: backupSchema.optional(),
   /**
    * How to power off a machine no SSH path reaches (a provider's CLI or API call), run on the

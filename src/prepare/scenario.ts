@@ -17,6 +17,7 @@ import { uploadSyncSteps } from './upload-sync.ts';
 import { archiveInstallation, archivedMachines, installSet, storesFor } from './install-archive.ts';
 import { postCondition } from './post-condition.ts';
 import { topology } from './topology.ts';
+import { endpointSteps } from './endpoints.ts';
 
 export interface PrepareInput extends ScenarioInput {
   /** Replace a replica's data that does not come from the primary (or a broken replica). */
@@ -25,7 +26,7 @@ export interface PrepareInput extends ScenarioInput {
   parts?: PreparePart[];
 }
 
-export const PREPARE_PARTS = ['mariadb', 'redis', 'uploads', 'install'] as const;
+export const PREPARE_PARTS = ['mariadb', 'redis', 'endpoints', 'uploads', 'install'] as const;
 export type PreparePart = (typeof PREPARE_PARTS)[number];
 
 /** Highest replica lag (seconds) the final check accepts. */
@@ -61,6 +62,7 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
         const primary = t.redisPrimary;
         steps.push(parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(primary, r, options))));
       }
+      if (parts.has('endpoints')) steps.push(...endpointSteps(ctx.fleet, t, options));
       if (parts.has('uploads')) for (const sync of t.uploads) steps.push(...uploadSyncSteps(sync, options));
       if (parts.has('install') && ctx.fleet.backups) {
         const fleet = ctx.fleet;

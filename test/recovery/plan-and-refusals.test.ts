@@ -39,8 +39,11 @@ const PLANS: PlanCase[] = [
   {
     scenario: 'primary-down',
     args: '--failed primary',
-    shows: ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only', 'UPDATE', 't_app_dns', '--- a/wwwroot/go/go-api/config.yaml',
-      '--- a/etc/nginx/conf.d/lifeboat-upstreams.conf', 'nginx -t', 'supervisorctl restart go-api', 'supervisorctl stop go-job'],
+    // The example fleet has stable endpoints: the backup's are switched at runtime, no
+    // service config is rewritten and nothing is restarted.
+    shows: ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only', 'UPDATE', 't_app_dns', '--- a/var/lib/lifeboat/endpoints.cfg',
+      'set server mariadb/live addr 198.51.100.13 port 3306', 'shutdown sessions server redis/live',
+      '--- a/etc/nginx/conf.d/lifeboat-upstreams.conf', 'nginx -t', 'supervisorctl stop go-job'],
   },
   {
     scenario: 'both-app-down',

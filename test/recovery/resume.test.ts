@@ -134,7 +134,7 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
       return s.idx;
     };
     const promote = stepTitled('Bring the database up on backup');
-    const restart = stepTitled('Restart go-api, go-admin, go-fly on the backup');
+    const restart = stepTitled('Switch the stable endpoints');
     const upstreams = stepTitled('Remove the primary from the nginx forwarding lists');
     const fence = stepTitled('Make sure the old primary cannot run its singletons');
     const install = stepTitled('Install go-upload, go-job on the backup');
@@ -145,9 +145,9 @@ describe('primary-down killed seven times and resumed', { skip }, () => {
     const plan: Array<{ name: string; step: number; events: string[] }> = [
       { name: 'during the promotion', step: promote, events: ['applying', 'verified'] },
       { name: 'after the promotion', step: promote, events: ['verified'] },
-      // If an earlier kill caught the restart half done and the resume finds it done, this
+      // If an earlier kill caught the switch half done and the resume finds it done, this
       // kill lands right after it is verified again.
-      { name: 'during the restart', step: restart, events: ['applying', 'verified'] },
+      { name: 'during the endpoint switch', step: restart, events: ['applying', 'verified'] },
       { name: 'after the upstream switch', step: upstreams, events: ['verified'] },
       { name: 'during the fence of the old primary', step: fence, events: ['applying', 'verified'] },
       { name: 'during the install from the archive', step: install, events: ['applying', 'verified'] },

@@ -11,12 +11,13 @@ import { setUpstreams } from '../../actions/nginx.ts';
 import { promoteRedis } from '../../actions/redis.ts';
 import { loadServiceUnits } from '../../actions/service-units.ts';
 import { restartServices, startServices } from '../../actions/services.ts';
-import { machine, machinesWithRole, storesInService } from '../../fleet/model.ts';
+import { endpointHolders, machine, machinesWithRole, storesInService } from '../../fleet/model.ts';
+import { endpointsInUse, endpointTarget, liveAt, switchEndpoints } from '../../actions/endpoints.ts';
 import { down, PRIMARY_ROLES, takeOver } from '../../fleet/role-changes.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { z } from 'zod';
 import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
-import { databaseUp, decideDatabaseUp, describeWindow } from '../database-up.ts';
+import { databaseDetached, databaseUp, decideDatabaseUp, describeWindow } from '../database-up.ts';
 import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
 import { installServicesFromArchive, servicesMissingOn } from '../install-from-archive.ts';
 import { parallel, step, type Scenario, type ScenarioInput, type Step } from '../step.ts';
@@ -45,6 +46,12 @@ const decisionsSchema = z.object({
     z.object({ mode: z.literal('restore') }),
   ]),
   installFromArchive: z.array(z.string()),
+  /**
+   * Machines whose services reach the database through stable endpoints that answered
+   * (fleet `endpoints`): switched at runtime, their services not restarted. Without the
+   * heir among them, its services' configs are rewritten and they are restarted.
+   */
+  switchEndpoints: z.array(z.string()).default([]),
 });
 type Decisions = z.infer<typeof decisionsSchema>;
 
@@ -63,10 +70,18 @@ export const primaryDown: Scenario = {
   async resolve(input, ctx) {
     const heir = heirOf(ctx.fleet, input);
     const { later } = servicesByPriority(ctx.fleet);
+    const holders = endpointHolders(ctx.fleet).filter((m) => m.name !== input.failed);
+    const [database, installFromArchive, inUse] = await Promise.all([
+      decideDatabaseUp(ctx, heir.name, { acceptDataLoss: input.acceptDataLoss ?? false }),
+      servicesMissingOn(ctx, heir.name, later),
+      Promise.all(holders.map(async (m) => ({ machine: m.name, ...(await endpointsInUse(ctx, m.name)) }))),
+    ]);
+    for (const u of inUse) if (!u.inUse) ctx.log(`${u.machine}: not switching its stable endpoints (${u.why}); its services' configs are rewritten instead`);
     const decisions: Decisions = {
       heir: heir.name,
-      database: await decideDatabaseUp(ctx, heir.name, { acceptDataLoss: input.acceptDataLoss ?? false }),
-      installFromArchive: await servicesMissingOn(ctx, heir.name, later),
+      database,
+      installFromArchive,
+      switchEndpoints: inUse.filter((u) => u.inUse).map((u) => u.machine),
     };
     if (decisions.database.mode === 'promote' && decisions.database.window) {
       ctx.log(`--accept-data-loss: ${describeWindow(heir.name, decisions.database.window)}; recorded in this run's journal`);
@@ -86,7 +101,12 @@ export const primaryDown: Scenario = {
     const edges = edgesExcept(fleet, [failed.name]);
     const { first, later } = servicesByPriority(fleet);
     const singletons = Object.entries(fleet.services).filter(([, s]) => s.singleton && s.roles.some((r) => failed.roles.includes(r))).map(([n]) => n);
-    const target = localTarget(fleet, heir);
+    // Redis moves only where the run promotes the replica.
+    const redisMoved = Boolean(fleet.redis) && heir.roles.includes('redis-replica');
+    const viaEndpoints = decided.switchEndpoints.includes(heir.name);
+    // Through its endpoints the heir's services already reach whatever the endpoints forward to.
+    const target = viaEndpoints ? endpointTarget(fleet) : localTarget(fleet, heir);
+    const live = liveAt(fleet, heir, redisMoved ? heir : machinesWithRole(fleet, 'redis')[0]);
     const steps: Step[] = [
       parallel('Confirm the backup and the nginx machines are healthy, and the primary really failed', [
         machineHealthy(heir.name, 'backup app server', { services: false, data: true }),
@@ -97,16 +117,25 @@ export const primaryDown: Scenario = {
       step('Fence the old primary before the backup takes writes', fenceOldPrimary(failed.name, heir.name)),
       databaseUp(heir.name, decided.database),
     ];
-    if (fleet.redis && heir.roles.includes('redis-replica')) steps.push(step('Promote the Redis replica on the backup', promoteRedis(heir.name)));
+    if (redisMoved) steps.push(step('Promote the Redis replica on the backup', promoteRedis(heir.name)));
+    if (decided.switchEndpoints.length > 0) {
+      steps.push(parallel("Switch the stable endpoints to the backup's MariaDB and Redis (no service restarts)",
+        decided.switchEndpoints.map((m) => switchEndpoints(m, live))));
+    }
+    steps.push(step("Take the primary's domains offline in the domain list", setDomainsStatus(heir.name, failed.address, 'offline')));
+    if (!viaEndpoints) {
+      steps.push(
+        step("Point the backup's services at its own MariaDB and Redis", rewriteBindings(heir.name, bindingsFor(fleet, first), target)),
+        step(`Restart ${first.join(', ')} on the backup`, restartServices(heir.name, first)),
+      );
+    }
     steps.push(
-      step("Take the primary's domains offline in the domain list", setDomainsStatus(heir.name, failed.address, 'offline')),
-      step("Point the backup's services at its own MariaDB and Redis", rewriteBindings(heir.name, bindingsFor(fleet, first), target)),
-      step(`Restart ${first.join(', ')} on the backup`, restartServices(heir.name, first)),
       parallel(
         'Remove the primary from the nginx forwarding lists',
         edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed: failed.name, heir: heir.name }))),
       ),
       businessAnswers({ fleet, domains: domainsOf(edges), services: forwardedServices(fleet, first) }),
+      ...databaseDetached(heir.name, decided.database),
     );
     if (singletons.length > 0) {
       steps.push(step('Make sure the old primary cannot run its singletons before they start elsewhere',
@@ -119,7 +148,7 @@ export const primaryDown: Scenario = {
     }
     if (later.length > 0) {
       steps.push(
-        step(`Point ${later.join(', ')} on the backup at its own MariaDB and Redis`, rewriteBindings(heir.name, bindingsFor(fleet, later), target)),
+        step(`Point ${later.join(', ')} on the backup at ${viaEndpoints ? 'its stable endpoints' : 'its own MariaDB and Redis'}`, rewriteBindings(heir.name, bindingsFor(fleet, later), target)),
       );
       if (toInstall.length > 0) steps.push(step(`Load the units of ${toInstall.join(', ')} on the backup`, loadServiceUnits(heir.name, toInstall)));
       // Units loaded after the rewrite start with the right config; a service that was

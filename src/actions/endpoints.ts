@@ -1,0 +1,322 @@
+/**
+ * Stable local endpoints (fleet `endpoints`): HAProxy in TCP mode on each app server, on
+ * 127.0.0.1, forwarding to the live MariaDB and Redis primaries. The services' bindings point
+ * at it once; when the database moves, `switchEndpoints` changes where it forwards through
+ * HAProxy's runtime API (`set server … addr … port …`, then `shutdown sessions` so that pooled
+ * connections to the old primary reconnect), and records the new addresses in its config so a
+ * restart of HAProxy keeps them. No service config is edited and no service restarts: the
+ * drivers reconnect as they do after any dropped connection (seed pains 3 and 4).
+ *
+ * HAProxy rather than ProxySQL or MaxScale: one small Debian package that forwards any TCP
+ * protocol (MariaDB and Redis alike), with a runtime API that changes a backend without a
+ * reload, and no health checks of its own: lifeboat's verdict, not the proxy, decides where
+ * the primary is, so the proxy never fails over on a single vantage point.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { servicesOn } from '../fleet/model.ts';
+import type { Binding, Endpoints, Fleet, Machine } from '../fleet/schema.ts';
+import { shq } from '../remote/remote.ts';
+import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import type { BindingTarget } from './binding-values.ts';
+import { bindingMatches, rewriteBindings } from './config-bindings.ts';
+import { fileChange, fileDelta, readIfExists, verifyDesired, writeDesired, type DesiredFile } from './desired-file.ts';
+import { restartServices, serviceStates } from './services.ts';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Where the endpoints of a machine forward: the live primaries. */
+export interface LiveAddresses {
+  database: HostPort;
+  /** Absent when the fleet has no Redis. */
+  redis?: HostPort;
+}
+
+/** The endpoint names in HAProxy (`listen` sections); the one server in each is `live`. */
+export const ENDPOINT_PROXIES = { database: 'mariadb', redis: 'redis' } as const;
+type Kind = keyof typeof ENDPOINT_PROXIES;
+
+export function endpointsOf(fleet: Fleet): Endpoints {
+  if (!fleet.endpoints) throw new ActionError('precondition', 'the fleet file declares no `endpoints`');
+  return fleet.endpoints;
+}
+
+/** What the services' bindings hold once they use the endpoints. */
+export function endpointTarget(fleet: Fleet): BindingTarget {
+  const e = endpointsOf(fleet);
+  return {
+    mysqlHost: '127.0.0.1',
+    mysqlPort: e.databasePort,
+    ...(fleet.redis ? { redisHost: '127.0.0.1', redisPort: e.redisPort } : {}),
+  };
+}
+
+/** The live addresses when `database` holds MariaDB and `redis` holds Redis (fleet ports). */
+export function liveAt(fleet: Fleet, database: { address: string }, redis?: { address: string }): LiveAddresses {
+  return {
+    database: { host: database.address, port: fleet.database?.port ?? 3306 },
+    ...(fleet.redis && redis ? { redis: { host: redis.address, port: fleet.redis.port } } : {}),
+  };
+}
+
+const describeLive = (live: LiveAddresses) =>
+  `MariaDB ${live.database.host}:${live.database.port}${live.redis ? `, Redis ${live.redis.host}:${live.redis.port}` : ''}`;
+
+/** The HAProxy configuration of one machine's endpoints (pure). */
+export function renderEndpointsConfig(machine: string, e: Endpoints, live: LiveAddresses): string {
+  const listen = (kind: Kind, port: number, to: HostPort) => [
+    `listen ${ENDPOINT_PROXIES[kind]}`,
+    `    bind 127.0.0.1:${port}`,
+    `    server live ${to.host}:${to.port}`,
+    '',
+  ];
+  return [
+    `# Written by lifeboat: the stable endpoints of ${machine}. The addresses follow recoveries`,
+    '# (switched through the runtime API, then recorded here). Edit the fleet file, not this.',
+    'global',
+    `    stats socket ${e.socket} mode 600 level admin`,
+    '    stats timeout 10s',
+    '    user haproxy',
+    '    group haproxy',
+    '',
+    'defaults',
+    '    mode tcp',
+    // A dead primary must turn into a fast error for the service, not a hung connection.
+    '    timeout connect 1s',
+    // Pooled database connections sit idle for long; MariaDB's own wait_timeout is 8 h.
+    '    timeout client 8h',
+    '    timeout server 8h',
+    '',
+    ...listen('database', e.databasePort, live.database),
+    ...(live.redis ? listen('redis', e.redisPort, live.redis) : []),
+  ].join('\n');
+}
+
+/**
+ * A shell command that sends `commands` to the runtime API socket and prints the answer.
+ * Perl's IO::Socket::UNIX is in perl-base (every Debian machine); socat is not.
+ */
+export function runtimeCommand(socket: string, commands: string): string {
+  const script = 'use IO::Socket::UNIX; my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "cannot connect to $ARGV[0]: $!\\n"; ' +
+    'print $s "$ARGV[1]\\n"; print while <$s>;';
+  return `timeout 5 perl -e ${shq(script)} ${shq(socket)} ${shq(commands)}`;
+}
+
+/** `show servers state` of the endpoints: proxy name → the live server's address (pure). */
+export function parseServersState(text: string): Map<string, HostPort> {
+  const out = new Map<string, HostPort>();
+  let columns: string[] | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# ')) {
+      columns = line.slice(2).trim().split(/\s+/);
+      continue;
+    }
+    if (!columns || line.trim() === '') continue;
+    const fields = line.trim().split(/\s+/);
+    const at = (name: string) => fields[columns!.indexOf(name)];
+    const proxy = at('be_name');
+    const server = at('srv_name');
+    const host = at('srv_addr');
+    const port = Number(at('srv_port'));
+    if (proxy && server === 'live' && host && Number.isInteger(port)) out.set(proxy, { host, port });
+  }
+  return out;
+}
+
+/** Where the running HAProxy forwards now; throws when its runtime API does not answer. */
+export async function readLive(ctx: ActionContext, machine: string): Promise<Map<string, HostPort>> {
+  const e = endpointsOf(ctx.fleet);
+  const result = await ctx.remote(machine).run(runtimeCommand(e.socket, 'show servers state'), { timeoutMs: 8000 });
+  if (result.code !== 0) {
+    throw new ActionError('precondition', `${machine}: the endpoints' runtime API (${e.socket}) does not answer: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`);
+  }
+  return parseServersState(result.stdout);
+}
+
+function differences(live: LiveAddresses, running: Map<string, HostPort>): Array<{ kind: Kind; to: HostPort }> {
+  const out: Array<{ kind: Kind; to: HostPort }> = [];
+  for (const kind of ['database', 'redis'] as const) {
+    const to = live[kind];
+    if (!to) continue;
+    const now = running.get(ENDPOINT_PROXIES[kind]);
+    if (!now || now.host !== to.host || now.port !== to.port) out.push({ kind, to });
+  }
+  return out;
+}
+
+function switchCommands(changes: ReadonlyArray<{ kind: Kind; to: HostPort }>): string {
+  // New connections go to the new address at once; the sessions still open to the old one
+  // are closed, so pools reconnect instead of waiting on a dead primary.
+  return changes.flatMap(({ kind, to }) => [
+    `set server ${ENDPOINT_PROXIES[kind]}/live addr ${to.host} port ${to.port}`,
+    `shutdown sessions server ${ENDPOINT_PROXIES[kind]}/live`,
+  ]).join('; ');
+}
+
+export interface SwitchOptions {
+  /**
+   * `prepare` writes the configuration before HAProxy first starts: a machine where it
+   * does not run yet only gets the file. A recovery always requires it running.
+   */
+  mayBeStopped?: boolean;
+}
+
+/** The endpoints of `machine` forward to `live`: recorded in the config, switched at runtime. */
+export function switchEndpoints(machine: string, live: LiveAddresses, options: SwitchOptions = {}): Action {
+  const file = (ctx: ActionContext): DesiredFile => {
+    const e = endpointsOf(ctx.fleet);
+    return { machine, path: e.config, content: renderEndpointsConfig(machine, e, live), mode: 0o600 };
+  };
+  const running = async (ctx: ActionContext): Promise<Map<string, HostPort> | undefined> => {
+    try {
+      return await readLive(ctx, machine);
+    } catch (error) {
+      if (options.mayBeStopped) return undefined;
+      throw error;
+    }
+  };
+  return {
+    title: `Switch the stable endpoints on ${machine} to ${describeLive(live)}`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx) {
+      const f = file(ctx);
+      const { before, after } = await fileDelta(ctx, f);
+      const changes: Change[] = fileChange(f, before, after);
+      const now = await running(ctx).catch((error: Error) => {
+        changes.push({ kind: 'note', machine, text: error.message });
+        return undefined;
+      });
+      const todo = now ? differences(live, now) : [];
+      if (todo.length) changes.push({ kind: 'command', machine, command: runtimeCommand(endpointsOf(ctx.fleet).socket, switchCommands(todo)) });
+      return changes;
+    },
+    async apply(ctx) {
+      // The running HAProxy first (users wait for it), then the file, so a restart of it
+      // keeps the new place. A HAProxy restarted in between forwards to the old place
+      // again: verify compares both, so the step is applied again then.
+      const now = await running(ctx);
+      const todo = now ? differences(live, now) : [];
+      if (todo.length > 0) {
+        const result = await ctx.remote(machine).run(runtimeCommand(endpointsOf(ctx.fleet).socket, switchCommands(todo)), { timeoutMs: 8000 });
+        if (result.code !== 0) throw new ActionError('apply-failed', `${machine}: the endpoints' runtime API refused the switch: ${(result.stderr || result.stdout).trim()}`);
+        ctx.log(`${machine}: endpoints now forward to ${describeLive(live)}`);
+      }
+      await writeDesired(ctx, file(ctx));
+    },
+    async verify(ctx) {
+      await verifyDesired(ctx, file(ctx));
+      const now = await running(ctx);
+      if (!now) return;
+      const wrong = differences(live, now);
+      if (wrong.length) {
+        throw new ActionError('verify-failed', `${machine}: the endpoints still forward elsewhere: ${wrong.map(({ kind }) => `${ENDPOINT_PROXIES[kind]} → ${JSON.stringify(now.get(ENDPOINT_PROXIES[kind]) ?? null)}`).join(', ')}`);
+      }
+    },
+  };
+}
+
+/**
+ * The services of a machine that use the endpoints read them since their last restart: a
+ * marker beside the endpoints' config holds a hash of the binding files as they were when
+ * the services were restarted on them. A rewrite that was not followed by its restart (an
+ * interrupted run) leaves the marker behind, so the step is applied again and a recovery
+ * does not trust endpoints that the running services do not use.
+ */
+export function boundMarkerPath(e: Endpoints): string {
+  return `${posix.dirname(e.config)}/endpoints.bound`;
+}
+
+export async function bindingsHash(ctx: ActionContext, machine: string, bindings: readonly Binding[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const b of [...bindings].sort((x, y) => x.file.localeCompare(y.file))) {
+    hash.update(`${b.file}\n`).update(await ctx.remote(machine).readFile(b.file)).update('\n');
+  }
+  return hash.digest('hex');
+}
+
+/** Services (by the machine's roles) that have a binding, and those bindings. */
+export function boundServicesOn(fleet: Fleet, m: Machine): { services: string[]; bindings: Binding[] } {
+  const services = servicesOn(fleet, m).map(([name]) => name).filter((name) => fleet.bindings.some((b) => b.service === name));
+  return { services, bindings: fleet.bindings.filter((b) => services.includes(b.service)) };
+}
+
+/**
+ * Whether `machine`'s services reach MariaDB and Redis through its endpoints right now: the
+ * endpoints answer, their bindings point there, and the services were restarted on them.
+ * Anything that cannot be read is a "no" with its reason: a recovery then rewrites and
+ * restarts, which is always correct, only slower.
+ */
+export async function endpointsInUse(ctx: ActionContext, machine: string): Promise<{ inUse: boolean; why: string }> {
+  if (!ctx.fleet.endpoints) return { inUse: false, why: 'the fleet declares no endpoints' };
+  const m = ctx.fleet.machines.find((x) => x.name === machine);
+  if (!m) return { inUse: false, why: `no machine ${machine}` };
+  const { bindings } = boundServicesOn(ctx.fleet, m);
+  if (bindings.length === 0) return { inUse: false, why: `no service of ${machine} is bound to the database` };
+  try {
+    await readLive(ctx, machine);
+    const target = endpointTarget(ctx.fleet);
+    for (const b of bindings) {
+      if (!bindingMatches((await ctx.remote(machine).readFile(b.file)).toString('utf8'), b, target)) return { inUse: false, why: `${b.file} does not point at the endpoints` };
+    }
+    const marker = (await ctx.remote(machine).readFile(boundMarkerPath(endpointsOf(ctx.fleet)))).toString('utf8').trim();
+    if (marker !== (await bindingsHash(ctx, machine, bindings))) return { inUse: false, why: 'the services were not restarted since their bindings last changed' };
+    return { inUse: true, why: 'the endpoints answer and the services use them' };
+  } catch (error) {
+    return { inUse: false, why: (error as Error).message };
+  }
+}
+
+/**
+ * `prepare`: the bound services of `machine` point at its endpoints, and those that run are
+ * restarted once on the new bindings (then the marker is written). A second run changes nothing.
+ */
+export function pointServicesAtEndpoints(machine: string): Action {
+  const parts = (ctx: ActionContext) => {
+    const m = ctx.fleet.machines.find((x) => x.name === machine);
+    if (!m) throw new ActionError('precondition', `no machine ${machine} in the fleet file`);
+    const { services, bindings } = boundServicesOn(ctx.fleet, m);
+    return { services, bindings, rewrite: rewriteBindings(machine, bindings, endpointTarget(ctx.fleet)), marker: boundMarkerPath(endpointsOf(ctx.fleet)) };
+  };
+  const markerCurrent = async (ctx: ActionContext, p: ReturnType<typeof parts>) => {
+    const found = await readIfExists(ctx.remote(machine), p.marker);
+    return found?.trim() === (await bindingsHash(ctx, machine, p.bindings));
+  };
+  const running = async (ctx: ActionContext, services: readonly string[]) =>
+    Object.entries(await serviceStates(ctx, machine, services)).filter(([, state]) => state === 'running').map(([name]) => name);
+  return {
+    title: `Point the services on ${machine} at its stable endpoints`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx) {
+      const p = parts(ctx);
+      const changes: Change[] = (await p.rewrite.plan(ctx)).filter((c) => c.kind !== 'note');
+      if (changes.length === 0 && (await markerCurrent(ctx, p))) return [];
+      const up = await running(ctx, p.services);
+      if (up.length) changes.push({ kind: 'note', machine, text: `then restart ${up.join(', ')} once, on the new bindings` });
+      changes.push({ kind: 'command', machine, command: `record the bindings' hash in ${p.marker}` });
+      return changes;
+    },
+    async apply(ctx) {
+      const p = parts(ctx);
+      const changed = (await p.rewrite.plan(ctx)).some((c) => c.kind === 'file');
+      if (!changed && (await markerCurrent(ctx, p))) return;
+      await p.rewrite.apply(ctx);
+      const up = await running(ctx, p.services);
+      if (up.length) {
+        const restart = restartServices(machine, up);
+        await restart.apply(ctx);
+        await restart.verify(ctx);
+      }
+      await ctx.remote(machine).writeFile(p.marker, `${await bindingsHash(ctx, machine, p.bindings)}\n`, { mode: 0o600 });
+    },
+    async verify(ctx) {
+      const p = parts(ctx);
+      await p.rewrite.verify(ctx);
+      if (!(await markerCurrent(ctx, p))) throw new ActionError('verify-failed', `${machine}: the services were not restarted since their bindings last changed (${p.marker})`);
+    },
+  };
+}
