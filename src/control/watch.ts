@@ -67,8 +67,18 @@ export interface WatchOptions {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-/** The probes' own ~1.6 s plus margin: the daemon's SSH connections are already open. */
-const WITNESS_ANSWER_MS = 4000;
+/**
+ * The probes' own ~1.6 s plus margin: the daemon's SSH connections are already open. A
+ * witness that died waits this long before its vote is dropped, in the round that first sees
+ * the death; a late witness only casts no vote (fewer voices never make a machine dead).
+ */
+const WITNESS_ANSWER_MS = 2500;
+/**
+ * Connection attempts per port and vantage point in a round: two, 300 ms apart. A death
+ * needs deadRounds rounds (at least two by default), so no single lost packet decides,
+ * and a round that watches a dead machine ends 0.3 s sooner than with the CLI's three.
+ */
+const ROUND_ATTEMPTS = 2;
 /** A status read this recently is still what the diagnosis needs. */
 const STATUS_FRESH_MS = 15_000;
 
@@ -111,7 +121,7 @@ export class Watch {
     // a command on its stale connection would hold the whole round until its time-out.
     // One command per witness for the whole round (judgeMachines), so watching does not load
     // the machines it watches.
-    this.judge = o.judge ?? ((machines, exclude) => judgeMachines(o.ctx, machines, { exclude, witnessTimeoutMs: WITNESS_ANSWER_MS }));
+    this.judge = o.judge ?? ((machines, exclude) => judgeMachines(o.ctx, machines, { exclude, witnessTimeoutMs: WITNESS_ANSWER_MS, attempts: ROUND_ATTEMPTS }));
     this.status = o.status ?? (() => this.statusOfLiving());
   }
 
@@ -131,7 +141,9 @@ export class Watch {
       } catch (error) {
         this.event({ type: 'error', message: (error as Error).message });
       }
-      const wait = this.o.settings.intervalS * 1000 - (this.now() - started);
+      // A death being established is confirmed as fast as the verdict allows: its next
+      // round starts at once instead of waiting out the interval.
+      const wait = this.establishing() ? 0 : this.o.settings.intervalS * 1000 - (this.now() - started);
       if (wait > 0 && !signal.aborted) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
@@ -141,6 +153,11 @@ export class Watch {
     }
     // A condition reading under way finishes before the daemon closes its connections.
     await this.settled();
+  }
+
+  /** A machine judged dead in the last round whose death is not decided on yet. */
+  private establishing(): boolean {
+    return this.lastDead.some((m) => !this.handled.has(m));
   }
 
   /** One round: judge every machine, confirm, diagnose, apply the policy. */

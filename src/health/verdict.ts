@@ -286,6 +286,20 @@ export function remoteProbesScript(targets: ReadonlyArray<{ address: string; por
 }
 
 /**
+ * Rejects once the operator's own probes see every port of witness `w` down: its SSH answer
+ * cannot come then either (it travels the same way), so the round stops waiting for it at
+ * the probes' pace instead of the witness deadline. Its vote is dropped exactly as a late one
+ * would be: fewer voices never make a machine dead. Never settles otherwise.
+ */
+function operatorLost(own: Promise<CheckResult[]> | undefined, w: string): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    void own?.then((checks) => {
+      if (checks.length > 0 && checks.every((c) => c.seen === 'down')) reject(new Error(`the operator cannot reach ${w} either`));
+    }, () => undefined);
+  });
+}
+
+/**
  * Every vantage point's view of each machine of \`names\`, and the verdict \`decide\` reaches:
  * the operator probes every target, each witness probes all the targets it witnesses in one
  * command, each replica is asked for its link once.
@@ -301,16 +315,19 @@ export async function judgeMachines(ctx: ActionContext, names: readonly string[]
     return { machine, ports: portsOf(fleet, machine), witnesses: witnessesOf(fleet, name, options.exclude) };
   });
   const witnessNames = [...new Set(targets.flatMap((t) => t.witnesses.map((w) => w.name)))];
-  const operator = Promise.all(targets.map((t) => Promise.all(t.ports.map((p) => tcpFromHere(t.machine.address, p, attempts, timeoutMs)))));
+  const fromOperator = targets.map((t) => Promise.all(t.ports.map((p) => tcpFromHere(t.machine.address, p, attempts, timeoutMs))));
+  const operator = Promise.all(fromOperator);
   const fromWitness = new Map<string, Promise<Map<string, { checks: CheckResult[]; error?: string }>>>();
   for (const w of witnessNames) {
     const mine = targets.filter((t) => t.witnesses.some((x) => x.name === w));
     fromWitness.set(w, (async () => {
       const out = new Map<string, { checks: CheckResult[]; error?: string }>();
       try {
-        const r = await ctx.remote(w).run(remoteProbesScript(mine.map((t) => ({ address: t.machine.address, ports: t.ports })), attempts, timeoutS), {
+        const asked = ctx.remote(w).run(remoteProbesScript(mine.map((t) => ({ address: t.machine.address, ports: t.ports })), attempts, timeoutS), {
           timeoutMs: options.witnessTimeoutMs ?? attempts * SPACING_MS + timeoutS * 1000 + 8000,
         });
+        asked.catch(() => undefined); // when it loses the race below, its failure is nobody's
+        const r = await Promise.race([asked, operatorLost(fromOperator[targets.findIndex((t) => t.machine.name === w)], w)]);
         const lines = r.stdout.split('\n');
         mine.forEach((t, i) => {
           const own = lines.filter((l) => l.startsWith(`${i} `)).map((l) => l.slice(String(i).length + 1)).join('\n');

@@ -8,11 +8,13 @@ import { probeCommand } from '../actions/machine-probe.ts';
 import { allInstallationDirs, machine as machineNamed } from '../fleet/model.ts';
 import { DEBIAN_MARIADB_PATHS } from '../actions/provision/mariadb-config.ts';
 import { shq } from '../remote/remote.ts';
-import { judgeMachine, rememberVerdict, renderVerdict } from '../health/verdict.ts';
+import { judgeMachine, recentVerdict, rememberVerdict, renderVerdict } from '../health/verdict.ts';
 import { machineStatus, type MachineStatus, type StatusScope } from '../health/fleet-status.ts';
 import { check, type ActionStep } from './step.ts';
 
 const HEALTHY_WITHIN_MS = 10_000;
+/** How old a `dead` verdict may be and still stand for "really failed". */
+const FRESH_DEAD_MS = 10_000;
 
 // nginx accepting a connection on port 80 is the edge's health: any HTTP request would go
 // through to the upstreams, and with the app servers dead it waits out their timeouts.
@@ -97,7 +99,10 @@ export function machineFailed(name: string, force: boolean | undefined): ActionS
       `or it answers but its essential servers do not` +
       (force ? '; --force: a split or unknown view is accepted, and the machine is fenced through a path that still sees it' : ''),
     async verify(ctx) {
-      const verdict = await judgeMachine(ctx, name);
+      // A `dead` verdict reached seconds ago (the daemon's confirming round, in this process)
+      // is the same evidence: judging again would only wait out the dead machine's time-outs.
+      const known = recentVerdict(ctx.fleet, name, FRESH_DEAD_MS);
+      const verdict = known?.kind === 'dead' ? known : await judgeMachine(ctx, name);
       rememberVerdict(ctx.fleet, verdict);
       if (verdict.kind === 'dead') return;
       if (verdict.kind === 'alive') {
