@@ -162,6 +162,8 @@ export interface SwitchOptions {
    * does not run yet only gets the file. A recovery always requires it running.
    */
   mayBeStopped?: boolean;
+  /** How long to wait for the runtime API to answer (HAProxy just started). Default: no wait. */
+  answerWithinMs?: number;
 }
 
 /** The endpoints of `machine` forward to `live`: recorded in the config, switched at runtime. */
@@ -170,12 +172,17 @@ export function switchEndpoints(machine: string, live: LiveAddresses, options: S
     const e = endpointsOf(ctx.fleet);
     return { machine, path: e.config, content: renderEndpointsConfig(machine, e, live), mode: 0o600 };
   };
-  const running = async (ctx: ActionContext): Promise<Map<string, HostPort> | undefined> => {
-    try {
-      return await readLive(ctx, machine);
-    } catch (error) {
-      if (options.mayBeStopped) return undefined;
-      throw error;
+  // A plan never waits: it shows what is there now.
+  const running = async (ctx: ActionContext, wait = true): Promise<Map<string, HostPort> | undefined> => {
+    const deadline = Date.now() + (wait ? options.answerWithinMs ?? 0 : 0);
+    for (;;) {
+      try {
+        return await readLive(ctx, machine);
+      } catch (error) {
+        if (options.mayBeStopped) return undefined;
+        if (Date.now() + 200 > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     }
   };
   return {
@@ -186,7 +193,7 @@ export function switchEndpoints(machine: string, live: LiveAddresses, options: S
       const f = file(ctx);
       const { before, after } = await fileDelta(ctx, f);
       const changes: Change[] = fileChange(f, before, after);
-      const now = await running(ctx).catch((error: Error) => {
+      const now = await running(ctx, false).catch((error: Error) => {
         changes.push({ kind: 'note', machine, text: error.message });
         return undefined;
       });

@@ -1,7 +1,8 @@
 /**
  * From one round of verdicts to what the daemon may act on. A verdict is acted on only when
  * it held for N consecutive rounds (one slow round, one lost packet, a flapping link never
- * decide), and only `dead` is ever acted on: `unreachable-from-some` and `unknown` are
+ * decide) and a death only once it has lasted `deadForMs` (a cut shorter than that is a blip,
+ * however many rounds saw it), and only `dead` is ever acted on: `unreachable-from-some` and `unknown` are
  * reported, never failed over. Pure: the daemon feeds it, tests feed it too.
  */
 import type { Verdict, VerdictKind } from '../health/verdict.ts';
@@ -11,7 +12,7 @@ interface Streak {
   rounds: number;
   /** Rounds in a row that could not tell (unknown) since the last one of this kind. */
   gaps: number;
-  /** When the first verdict of this streak was reached (ms since the epoch). */
+  /** When the round that reached the first verdict of this streak started (ms since the epoch). */
   since: number;
 }
 
@@ -44,10 +45,17 @@ export class Detector {
   private readonly deaths = new Map<string, number[]>();
   private round = 0;
 
-  constructor(private readonly deadRounds: number) {
+  /**
+   * @param deadRounds consecutive dead rounds before a death counts
+   * @param deadForMs how long it must have lasted: from the start of the first round that saw
+   *   it dead to the start of the round that confirms it
+   */
+  constructor(private readonly deadRounds: number, private readonly deadForMs = 0) {
     if (!Number.isInteger(deadRounds) || deadRounds < 1) throw new RangeError('deadRounds must be a whole number ≥ 1');
+    if (!(deadForMs >= 0)) throw new RangeError('deadForMs must be ≥ 0');
   }
 
+  /** `now`: when the round whose verdicts these are started. */
   observe(verdicts: readonly Verdict[], now: number): Observation {
     const changed: Verdict[] = [];
     const revived: string[] = [];
@@ -79,7 +87,7 @@ export class Detector {
         }
       }
       const streak = this.streaks.get(v.machine)!;
-      if (streak.kind === 'dead' && streak.rounds >= this.roundsNeeded(v.machine)) this.confirmed.add(v.machine);
+      if (streak.kind === 'dead' && streak.rounds >= this.roundsNeeded(v.machine) && now - streak.since >= this.deadForMs) this.confirmed.add(v.machine);
       if (streak.kind === 'alive' && this.confirmed.delete(v.machine)) revived.push(v.machine);
     }
     const confirmedDead = [...this.confirmed]
@@ -92,6 +100,21 @@ export class Detector {
   roundsNeeded(machine: string): number {
     const recent = (this.deaths.get(machine) ?? []).filter((r) => r > this.round - FLAP_WINDOW_ROUNDS);
     return recent.length >= 2 ? this.deadRounds * FLAP_FACTOR : this.deadRounds;
+  }
+
+  /**
+   * When the next round could confirm a death being established (the earliest over the
+   * machines whose next dead round completes their count), or undefined when none is: the
+   * daemon starts that round then rather than at its usual pace.
+   */
+  confirmationDue(): number | undefined {
+    let due: number | undefined;
+    for (const [machine, s] of this.streaks) {
+      if (s.kind !== 'dead' || this.confirmed.has(machine) || s.rounds + 1 < this.roundsNeeded(machine)) continue;
+      const at = s.since + this.deadForMs;
+      if (due === undefined || at < due) due = at;
+    }
+    return due;
   }
 
   /** The verdict a machine's streak holds, and for how many rounds. */

@@ -61,7 +61,9 @@ function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial
   const watch = new Watch({
     ctx: { fleet } as unknown as ActionContext,
     journal,
-    settings: { ...watchSchema.parse({}), ...settings },
+    // Rounds are 1 s apart on this clock; how long a death must last (deadForS) is the
+    // detector's own test, so these count rounds only unless they set it.
+    settings: { ...watchSchema.parse({}), deadForS: 0, ...settings },
     observe,
     alerter,
     emit: (e) => events.push(e),
@@ -124,6 +126,21 @@ test('the detector confirms a death after N rounds and forgets it when the machi
   assert.deepEqual(d.observe([verdict('a', 'dead')], 2).confirmedDead, ['a']);
   assert.deepEqual(d.observe([verdict('a', 'alive')], 3), { changed: [verdict('a', 'alive')], confirmedDead: [], revived: ['a'], flapping: [] });
   assert.throws(() => new Detector(0), RangeError);
+});
+
+test('a death counts only once it has lasted deadForS: back-to-back rounds over a 2 s cut are a blip', () => {
+  const d = new Detector(2, 2000);
+  // Two rounds 1.5 s apart both see the machine dead: enough rounds, not long enough.
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 10_000).confirmedDead, []);
+  assert.equal(d.confirmationDue(), 12_000, 'the round that can confirm it is due 2 s after the first');
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 11_500).confirmedDead, []);
+  assert.deepEqual(d.observe([verdict('a', 'alive')], 13_000).confirmedDead, [], 'it came back: never confirmed');
+  assert.equal(d.confirmationDue(), undefined);
+  // Dead from 20 s on and still dead at 22 s: confirmed.
+  d.observe([verdict('a', 'dead')], 20_000);
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 22_000).confirmedDead, ['a']);
+  assert.equal(d.confirmationDue(), undefined, 'nothing left to confirm');
+  assert.throws(() => new Detector(2, -1), RangeError);
 });
 
 test('a round that could not tell does not break a death being established, for at most deadRounds rounds in a row', () => {

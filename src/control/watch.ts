@@ -10,7 +10,7 @@
  * run from the journal before anything else.
  */
 import type { ActionContext } from '../actions/action.ts';
-import type { WatchSettings } from '../fleet/schema.ts';
+import { deadForS, type WatchSettings } from '../fleet/schema.ts';
 import { fleetStatus, type FleetStatus } from '../health/fleet-status.ts';
 import { judgeMachines, rememberVerdict, type Verdict, type VerdictKind } from '../health/verdict.ts';
 import { cooldown } from '../recovery/cooldown.ts';
@@ -27,7 +27,7 @@ import type { InsideProbes } from './inside-probes.ts';
 import type { UsersSideStore } from './users-side/store.ts';
 
 export type WatchEventBody =
-  | { type: 'started'; fleet: string; observe: boolean; intervalS: number; deadRounds: number }
+  | { type: 'started'; fleet: string; observe: boolean; intervalS: number; deadRounds: number; deadForS: number }
   | { type: 'verdict'; machine: string; kind: VerdictKind; reason: string }
   | { type: 'incident-opened'; machine: string; scenario: string; failed: string; why: string }
   | { type: 'decision'; scenario: string; failed: string; policy: string; action: 'started' | 'resumed' | 'planned' | 'notified' | 'observed' | 'cooling-down'; detail: string }
@@ -113,7 +113,7 @@ export class Watch {
   constructor(private readonly o: WatchOptions) {
     this.ctx = o.ctx;
     const rounds = o.settings.rounds;
-    this.detector = new Detector(rounds.dead ?? o.settings.deadRounds);
+    this.detector = new Detector(rounds.dead ?? o.settings.deadRounds, deadForS(o.settings) * 1000);
     this.blocks = new StreakDetector<BlockVerdict>((kind) => rounds[kind] ?? o.settings.deadRounds);
     this.conditions = new StreakDetector<Condition>((kind) => rounds[kind] ?? o.settings.deadRounds);
     this.now = o.now ?? Date.now;
@@ -132,7 +132,7 @@ export class Watch {
   /** Runs rounds until `signal` aborts; the current round or recovery finishes first. */
   async run(signal: AbortSignal): Promise<void> {
     const fleet = this.ctx.fleet;
-    this.event({ type: 'started', fleet: fleet.name, observe: this.o.observe, intervalS: this.o.settings.intervalS, deadRounds: this.o.settings.deadRounds });
+    this.event({ type: 'started', fleet: fleet.name, observe: this.o.observe, intervalS: this.o.settings.intervalS, deadRounds: this.o.settings.deadRounds, deadForS: deadForS(this.o.settings) });
     if (!this.o.observe) await this.resumeUnfinished();
     while (!signal.aborted) {
       const started = this.now();
@@ -141,9 +141,11 @@ export class Watch {
       } catch (error) {
         this.event({ type: 'error', message: (error as Error).message });
       }
-      // A death being established is confirmed as fast as the verdict allows: its next
-      // round starts at once instead of waiting out the interval.
-      const wait = this.establishing() ? 0 : this.o.settings.intervalS * 1000 - (this.now() - started);
+      // A death being established is confirmed as soon as it may be (deadForS after the
+      // round that first saw it), not at the next tick of the usual pace.
+      const due = this.detector.confirmationDue();
+      const pace = this.o.settings.intervalS * 1000 - (this.now() - started);
+      const wait = due === undefined ? pace : Math.min(pace, due - this.now());
       if (wait > 0 && !signal.aborted) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
@@ -155,11 +157,6 @@ export class Watch {
     await this.settled();
   }
 
-  /** A machine judged dead in the last round whose death is not decided on yet. */
-  private establishing(): boolean {
-    return this.lastDead.some((m) => !this.handled.has(m));
-  }
-
   /** One round: judge every machine, confirm, diagnose, apply the policy. */
   async round(): Promise<void> {
     const fleet = this.ctx.fleet;
@@ -167,7 +164,7 @@ export class Watch {
     const verdicts = await this.judge(fleet.machines.map((m) => m.name), this.lastDead);
     this.o.onRound?.(verdicts, (this.now() - t0) / 1000);
     this.lastDead = verdicts.filter((v) => v.kind === 'dead').map((v) => v.machine);
-    const seen = this.detector.observe(verdicts, this.now());
+    const seen = this.detector.observe(verdicts, t0);
     for (const v of seen.changed) this.event({ type: 'verdict', machine: v.machine, kind: v.kind, reason: v.reason });
     this.startHealthReading(verdicts);
     for (const m of seen.flapping) {

@@ -329,6 +329,12 @@ export const watchSchema = z.strictObject({
   intervalS: z.number().min(0.5).max(3600).default(5),
   /** Consecutive rounds a machine must be judged dead before anything is done about it. */
   deadRounds: z.number().int().min(1).max(100).default(2),
+  /**
+   * How long a machine must have been seen dead, from the first round that saw it to the one
+   * that confirms it: a cut shorter than this is a blip, however many rounds saw it. Default
+   * intervalS × (deadRounds − 1), the time those rounds take at the usual pace.
+   */
+  deadForS: z.number().min(0).max(3600).optional(),
   /** Consecutive rounds per verdict kind (`dead` overrides deadRounds); a kind not named uses deadRounds. */
   rounds: z.partialRecord(z.enum(ROUND_KINDS), z.number().int().min(1).max(100)).default({}),
   /** Per scenario or blocked verdict; one not named here is `notify`. */
@@ -358,6 +364,11 @@ export const watchSchema = z.strictObject({
   alerts: z.array(alertSchema).default([]),
 });
 export type WatchSettings = z.infer<typeof watchSchema>;
+
+/** `watch.deadForS`, or its default: the time deadRounds rounds take at the usual pace. */
+export function deadForS(w: Pick<WatchSettings, 'intervalS' | 'deadRounds' | 'deadForS'>): number {
+  return w.deadForS ?? w.intervalS * (w.deadRounds - 1);
+}
 
 export const fleetSchema = z.strictObject({
   version: z.literal(1),

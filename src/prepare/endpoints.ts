@@ -37,7 +37,8 @@ export function endpointSteps(fleet: Fleet, t: Topology, options: PrepareOptions
       keepRunning(`Keep HAProxy running on ${m.name}`, m.name, ENDPOINTS_PROGRAM, `${e.haproxy} -db -f ${e.config}`, keeperDriver(fleet, m), {
         keeper: options.keeper, settleMs: options.settleMs,
       }),
-      switchEndpoints(m.name, live),
+      // Applied right after the start above: HAProxy may take a moment to answer.
+      switchEndpoints(m.name, live, { answerWithinMs: options.settleMs }),
       pointServicesAtEndpoints(m.name),
     ]))),
   ];

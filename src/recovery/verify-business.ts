@@ -22,6 +22,9 @@ export interface BusinessProbe {
  * status; for a service with a TCP check or none, any answer the service itself gives (the
  * edge answers 502–504 when it cannot reach the service).
  */
+/** The title of the check that ends a scenario's part users wait for (drills time it). */
+export const BUSINESS_ANSWERS_TITLE = 'Verify the business answers through every surviving domain';
+
 export function probeOf(fleet: Fleet, service: string): { path: string; expect: number | 'reached' } {
   const health = fleet.services[service]?.health;
   return health?.type === 'http' ? { path: health.path, expect: health.expectStatus } : { path: '/', expect: 'reached' };
@@ -33,7 +36,7 @@ export function businessAnswers(probe: BusinessProbe): ActionStep {
     return { url: `http://${d}/${s}${path}`, expect };
   }));
   const shown = urls.map((u) => u.url);
-  return check('Verify the business answers through every surviving domain', {
+  return check(BUSINESS_ANSWERS_TITLE, {
     machines: [],
     describe: `GET ${urls.length} URL(s) from the operator's machine until each answers as its health check says: ${shown.slice(0, 3).join(', ')}${shown.length > 3 ? ', …' : ''}`,
     async verify() {

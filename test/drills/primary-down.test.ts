@@ -9,4 +9,6 @@ test('drill primary-down: traffic, fault, recovery, and the runbook holds', asyn
   assert.equal(report.lostWrites, 0, 'semi-sync replication: no acknowledged write is lost');
   assert.equal(report.lostUploads, 0, 'no upload older than the sync interval is lost');
   assert.ok(report.acknowledged.user_log! > 0 && report.acknowledged.upload! > 0, 'writes of every kind were checked');
+  assert.deepEqual(report.restartedServices, [], "stable endpoints: no service on the surviving machines was restarted (go-job and go-upload are started on the backup, they did not run there)");
+  assert.ok(!report.steps.some((s) => /^Restart /.test(s.title)), 'no restart step in the run');
 });

@@ -18,6 +18,8 @@ test('shopfront primary-down: the standby takes over with no acknowledged write 
   assert.equal(report.lostUploads, 0, 'no file older than the sync interval is lost');
   assert.ok(report.acknowledged.row! > 0 && report.acknowledged.file! > 0, 'rows and files were written and checked');
   assert.ok(report.rtoByService.storefront !== null && report.rtoByService.orders !== null, 'both forwarded app services serve again');
+  assert.deepEqual(report.restartedServices, [], 'stable endpoints: the standby\'s services were switched, not restarted');
+  assert.ok(report.steps.some((s) => s.title.startsWith('Switch the stable endpoints')), 'the endpoints were switched');
 });
 
 test('shopfront backup-down: the standby is replaced from a spare', async (t) => {

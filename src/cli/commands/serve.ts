@@ -32,6 +32,7 @@ interface ServeOptions {
   policy?: string[];
   interval?: string;
   deadRounds?: string;
+  deadFor?: string;
   healthInterval?: string;
   listen?: string;
   observe?: boolean;
@@ -43,7 +44,7 @@ interface ServeOptions {
 
 function renderEvent(e: WatchEvent): string {
   switch (e.type) {
-    case 'started': return `${e.at} watching ${e.fleet} every ${e.intervalS} s (dead after ${e.deadRounds} rounds)${e.observe ? ', observe mode: nothing will be changed' : ''}`;
+    case 'started': return `${e.at} watching ${e.fleet} every ${e.intervalS} s (dead after ${e.deadRounds} rounds over at least ${e.deadForS} s)${e.observe ? ', observe mode: nothing will be changed' : ''}`;
     case 'verdict': return `${e.at} ${e.machine}: ${e.kind} — ${e.reason}`;
     case 'incident-opened': return `${e.at} INCIDENT ${e.scenario} (${e.why})`;
     case 'decision': return `${e.at} ${e.scenario} --failed ${e.failed}: policy ${e.policy}, ${e.action}: ${e.detail}`;
@@ -68,6 +69,7 @@ export function registerServe(program: Command): void {
     .option('--policy <scenario=policy...>', `override the fleet file's watch.policy, e.g. primary-down=auto (policies: ${POLICIES.join(', ')})`)
     .option('--interval <seconds>', "override watch.intervalS")
     .option('--dead-rounds <n>', "override watch.deadRounds")
+    .option('--dead-for <seconds>', 'override watch.deadForS (how long a machine must have been seen dead; default interval × (dead rounds − 1))')
     .option('--health-interval <seconds>', 'override watch.health.intervalS (conditions: services, databases, disks, backups, certificates)')
     .option('--once', 'one round, then exit')
     .option('--listen <host:port>', 'serve Prometheus metrics on GET /metrics (e.g. 127.0.0.1:9464)')
@@ -99,7 +101,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT (or --once done), 2 bad input.`)
 }
 
 /** The fleet's watch settings with the command line's overrides, checked by the same schema. */
-export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'policy' | 'interval' | 'deadRounds' | 'healthInterval'>): WatchSettings {
+export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'policy' | 'interval' | 'deadRounds' | 'deadFor' | 'healthInterval'>): WatchSettings {
   const policy: Record<string, string> = { ...base.policy };
   for (const item of options.policy ?? []) {
     const [scenario, value, extra] = item.split('=');
@@ -115,10 +117,11 @@ export function settingsFrom(base: WatchSettings, options: Pick<ServeOptions, 'p
     ...base, policy,
     ...(options.interval !== undefined ? { intervalS: Number(options.interval) } : {}),
     ...(options.deadRounds !== undefined ? { deadRounds: Number(options.deadRounds) } : {}),
+    ...(options.deadFor !== undefined ? { deadForS: Number(options.deadFor) } : {}),
     ...(options.healthInterval !== undefined ? { health: { ...base.health, intervalS: Number(options.healthInterval) } } : {}),
   };
   const checked = watchSchema.safeParse(merged);
-  const flag: Record<string, string> = { intervalS: '--interval', deadRounds: '--dead-rounds', policy: '--policy', 'health.intervalS': '--health-interval' };
+  const flag: Record<string, string> = { intervalS: '--interval', deadRounds: '--dead-rounds', deadForS: '--dead-for', policy: '--policy', 'health.intervalS': '--health-interval' };
   if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${flag[i.path.join('.')] ?? flag[String(i.path[0])] ?? `watch.${i.path.join('.')}`}: ${i.message}`).join('; '));
   return checked.data;
 }

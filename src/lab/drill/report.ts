@@ -15,6 +15,8 @@ export function renderDrillReport(r: DrillReport): string {
         ...(r.daemonKilled ? [`  the daemon SIGKILLed ${r.daemonKilled.afterS} s into the run, restarted: ${r.daemonKilled.resumed ? 'resumed it from the journal' : 'DID NOT resume it'}`] : []),
       ]
       : [`  lifeboat recover run                                      ${s(r.recoverSeconds)}`]),
+    `  the run's start → the business answers again              ${s(r.businessAnsweredSeconds)}`,
+    `  services the recovery restarted on the surviving machines ${r.restartedServices.length ? r.restartedServices.join(', ') : 'none'}`,
     `  acknowledged writes lost                                  ${r.lostWrites}${r.lostWritesAfterBackup !== undefined ? ` (${r.lostWritesAfterBackup} made after the newest backup, taken ${r.backupAgeSeconds} s before the fault: the loss is bounded by the backup interval)` : ''}`,
     `  acknowledged files lost                                   ${r.uploadsChecked ? `${r.lostUploads}${r.uploadsInSyncWindow ? ` (+${r.uploadsInSyncWindow} made within the upload sync interval before the fault)` : ''}` : 'not checked: no machine keeping the upload files survives'}`,
     `  a singleton running twice at once                         ${r.doubleJobRuns}`,

@@ -20,6 +20,8 @@ import { DrillRoleError, type DrillCast, type DrillSpec } from './drills.ts';
 import { planServices, trafficPlan } from '../traffic/plan.ts';
 import type { VerifyOutput } from './verify-main.ts';
 import { IN_HOST_CLI, startDaemon, waitForEvents, type DaemonHandle } from './daemon.ts';
+import { restartedBetween, servicePids, survivorPrograms } from './restarts.ts';
+import { BUSINESS_ANSWERS_TITLE } from '../../recovery/verify-business.ts';
 
 export interface DrillOptions {
   fleetFile: string;
@@ -52,6 +54,13 @@ export interface DrillReport {
   rtoSeconds: number | null;
   /** Fault to the end of the `lifeboat recover` run (with --auto: of the daemon's run). */
   recoverSeconds: number | null;
+  /** The run's start to the end of its check that the business answers (later steps go on after it). */
+  businessAnsweredSeconds: number | null;
+  /**
+   * Services on the machines the fault spared that the recovery restarted (`machine/service`):
+   * none in primary-down where the services reach the database through stable endpoints.
+   */
+  restartedServices: string[];
   /** With --auto: who recovered (the daemon), and fault → the daemon's incident (its verdict confirmed). */
   auto: boolean;
   detectSeconds?: number | null;
@@ -142,6 +151,9 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       log('  daemon watching');
     }
 
+    const survivors = survivorPrograms(lab.fleet, cast.faults);
+    const pidsOf = () => servicePids((host, command) => lab.exec(host, command, { timeoutMs: 15_000 }), survivors);
+    const pidsBefore = await pidsOf();
     const faultAt = Date.now();
     await Promise.all(cast.faults.map((f) => lab.fault(f)));
     // Requests sent while the fault was being put in place may still have been served by the
@@ -190,6 +202,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       recoverSeconds = (performance.now() - t0) / 1000;
     }
     const run = parseRun(recover.stdout);
+    const restartedServices = restartedBetween(pidsBefore, await pidsOf());
     await removeKeptAside(lab, cast.databaseAfter, recover.stdout + recover.stderr);
     if (recover.code !== 0) problems.push(`lifeboat recover exited ${recover.code}: ${recover.stderr.trim().split('\n').slice(-6).join(' | ')}`);
     log(`  recover: ${recover.code === 0 ? 'recovered' : 'FAILED'} in ${recoverSeconds.toFixed(2)} s`);
@@ -212,7 +225,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
     else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 
-    return report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled });
+    return report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
   } finally {
     if (options.keep) log(`lab ${labId} left up: lifeboat lab down --id ${labId}`);
     else await lab.down();
@@ -222,7 +235,17 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
 interface RunJson {
   id: string;
   outcome: string;
-  steps: Array<{ title: string; parent: number | null; durationMs: number | null; state: string }>;
+  /** ISO times, as `--json` prints them. */
+  startedAt?: string | null;
+  steps: Array<{ title: string; parent: number | null; durationMs: number | null; state: string; endedAt?: string | null }>;
+}
+
+/** The run's start → the end of its check that the business answers: what users wait for; later steps aside. */
+export function businessAnsweredAfter(run: RunJson | undefined): number | null {
+  const check = run?.steps.find((s) => s.parent === null && s.title.startsWith(BUSINESS_ANSWERS_TITLE));
+  if (!run?.startedAt || !check?.endedAt) return null;
+  const ms = Date.parse(check.endedAt) - Date.parse(run.startedAt);
+  return Number.isFinite(ms) ? Math.round(ms) / 1000 : null;
 }
 
 function parseRun(stdout: string): RunJson | undefined {
@@ -266,6 +289,7 @@ interface Measured {
   auto: boolean;
   detectSeconds: number | null | undefined;
   daemonKilled: DrillReport['daemonKilled'];
+  restartedServices: string[];
 }
 
 function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
@@ -297,6 +321,8 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
     ok: m.recoverOk && problems.length === 0,
     rtoSeconds: seconds(m.after.overall?.afterMs),
     recoverSeconds: Math.round(m.recoverSeconds * 1000) / 1000,
+    businessAnsweredSeconds: businessAnsweredAfter(m.run),
+    restartedServices: m.restartedServices,
     auto: m.auto,
     ...(m.auto ? { detectSeconds: m.detectSeconds ?? null } : {}),
     ...(m.daemonKilled ? { daemonKilled: m.daemonKilled } : {}),
