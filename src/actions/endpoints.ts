@@ -253,18 +253,24 @@ export function boundServicesOn(fleet: Fleet, m: Machine): { services: string[];
 
 /**
  * Whether `machine`'s services reach MariaDB and Redis through its endpoints right now: the
- * endpoints answer, their bindings point there, and the services were restarted on them.
+ * endpoints answer, their bindings point there, the services were restarted on them, and
+ * those of `mustRun` run.
  * Anything that cannot be read is a "no" with its reason: a recovery then rewrites and
  * restarts, which is always correct, only slower.
  */
-export async function endpointsInUse(ctx: ActionContext, machine: string): Promise<{ inUse: boolean; why: string }> {
+export async function endpointsInUse(ctx: ActionContext, machine: string, mustRun: readonly string[] = []): Promise<{ inUse: boolean; why: string }> {
   if (!ctx.fleet.endpoints) return { inUse: false, why: 'the fleet declares no endpoints' };
   const m = ctx.fleet.machines.find((x) => x.name === machine);
   if (!m) return { inUse: false, why: `no machine ${machine}` };
   const { bindings } = boundServicesOn(ctx.fleet, m);
   if (bindings.length === 0) return { inUse: false, why: `no service of ${machine} is bound to the database` };
   try {
+    // Asked side by side with the rest: a service that does not run is not switched over
+    // by the endpoints; a rewrite and restart starts it.
+    const states = serviceStates(ctx, machine, mustRun);
     await readLive(ctx, machine);
+    const stopped = Object.entries(await states).filter(([, state]) => state !== 'running').map(([name, state]) => `${name} is ${state}`);
+    if (stopped.length) return { inUse: false, why: stopped.join(', ') };
     const target = endpointTarget(ctx.fleet);
     for (const b of bindings) {
       if (!bindingMatches((await ctx.remote(machine).readFile(b.file)).toString('utf8'), b, target)) return { inUse: false, why: `${b.file} does not point at the endpoints` };

@@ -13,6 +13,7 @@ import { fanOut } from '../remote/fanout.ts';
 import type { Remote } from '../remote/remote.ts';
 import { checkMariadb, checkRedis, type DataCheck } from './data-checks.ts';
 import { uploadSyncChecks, type UploadSyncCheck } from '../prepare/upload-sync-status.ts';
+import { endpointsCheck, type EndpointsCheck } from './endpoints-check.ts';
 
 export interface ServiceStatus {
   name: string;
@@ -37,6 +38,11 @@ export interface MachineStatus {
    * it says how ready the standby is, not whether this machine works.
    */
   uploadSync?: UploadSyncCheck[];
+  /**
+   * Where its stable endpoints forward, and whether its services use them (fleet
+   * `endpoints`). Not part of `healthy`, like the upload sync: a fleet not prepared yet has none.
+   */
+  endpoints?: EndpointsCheck;
   /** Out of service since a recovery (fleet file `down`): not asked, not counted as unhealthy. */
   down?: { since: string; run: string; roles: string[] };
   healthy: boolean;
@@ -106,8 +112,11 @@ export async function machineStatus(fleet: Fleet, m: Machine, options: StatusOpt
     status.services = await Promise.all(servicesOn(fleet, m).map(([name, service]) => serviceStatus(remote, name, service)));
   }
   if (status.reachable && scope.data) {
-    const syncs = await uploadSyncChecks(fleet, m, remote);
+    // The endpoints only in a whole look (`status`), not in a recovery's health checks, whose
+    // time users wait for.
+    const [syncs, endpoints] = await Promise.all([uploadSyncChecks(fleet, m, remote), scope.services ? endpointsCheck(fleet, m, options) : undefined]);
     if (syncs.length) status.uploadSync = syncs;
+    if (endpoints) status.endpoints = endpoints;
   }
   const [mariadb, redis] = await data;
   if (mariadb) status.mariadb = mariadb;

@@ -62,6 +62,8 @@ describe('stable endpoints on a real HAProxy', { skip }, () => {
           // A service whose every restart leaves a line in a file, and that always runs.
           driver: { type: 'command', start: `echo start >> ${join(work.dir, 'restarts')}`, stop: 'true', status: 'true' },
         },
+        // Not bound to anything, and not running.
+        worker: { roles: ['app'], dir: join(work.dir, 'worker'), driver: { type: 'command', start: 'true', stop: 'true', status: 'exit 3' } },
       },
       bindings: [{ service: 'api', file: join(work.dir, 'api/config.yaml'), format: 'yaml', keys: { 'db.host': 'mysql-host', 'db.port': 'mysql-port', 'cache.address': 'redis-address' } }],
       database: {
@@ -139,6 +141,9 @@ describe('stable endpoints on a real HAProxy', { skip }, () => {
     const config = await readFile(fleet.bindings[0]!.file, 'utf8');
     assert.match(config, new RegExp(`host: 127\\.0\\.0\\.1 # the primary\\n  port: ${databasePort}\\ncache:\\n  address: 127\\.0\\.0\\.1:${redisPort}`));
     assert.deepEqual(await endpointsInUse(ctx, 'app'), { inUse: true, why: 'the endpoints answer and the services use them' });
+    assert.equal((await endpointsInUse(ctx, 'app', ['api'])).inUse, true);
+    // A service that must take over but does not run: not switched, restarted (which starts it).
+    assert.deepEqual(await endpointsInUse(ctx, 'app', ['api', 'worker']), { inUse: false, why: 'worker is stopped' });
 
     // A second prepare changes nothing and restarts nothing.
     assert.deepEqual(await point.plan(ctx), []);

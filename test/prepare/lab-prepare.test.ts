@@ -55,6 +55,16 @@ describe('lifeboat prepare in the lab', { skip }, () => {
     assert.ok(sync?.ok && sync.lagS !== undefined && sync.lagS <= 6, sync?.detail);
     const text = await ops(`${CLI} status --fleet ${lab.fleetFile}`, 60_000);
     assert.match(text.stdout, /go-upload sync\s+to backup: last complete pass \d+ s ago/);
+    // Stable endpoints on both app servers, forwarding to the primary, used by their services.
+    const primaryAddress = parsed.machines.find((m) => m.name === 'primary')!.address;
+    for (const name of ['primary', 'backup']) {
+      const e = parsed.machines.find((m) => m.name === name)!.endpoints;
+      assert.ok(e?.ok && e.inUse, `${name}: ${JSON.stringify(e)}`);
+      assert.deepEqual(e.forwards, { mariadb: `${primaryAddress}:3306`, redis: `${primaryAddress}:6379` });
+    }
+    assert.match(text.stdout, /ok\s+endpoints\s+mariadb → 198\.51\.100\.\d+:3306, redis → 198\.51\.100\.\d+:6379; the services use them/);
+    const config = await lab.exec('backup', 'cat /wwwroot/go/go-fly/config/mysql.json');
+    assert.match(config.stdout, /"Port": "?13306"?/, `go-fly reaches MariaDB through the endpoint: ${config.stdout}`);
 
     // A write acknowledged by the primary is on the backup (semi-sync, then applied).
     const semi = await lab.exec('primary', `mariadb -N -e "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'"`);

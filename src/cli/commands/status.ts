@@ -47,6 +47,7 @@ export function renderStatus(status: FleetStatus): string {
     if (m.mariadb?.risk) lines.push(`      RISK ${'replication'.padEnd(12)} ${m.mariadb.risk}`);
     if (m.redis) lines.push(`      ${m.redis.ok ? 'ok ' : 'BAD'} ${'redis'.padEnd(12)} ${m.redis.detail}`);
     for (const u of m.uploadSync ?? []) lines.push(`      ${u.ok ? 'ok ' : 'BAD'} ${`${u.service} sync`.padEnd(12)} ${u.detail}`);
+    if (m.endpoints) lines.push(`      ${m.endpoints.ok ? 'ok ' : 'BAD'} ${'endpoints'.padEnd(12)} ${m.endpoints.detail}`);
   }
   return lines.join('\n') + '\n';
 }

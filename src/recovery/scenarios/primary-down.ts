@@ -11,7 +11,7 @@ import { setUpstreams } from '../../actions/nginx.ts';
 import { promoteRedis } from '../../actions/redis.ts';
 import { loadServiceUnits } from '../../actions/service-units.ts';
 import { restartServices, startServices } from '../../actions/services.ts';
-import { endpointHolders, machine, machinesWithRole, storesInService } from '../../fleet/model.ts';
+import { endpointHolders, machine, machinesWithRole, servicesOn, storesInService } from '../../fleet/model.ts';
 import { endpointsInUse, endpointTarget, liveAt, switchEndpoints } from '../../actions/endpoints.ts';
 import { down, PRIMARY_ROLES, takeOver } from '../../fleet/role-changes.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
@@ -69,12 +69,14 @@ export const primaryDown: Scenario = {
 
   async resolve(input, ctx) {
     const heir = heirOf(ctx.fleet, input);
-    const { later } = servicesByPriority(ctx.fleet);
+    const { first, later } = servicesByPriority(ctx.fleet);
     const holders = endpointHolders(ctx.fleet).filter((m) => m.name !== input.failed);
+    // The heir's first services must run already to be switched rather than restarted.
+    const firstOn = (m: Machine) => (m.name === heir.name ? first.filter((s) => servicesOn(ctx.fleet, m).some(([n]) => n === s)) : []);
     const [database, installFromArchive, inUse] = await Promise.all([
       decideDatabaseUp(ctx, heir.name, { acceptDataLoss: input.acceptDataLoss ?? false }),
       servicesMissingOn(ctx, heir.name, later),
-      Promise.all(holders.map(async (m) => ({ machine: m.name, ...(await endpointsInUse(ctx, m.name)) }))),
+      Promise.all(holders.map(async (m) => ({ machine: m.name, ...(await endpointsInUse(ctx, m.name, firstOn(m))) }))),
     ]);
     for (const u of inUse) if (!u.inUse) ctx.log(`${u.machine}: not switching its stable endpoints (${u.why}); its services' configs are rewritten instead`);
     const decisions: Decisions = {
