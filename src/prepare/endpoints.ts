@@ -8,7 +8,8 @@ import { endpointsOf, liveAt, pointServicesAtEndpoints, switchEndpoints, boundSe
 import { ActionError } from '../actions/action.ts';
 import { endpointHolders } from '../fleet/model.ts';
 import type { DriverSpec, Fleet, Machine } from '../fleet/schema.ts';
-import { parallel, step, type Step } from '../recovery/step.ts';
+import { check, parallel, step, type Step } from '../recovery/step.ts';
+import { shq } from '../remote/remote.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { keepRunning } from './sync-keeper.ts';
 import type { Topology } from './topology.ts';
@@ -31,6 +32,14 @@ export function endpointSteps(fleet: Fleet, t: Topology, options: PrepareOptions
   const e = endpointsOf(fleet);
   const live = liveAt(fleet, t.dbPrimary, t.redisPrimary);
   return [
+    check(`HAProxy is installed on ${holders.map((m) => m.name).join(', ')}`, {
+      machines: holders.map((m) => m.name),
+      describe: `${e.haproxy} is there on every machine that gets stable endpoints`,
+      async verify(ctx) {
+        const missing = (await Promise.all(holders.map(async (m) => ((await ctx.remote(m.name).run(`test -x ${shq(e.haproxy)}`, { timeoutMs: 10_000 })).code === 0 ? [] : [m.name])))).flat();
+        if (missing.length) throw new ActionError('precondition', `${e.haproxy} is missing on ${missing.join(', ')}: install Debian's haproxy package there (apt-get install haproxy), or remove \`endpoints\` from the fleet file`);
+      },
+    }),
     parallel('Stable endpoints for the database and Redis on the app servers', holders.map((m) => step(`Stable endpoints on ${m.name}`, [
       // The configuration first, so HAProxy starts forwarding to the right place.
       switchEndpoints(m.name, live, { mayBeStopped: true }),

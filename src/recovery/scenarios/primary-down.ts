@@ -16,6 +16,7 @@ import { endpointsInUse, endpointTarget, liveAt, switchEndpoints } from '../../a
 import { down, PRIMARY_ROLES, takeOver } from '../../fleet/role-changes.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { z } from 'zod';
+import { allSettled } from '../../util/all-settled.ts';
 import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
 import { databaseDetached, databaseUp, decideDatabaseUp, describeWindow } from '../database-up.ts';
 import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
@@ -73,7 +74,9 @@ export const primaryDown: Scenario = {
     const holders = endpointHolders(ctx.fleet).filter((m) => m.name !== input.failed);
     // The heir's first services must run already to be switched rather than restarted.
     const firstOn = (m: Machine) => (m.name === heir.name ? first.filter((s) => servicesOn(ctx.fleet, m).some(([n]) => n === s)) : []);
-    const [database, installFromArchive, inUse] = await Promise.all([
+    // Read side by side, and every reading finishes before a refusal is reported: none may
+    // still be using the machines' connections once the command has closed them.
+    const [database, installFromArchive, inUse] = await allSettled([
       decideDatabaseUp(ctx, heir.name, { acceptDataLoss: input.acceptDataLoss ?? false }),
       servicesMissingOn(ctx, heir.name, later),
       Promise.all(holders.map(async (m) => ({ machine: m.name, ...(await endpointsInUse(ctx, m.name, firstOn(m))) }))),
@@ -120,10 +123,11 @@ export const primaryDown: Scenario = {
       databaseUp(heir.name, decided.database),
     ];
     if (redisMoved) steps.push(step('Promote the Redis replica on the backup', promoteRedis(heir.name)));
-    if (decided.switchEndpoints.length > 0) {
-      steps.push(parallel("Switch the stable endpoints to the backup's MariaDB and Redis (no service restarts)",
-        decided.switchEndpoints.map((m) => switchEndpoints(m, live))));
-    }
+    const switches = decided.switchEndpoints.map((m) => switchEndpoints(m, live));
+    const switchTitle = "Switch the stable endpoints to the backup's MariaDB and Redis (no service restarts)";
+    // One machine: a plain step (a resumed run re-verifies it like any other).
+    if (switches.length === 1) steps.push(step(switchTitle, switches[0]!));
+    if (switches.length > 1) steps.push(parallel(switchTitle, switches));
     steps.push(step("Take the primary's domains offline in the domain list", setDomainsStatus(heir.name, failed.address, 'offline')));
     if (!viaEndpoints) {
       steps.push(
