@@ -1,8 +1,9 @@
 /**
  * From one round of verdicts to what the daemon may act on. A verdict is acted on only when
  * it held for N consecutive rounds (one slow round, one lost packet, a flapping link never
- * decide) and a death only once it has lasted `deadForMs` (a cut shorter than that is a blip,
- * however many rounds saw it), and only `dead` is ever acted on: `unreachable-from-some` and `unknown` are
+ * decide) and a death only once it has lasted `deadForMs` without the machine answering in
+ * between (a cut shorter than that is a blip, however many rounds saw it: `seenUp`), and only
+ * `dead` is ever acted on: `unreachable-from-some` and `unknown` are
  * reported, never failed over. Pure: the daemon feeds it, tests feed it too.
  */
 import type { Verdict, VerdictKind } from '../health/verdict.ts';
@@ -100,6 +101,23 @@ export class Detector {
   roundsNeeded(machine: string): number {
     const recent = (this.deaths.get(machine) ?? []).filter((r) => r > this.round - FLAP_WINDOW_ROUNDS);
     return recent.length >= 2 ? this.deadRounds * FLAP_FACTOR : this.deadRounds;
+  }
+
+  /** Machines whose death is being established: judged dead, not confirmed yet. */
+  suspects(): string[] {
+    return [...this.streaks].filter(([m, s]) => s.kind === 'dead' && !this.confirmed.has(m)).map(([m]) => m);
+  }
+
+  /**
+   * A suspect answered between rounds: it is not dead, and the streak ends as if a round had
+   * seen it alive (a flapping link shows as flapping). Returns whether a streak ended.
+   */
+  seenUp(machine: string, now: number): boolean {
+    const s = this.streaks.get(machine);
+    if (s?.kind !== 'dead' || this.confirmed.has(machine)) return false;
+    this.streaks.set(machine, { kind: 'alive', rounds: 1, since: now, gaps: 0 });
+    this.shown.set(machine, 'alive');
+    return true;
   }
 
   /**

@@ -143,6 +143,49 @@ test('a death counts only once it has lasted deadForS: back-to-back rounds over 
   assert.throws(() => new Detector(2, -1), RangeError);
 });
 
+test('a suspect that answers between rounds is not dead: its streak ends, and dying again twice is flapping', () => {
+  const d = new Detector(2, 2000);
+  d.observe([verdict('a', 'alive')], 0);
+  d.observe([verdict('a', 'dead')], 1000);
+  assert.deepEqual(d.suspects(), ['a']);
+  assert.equal(d.seenUp('a', 1500), true);
+  assert.deepEqual(d.suspects(), []);
+  assert.equal(d.confirmationDue(), undefined);
+  assert.equal(d.seenUp('a', 1600), false, 'nothing left to end');
+  // Dead again at 3 s and 5 s: a new streak from 3 s, and the second death after an answer.
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 3000).flapping, ['a']);
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 5000).confirmedDead, [], 'flapping: it must stay dead three times as many rounds');
+});
+
+test('the daemon watches a suspect between rounds: a link up for seconds between two dead rounds is never failed over', async () => {
+  const events: WatchEvent[] = [];
+  let rounds = 0;
+  const asked: string[] = [];
+  const watch = new Watch({
+    ctx: { fleet } as unknown as ActionContext,
+    journal,
+    // Rounds 0.5 s apart, dead for 2 rounds over at least 0.5 s.
+    settings: { ...watchSchema.parse({ intervalS: 0.5, deadRounds: 2 }), policy: { 'primary-down': 'auto' } },
+    observe: true,
+    alerter: new Alerter([], () => undefined),
+    emit: (e) => events.push(e),
+    // Every round sees main dead: rounds alone would confirm it at the second.
+    judge: async (machines) => { rounds++; return machines.map((m) => verdict(m, m === 'main' ? 'dead' : 'alive')); },
+    status: async () => status,
+    // Between rounds it answers (its link is up then).
+    answers: async (m) => { asked.push(m); return true; },
+  });
+  const stop = new AbortController();
+  const running = watch.run(stop.signal);
+  await new Promise((resolve) => setTimeout(resolve, 2200));
+  stop.abort();
+  await running;
+  assert.ok(rounds >= 3, `rounds: ${rounds}`);
+  assert.ok(asked.length > 0 && asked.every((m) => m === 'main'), 'only the suspect is watched');
+  assert.ok(events.some((e) => e.type === 'verdict' && e.kind === 'alive' && /answered the daemon between rounds/.test(e.reason)));
+  assert.equal(events.filter((e) => e.type === 'incident-opened' || e.type === 'decision').length, 0, 'no incident, no decision');
+});
+
 test('a round that could not tell does not break a death being established, for at most deadRounds rounds in a row', () => {
   const d = new Detector(2);
   const seq = (kinds: VerdictKind[]) => kinds.map((k, i) => d.observe([verdict('a', k)], i).confirmedDead.length > 0);

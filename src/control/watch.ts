@@ -12,7 +12,7 @@
 import type { ActionContext } from '../actions/action.ts';
 import { deadForS, type WatchSettings } from '../fleet/schema.ts';
 import { fleetStatus, type FleetStatus } from '../health/fleet-status.ts';
-import { judgeMachines, rememberVerdict, type Verdict, type VerdictKind } from '../health/verdict.ts';
+import { answersFromHere, judgeMachines, portsOf, rememberVerdict, type Verdict, type VerdictKind } from '../health/verdict.ts';
 import { cooldown } from '../recovery/cooldown.ts';
 import { diagnose, type Diagnosis } from '../recovery/diagnose.ts';
 import type { Journal } from '../recovery/journal.ts';
@@ -54,6 +54,8 @@ export interface WatchOptions {
   emit(event: WatchEvent): void;
   /** Overridable for tests: the verdicts of machines, the fleet's status. */
   judge?: (machines: readonly string[], exclude: readonly string[]) => Promise<Verdict[]>;
+  /** Whether a machine answers a connection from the daemon's host now (between rounds). */
+  answers?: (machine: string) => Promise<boolean>;
   status?: () => Promise<FleetStatus>;
   now?: () => number;
   /** Told every round's verdicts and how long the round took. */
@@ -79,6 +81,9 @@ const WITNESS_ANSWER_MS = 2500;
  * and a round that watches a dead machine ends 0.3 s sooner than with the CLI's three.
  */
 const ROUND_ATTEMPTS = 2;
+/** Between rounds, how often a machine whose death is being established is tried, and how long each try waits. */
+const SUSPECT_WATCH_MS = 500;
+const SUSPECT_ANSWER_MS = 400;
 /** A status read this recently is still what the diagnosis needs. */
 const STATUS_FRESH_MS = 15_000;
 
@@ -104,6 +109,7 @@ export class Watch {
   private readonly handled = new Set<string>();
   private readonly now: () => number;
   private readonly judge: (machines: readonly string[], exclude: readonly string[]) => Promise<Verdict[]>;
+  private readonly answers: (machine: string) => Promise<boolean>;
   private readonly status: () => Promise<FleetStatus>;
   /** Machines whose newest verdict is `dead`. */
   private lastDead: string[] = [];
@@ -121,6 +127,10 @@ export class Watch {
     // a command on its stale connection would hold the whole round until its time-out.
     // One command per witness for the whole round (judgeMachines), so watching does not load
     // the machines it watches.
+    this.answers = o.answers ?? ((name) => {
+      const m = this.ctx.fleet.machines.find((x) => x.name === name);
+      return m ? answersFromHere(m.address, portsOf(this.ctx.fleet, m), SUSPECT_ANSWER_MS) : Promise.resolve(false);
+    });
     this.judge = o.judge ?? ((machines, exclude) => judgeMachines(o.ctx, machines, { exclude, witnessTimeoutMs: WITNESS_ANSWER_MS, attempts: ROUND_ATTEMPTS }));
     this.status = o.status ?? (() => this.statusOfLiving());
   }
@@ -146,15 +156,33 @@ export class Watch {
       const due = this.detector.confirmationDue();
       const pace = this.o.settings.intervalS * 1000 - (this.now() - started);
       const wait = due === undefined ? pace : Math.min(pace, due - this.now());
-      if (wait > 0 && !signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-        });
-      }
+      if (wait > 0 && !signal.aborted) await this.between(this.now() + wait, signal);
     }
     // A condition reading under way finishes before the daemon closes its connections.
     await this.settled();
+  }
+
+  /**
+   * The wait until the next round. A machine whose death is being established is watched
+   * meanwhile, a connection attempt every SUSPECT_WATCH_MS: rounds seconds apart cannot see a
+   * link that flaps between them (a 3 s cut every 6 s looked dead to two rounds 5 s apart),
+   * and one answer proves it is not dead.
+   */
+  private async between(until: number, signal: AbortSignal): Promise<void> {
+    const sleep = (ms: number) => new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, ms));
+      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+    while (!signal.aborted && this.now() < until) {
+      const suspects = this.detector.suspects().filter((m) => !this.handled.has(m));
+      if (suspects.length === 0) return sleep(until - this.now());
+      const t = this.now();
+      await Promise.all(suspects.map(async (m) => {
+        if (!(await this.answers(m))) return;
+        if (this.detector.seenUp(m, this.now())) this.event({ type: 'verdict', machine: m, kind: 'alive', reason: `${m} answered the daemon between rounds: not dead` });
+      }));
+      await sleep(Math.min(until, t + SUSPECT_WATCH_MS) - this.now());
+    }
   }
 
   /** One round: judge every machine, confirm, diagnose, apply the policy. */

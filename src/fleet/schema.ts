@@ -365,9 +365,9 @@ export const watchSchema = z.strictObject({
 });
 export type WatchSettings = z.infer<typeof watchSchema>;
 
-/** `watch.deadForS`, or its default: the time deadRounds rounds take at the usual pace. */
-export function deadForS(w: Pick<WatchSettings, 'intervalS' | 'deadRounds' | 'deadForS'>): number {
-  return w.deadForS ?? w.intervalS * (w.deadRounds - 1);
+/** `watch.deadForS`, or its default: the time the dead rounds take at the usual pace. */
+export function deadForS(w: Pick<WatchSettings, 'intervalS' | 'deadRounds' | 'deadForS'> & { rounds?: WatchSettings['rounds'] }): number {
+  return w.deadForS ?? w.intervalS * ((w.rounds?.dead ?? w.deadRounds) - 1);
 }
 
 export const fleetSchema = z.strictObject({

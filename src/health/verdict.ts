@@ -178,6 +178,16 @@ async function tcpFromHere(address: string, port: number, attempts: number, time
 }
 
 /**
+ * One fresh connection to each port from here, side by side: true as soon as one gets
+ * through. Between rounds the daemon watches a machine whose death is being established with
+ * it: one answer proves it is not dead (a dead verdict needs nobody to see it up).
+ */
+export async function answersFromHere(address: string, ports: readonly number[], timeoutMs: number): Promise<boolean> {
+  const results = await Promise.all(ports.map((p) => tcpFromHere(address, p, 1, timeoutMs)));
+  return results.some((r) => r.seen === 'up');
+}
+
+/**
  * The same probe run on another machine as ONE process: Perl (perl-base is on every Debian
  * machine) with non-blocking connects, the attempts overlapping as above. A shell loop with
  * `timeout` per attempt spawned ~100 processes per vantage point and took seconds under load.
