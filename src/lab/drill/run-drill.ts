@@ -90,9 +90,13 @@ export interface DrillReport {
 
 const TSX = `node --import tsx`;
 const TRAFFIC_FILE = '/tmp/lifeboat-drill-traffic.jsonl';
-/** The daemon's cadence in drills: a round every 2 s, two rounds to confirm a death (a round a
- * second loaded the 2-core lab enough to slow the upload sync the drill measures). */
-const SERVE_ARGS = ['--interval', '2', '--dead-rounds', '2'];
+/**
+ * The daemon's cadence in drills: a round every 2 s, a death confirmed by two rounds 2 s
+ * apart with the suspect watched in between. A round a second was slower here (rounds that
+ * wait out a dead machine take ~1.5 s, and the 2-core lab's load made every round slower).
+ */
+const SERVE_INTERVAL_S = 2;
+const SERVE_ARGS = ['--interval', String(SERVE_INTERVAL_S), '--dead-rounds', '2'];
 /** Seconds of traffic before the fault and after the recovery ends. */
 const WARM_UP_S = 3;
 const COOL_DOWN_S = 2;
@@ -154,6 +158,9 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     const survivors = survivorPrograms(lab.fleet, cast.faults);
     const pidsOf = () => servicePids((host, command) => lab.exec(host, command, { timeoutMs: 15_000 }), survivors);
     const pidsBefore = await pidsOf();
+    // A fault falls at any moment of the daemon's rhythm: a fixed delay after its first
+    // round would measure one phase of it only (which one, the drill's own pace decides).
+    if (daemon) await new Promise((resolve) => setTimeout(resolve, Math.random() * SERVE_INTERVAL_S * 1000));
     const faultAt = Date.now();
     await Promise.all(cast.faults.map((f) => lab.fault(f)));
     // Requests sent while the fault was being put in place may still have been served by the
