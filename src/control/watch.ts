@@ -169,16 +169,19 @@ export class Watch {
    * and one answer proves it is not dead.
    */
   private async between(until: number, signal: AbortSignal): Promise<void> {
+    // Each wait removes its abort listener: a daemon waits thousands of times.
     const sleep = (ms: number) => new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, ms));
-      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      const done = () => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal.addEventListener('abort', done, { once: true });
     });
     while (!signal.aborted && this.now() < until) {
       const suspects = this.detector.suspects().filter((m) => !this.handled.has(m));
       if (suspects.length === 0) return sleep(until - this.now());
       const t = this.now();
       await Promise.all(suspects.map(async (m) => {
-        if (!(await this.answers(m))) return;
+        // A try that fails to run is no answer: it never ends a streak, never makes one.
+        if (!(await this.answers(m).catch(() => false))) return;
         if (this.detector.seenUp(m, this.now())) this.event({ type: 'verdict', machine: m, kind: 'alive', reason: `${m} answered the daemon between rounds: not dead` });
       }));
       await sleep(Math.min(until, t + SUSPECT_WATCH_MS) - this.now());
