@@ -102,7 +102,9 @@ export function openForWrites(machine: string, options: PromoteOptions = {}): Ac
       await asActionError('apply-failed', machine, () =>
         withAdmin(ctx, machine, async (db) => {
           let status = await readReplicaStatus(db, machine);
-          if (status.replicating && status.readOnly) {
+          // Whenever it replicates, even writable already (a person's mistake, or this step
+          // applied again): everything received is applied before it counts as promoted.
+          if (status.replicating) {
             // The SQL thread must be started while the IO thread still exists: in GTID mode,
             // starting it with both threads stopped discards the relay log (measured here),
             // and with it every transaction the dead primary had already shipped.
