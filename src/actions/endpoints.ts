@@ -17,6 +17,7 @@ import { posix } from 'node:path';
 import { servicesOn } from '../fleet/model.ts';
 import type { Binding, Endpoints, Fleet, Machine } from '../fleet/schema.ts';
 import { shq } from '../remote/remote.ts';
+import { allSettled } from '../util/all-settled.ts';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
 import type { BindingTarget } from './binding-values.ts';
 import { bindingMatches, rewriteBindings } from './config-bindings.ts';
@@ -237,12 +238,21 @@ export function boundMarkerPath(e: Endpoints): string {
   return `${posix.dirname(e.config)}/endpoints.bound`;
 }
 
-export async function bindingsHash(ctx: ActionContext, machine: string, bindings: readonly Binding[]): Promise<string> {
+/** Every binding file's text, read once and side by side. */
+async function bindingFiles(ctx: ActionContext, machine: string, bindings: readonly Binding[]): Promise<Map<string, Buffer>> {
+  const files = [...new Set(bindings.map((b) => b.file))];
+  const texts = await Promise.all(files.map((f) => ctx.remote(machine).readFile(f)));
+  return new Map(files.map((f, i) => [f, texts[i]!]));
+}
+
+function hashOf(files: ReadonlyMap<string, Buffer>): string {
   const hash = createHash('sha256');
-  for (const b of [...bindings].sort((x, y) => x.file.localeCompare(y.file))) {
-    hash.update(`${b.file}\n`).update(await ctx.remote(machine).readFile(b.file)).update('\n');
-  }
+  for (const f of [...files.keys()].sort()) hash.update(`${f}\n`).update(files.get(f)!).update('\n');
   return hash.digest('hex');
+}
+
+export async function bindingsHash(ctx: ActionContext, machine: string, bindings: readonly Binding[]): Promise<string> {
+  return hashOf(await bindingFiles(ctx, machine, bindings));
 }
 
 /** Services (by the machine's roles) that have a binding, and those bindings. */
@@ -267,16 +277,19 @@ export async function endpointsInUse(ctx: ActionContext, machine: string, mustRu
   try {
     // Asked side by side with the rest: a service that does not run is not switched over
     // by the endpoints; a rewrite and restart starts it.
-    const states = serviceStates(ctx, machine, mustRun);
-    await readLive(ctx, machine);
-    const stopped = Object.entries(await states).filter(([, state]) => state !== 'running').map(([name, state]) => `${name} is ${state}`);
+    // Each file read once, everything side by side: a recovery's resolve waits for this.
+    const [states, , files, marker] = await allSettled([
+      serviceStates(ctx, machine, mustRun),
+      readLive(ctx, machine),
+      bindingFiles(ctx, machine, bindings),
+      readIfExists(ctx.remote(machine), boundMarkerPath(endpointsOf(ctx.fleet))),
+    ]);
+    const stopped = Object.entries(states).filter(([, state]) => state !== 'running').map(([name, state]) => `${name} is ${state}`);
     if (stopped.length) return { inUse: false, why: stopped.join(', ') };
     const target = endpointTarget(ctx.fleet);
-    for (const b of bindings) {
-      if (!bindingMatches((await ctx.remote(machine).readFile(b.file)).toString('utf8'), b, target)) return { inUse: false, why: `${b.file} does not point at the endpoints` };
-    }
-    const marker = (await ctx.remote(machine).readFile(boundMarkerPath(endpointsOf(ctx.fleet)))).toString('utf8').trim();
-    if (marker !== (await bindingsHash(ctx, machine, bindings))) return { inUse: false, why: 'the services were not restarted since their bindings last changed' };
+    const astray = bindings.find((b) => !bindingMatches(files.get(b.file)!.toString('utf8'), b, target));
+    if (astray) return { inUse: false, why: `${astray.file} does not point at the endpoints` };
+    if (marker?.trim() !== hashOf(files)) return { inUse: false, why: 'the services were not restarted since their bindings last changed' };
     return { inUse: true, why: 'the endpoints answer and the services use them' };
   } catch (error) {
     return { inUse: false, why: (error as Error).message };
