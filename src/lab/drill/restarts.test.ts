@@ -28,6 +28,7 @@ test("the survivors' services, by role, with their supervisor program; a restart
   assert.deepEqual(restartedBetween(before, before), []);
   pids.standby = 'web-prog RUNNING pid 11, uptime 0:00:01\n';
   assert.deepEqual(restartedBetween(before, await servicePids(async (host) => ({ stdout: pids[host as 'standby'] }), survivors)), ['standby/web']);
+  await assert.rejects(servicePids(async () => ({ stdout: 'unix:///var/run/supervisor.sock no such file\n' }), survivors), /cannot read supervisor on standby/);
   pids.standby = 'web-prog STOPPED Dec 01\n';
   assert.deepEqual(restartedBetween(before, await servicePids(async (host) => ({ stdout: pids[host as 'standby'] }), survivors)), ['standby/web']);
 });

@@ -33,7 +33,12 @@ export type ServicePids = Map<string, number>;
 export async function servicePids(exec: (host: string, command: string) => Promise<{ stdout: string }>, survivors: ReturnType<typeof survivorPrograms>): Promise<ServicePids> {
   const out: ServicePids = new Map();
   await Promise.all(survivors.map(async ({ machine, programs }) => {
-    const running = runningPrograms((await exec(machine, 'supervisorctl status || true')).stdout);
+    // `status` exits non-zero while any program is not running, so its exit code says little;
+    // an answer naming no program at all is a supervisor that could not be read, and an
+    // unread machine must not count as "nothing restarted".
+    const { stdout } = await exec(machine, 'supervisorctl status || true');
+    if (!/^\S+\s+[A-Z]+\b/m.test(stdout)) throw new Error(`cannot read supervisor on ${machine}: ${stdout.trim().slice(0, 200) || 'no answer'}`);
+    const running = runningPrograms(stdout);
     for (const [program, service] of programs) {
       const pid = running.get(program);
       if (pid !== undefined) out.set(`${machine}/${service}`, pid);
