@@ -38,7 +38,22 @@ export interface DrillOptions {
   auto?: boolean;
   /** With auto: SIGKILL the daemon this many seconds after it starts the recovery, then start it again. */
   killDaemonAfterS?: number;
+  /** Something else that watches the lab through the fault (a bench's stopwatch, a peer tool). */
+  observer?: DrillObserver;
   log?: (line: string) => void;
+}
+
+/**
+ * Runs beside a drill: started once the lab serves (and the daemon, with auto, watches),
+ * asked after the recovery what it saw. A bench measures lifeboat and a peer failover tool
+ * with the same stopwatch this way, on the same lab, fault and traffic.
+ */
+export interface DrillObserver {
+  start(lab: Lab, cast: DrillCast): Promise<void>;
+  /** After the recovery ends (with `replacesRecovery`: in its place), given the fault's time (epoch ms). */
+  collect(faultAt: number): Promise<unknown>;
+  /** Another tool recovers: lifeboat runs neither `recover` nor its daemon, and nothing lifeboat did is judged. */
+  replacesRecovery?: boolean;
 }
 
 export interface DrillStep {
@@ -61,6 +76,8 @@ export interface DrillReport {
    * none in primary-down where the services reach the database through stable endpoints.
    */
   restartedServices: string[];
+  /** What the drill's observer reported, if it had one. */
+  observed?: unknown;
   /** With --auto: who recovered (the daemon), and fault → the daemon's incident (its verdict confirmed). */
   auto: boolean;
   detectSeconds?: number | null;
@@ -148,13 +165,15 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     await waitForTraffic(recordsFile, WARM_UP_S * 1000, 60_000);
 
     let daemon: DaemonHandle | undefined;
-    if (options.auto) {
+    const observer = options.observer;
+    if (options.auto && !observer?.replacesRecovery) {
       daemon = await startDaemon(lab, { fleetFile, args: ['--policy', `${spec.name}=auto`, ...SERVE_ARGS], timeoutMs: (MAX_TRAFFIC_S + 120) * 1000 });
       // The daemon's first round judges every machine: from then on it is watching.
       await waitForEvents(daemon.file, (events) => events.filter((e) => e.type === 'verdict').length >= lab.fleet.machines.length, 60_000, 'the daemon did not judge every machine');
       log('  daemon watching');
     }
 
+    if (observer) await observer.start(lab, cast);
     const survivors = survivorPrograms(lab.fleet, cast.faults);
     const pidsOf = () => servicePids((host, command) => lab.exec(host, command, { timeoutMs: 15_000 }), survivors);
     const pidsBefore = await pidsOf();
@@ -190,7 +209,12 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
         problems.push(`the daemon started no recovery to kill it in: ${JSON.stringify(decision)}`);
       }
     }
-    if (daemon) {
+    let observed: unknown;
+    if (observer?.replacesRecovery) {
+      observed = await observer.collect(faultAt);
+      recoverSeconds = (Date.now() - faultAt) / 1000;
+      recover = { code: 0, stdout: '', stderr: '' };
+    } else if (daemon) {
       const events = await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'recovery-finished' || (e.type === 'decision' && e.action !== 'started' && e.action !== 'resumed')), 600_000, 'the daemon did not finish a recovery');
       problems.push(...(await daemon.stop()));
       const opened = events.find((e) => e.type === 'incident-opened');
@@ -208,11 +232,13 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       recover = await ops(`${IN_HOST_CLI} recover ${spec.name} --fleet ${fleetFile} ${cast.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
       recoverSeconds = (performance.now() - t0) / 1000;
     }
+    if (observer && !observer.replacesRecovery) observed = await observer.collect(faultAt);
     const run = parseRun(recover.stdout);
     const restartedServices = restartedBetween(pidsBefore, await pidsOf());
     await removeKeptAside(lab, cast.databaseAfter, recover.stdout + recover.stderr);
     if (recover.code !== 0) problems.push(`lifeboat recover exited ${recover.code}: ${recover.stderr.trim().split('\n').slice(-6).join(' | ')}`);
-    log(`  recover: ${recover.code === 0 ? 'recovered' : 'FAILED'} in ${recoverSeconds.toFixed(2)} s`);
+    if (observer?.replacesRecovery) log(`  observer done ${recoverSeconds.toFixed(2)} s after the fault (lifeboat recovered nothing)`);
+    else log(`  recover: ${recover.code === 0 ? 'recovered' : 'FAILED'} in ${recoverSeconds.toFixed(2)} s`);
 
     await new Promise((resolve) => setTimeout(resolve, COOL_DOWN_S * 1000));
     await stopTraffic(lab);
@@ -232,7 +258,8 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
     else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 
-    return report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
+    const measured = report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
+    return observer ? { ...measured, observed } : measured;
   } finally {
     if (options.keep) log(`lab ${labId} left up: lifeboat lab down --id ${labId}`);
     else await lab.down();
