@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with Node's built-in runner (through tsx).
+// Runs every *.test.ts under src/, bench/ and test/ with Node's built-in runner (through tsx).
 // Node 20's runner does not glob .ts files itself, so the list is built here.
 // --unit skips the tests that need root and the lab's Debian packages (files under test/).
 import { readdirSync, statSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const unitOnly = process.argv.includes('--unit');
-const roots = unitOnly ? ['src'] : ['src', 'test'];
+const roots = unitOnly ? ['src', 'bench'] : ['src', 'bench', 'test'];
 const files = [];
 function walk(dir) {
   let names;
