@@ -15,6 +15,8 @@ interface Streak {
   gaps: number;
   /** When the round that reached the first verdict of this streak started (ms since the epoch). */
   since: number;
+  /** How long the streak's latest round took (a dead machine's round waits out its time-outs). */
+  roundMs: number;
 }
 
 export interface Observation {
@@ -49,15 +51,16 @@ export class Detector {
   /**
    * @param deadRounds consecutive dead rounds before a death counts
    * @param deadForMs how long it must have lasted: from the start of the first round that saw
-   *   it dead to the start of the round that confirms it
+   *   it dead to the end of the round that confirms it (its probes waited that long for an
+   *   answer; between the rounds the daemon watches the suspect, so the span is covered)
    */
   constructor(private readonly deadRounds: number, private readonly deadForMs = 0) {
     if (!Number.isInteger(deadRounds) || deadRounds < 1) throw new RangeError('deadRounds must be a whole number ≥ 1');
     if (!(deadForMs >= 0)) throw new RangeError('deadForMs must be ≥ 0');
   }
 
-  /** `now`: when the round whose verdicts these are started. */
-  observe(verdicts: readonly Verdict[], now: number): Observation {
+  /** `now`: when the round whose verdicts these are started; `endedAt`: when its verdicts were in. */
+  observe(verdicts: readonly Verdict[], now: number, endedAt = now): Observation {
     const changed: Verdict[] = [];
     const revived: string[] = [];
     const flapping: string[] = [];
@@ -78,8 +81,9 @@ export class Detector {
       if (before?.kind === v.kind) {
         before.rounds += 1;
         before.gaps = 0;
+        before.roundMs = endedAt - now;
       } else {
-        this.streaks.set(v.machine, { kind: v.kind, rounds: 1, since: now, gaps: 0 });
+        this.streaks.set(v.machine, { kind: v.kind, rounds: 1, since: now, gaps: 0, roundMs: endedAt - now });
         // Died after it had been seen alive: twice within the window is a flapping machine.
         if (v.kind === 'dead' && before?.kind === 'alive') {
           const recent = [...(this.deaths.get(v.machine) ?? []), this.round].filter((r) => r > this.round - FLAP_WINDOW_ROUNDS);
@@ -88,7 +92,7 @@ export class Detector {
         }
       }
       const streak = this.streaks.get(v.machine)!;
-      if (streak.kind === 'dead' && streak.rounds >= this.roundsNeeded(v.machine) && now - streak.since >= this.deadForMs) this.confirmed.add(v.machine);
+      if (streak.kind === 'dead' && streak.rounds >= this.roundsNeeded(v.machine) && endedAt - streak.since >= this.deadForMs) this.confirmed.add(v.machine);
       if (streak.kind === 'alive' && this.confirmed.delete(v.machine)) revived.push(v.machine);
     }
     const confirmedDead = [...this.confirmed]
@@ -115,7 +119,7 @@ export class Detector {
   seenUp(machine: string, now: number): boolean {
     const s = this.streaks.get(machine);
     if (s?.kind !== 'dead' || this.confirmed.has(machine)) return false;
-    this.streaks.set(machine, { kind: 'alive', rounds: 1, since: now, gaps: 0 });
+    this.streaks.set(machine, { kind: 'alive', rounds: 1, since: now, gaps: 0, roundMs: 0 });
     this.shown.set(machine, 'alive');
     return true;
   }
@@ -123,13 +127,15 @@ export class Detector {
   /**
    * When the next round could confirm a death being established (the earliest over the
    * machines whose next dead round completes their count), or undefined when none is: the
-   * daemon starts that round then rather than at its usual pace.
+   * daemon starts that round then rather than at its usual pace. It is due as long before
+   * `deadForMs` is up as the streak's last round took, so that it ends as the time is up
+   * (a round that ends sooner confirms nothing, and the next one is due as much later).
    */
   confirmationDue(): number | undefined {
     let due: number | undefined;
     for (const [machine, s] of this.streaks) {
       if (s.kind !== 'dead' || this.confirmed.has(machine) || s.rounds + 1 < this.roundsNeeded(machine)) continue;
-      const at = s.since + this.deadForMs;
+      const at = s.since + this.deadForMs - s.roundMs;
       if (due === undefined || at < due) due = at;
     }
     return due;

@@ -143,6 +143,18 @@ test('a death counts only once it has lasted deadForS: back-to-back rounds over 
   assert.throws(() => new Detector(2, -1), RangeError);
 });
 
+test('a death lasts from the first dead round\'s start to the confirming round\'s end: the confirming round is due a round\'s length early', () => {
+  const d = new Detector(2, 2000);
+  // The first dead round waited out its 1 s time-outs: 10.0 → 11.0 s.
+  d.observe([verdict('a', 'dead')], 10_000, 11_000);
+  assert.equal(d.confirmationDue(), 11_000, 'due 1 s early, to end 2 s after the first round started');
+  // A confirming round that answers at once (11.0 → 11.2 s) has not seen 2 s: no confirmation,
+  // and the next one is due as much later as that round was shorter.
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 11_000, 11_200).confirmedDead, []);
+  assert.equal(d.confirmationDue(), 11_800);
+  assert.deepEqual(d.observe([verdict('a', 'dead')], 11_800, 12_010).confirmedDead, ['a'], 'dead from 10.0 s to 12.01 s: 2 s and more');
+});
+
 test('a suspect that answers between rounds is not dead: its streak ends, and dying again twice is flapping', () => {
   const d = new Detector(2, 2000);
   d.observe([verdict('a', 'alive')], 0);

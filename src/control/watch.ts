@@ -151,8 +151,9 @@ export class Watch {
       } catch (error) {
         this.event({ type: 'error', message: (error as Error).message });
       }
-      // A death being established is confirmed as soon as it may be (deadForS after the
-      // round that first saw it), not at the next tick of the usual pace.
+      // A death being established is confirmed as soon as it may be (the confirming round
+      // ending deadForS after the start of the one that first saw it), not at the next tick
+      // of the usual pace.
       const due = this.detector.confirmationDue();
       const pace = this.o.settings.intervalS * 1000 - (this.now() - started);
       const wait = due === undefined ? pace : Math.min(pace, due - this.now());
@@ -193,9 +194,10 @@ export class Watch {
     const fleet = this.ctx.fleet;
     const t0 = this.now();
     const verdicts = await this.judge(fleet.machines.map((m) => m.name), this.lastDead);
-    this.o.onRound?.(verdicts, (this.now() - t0) / 1000);
+    const t1 = this.now();
+    this.o.onRound?.(verdicts, (t1 - t0) / 1000);
     this.lastDead = verdicts.filter((v) => v.kind === 'dead').map((v) => v.machine);
-    const seen = this.detector.observe(verdicts, t0);
+    const seen = this.detector.observe(verdicts, t0, t1);
     for (const v of seen.changed) this.event({ type: 'verdict', machine: v.machine, kind: v.kind, reason: v.reason });
     this.startHealthReading(verdicts);
     for (const m of seen.flapping) {
