@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { benchCast, median, ratio, renderFailoverBench, type FailoverBenchResult } from './index.ts';
-import { mhaConfig, patchMhaModule } from './mha.ts';
+import { errorLines, mhaConfig, patchMhaModule } from './mha.ts';
 import { sentinelConfig, sentinelFields } from './sentinel.ts';
 import { parseStandbyWatch } from './standby-watch.ts';
 import { drillNamed } from '../../src/lab/drill/drills.ts';
@@ -45,6 +45,20 @@ test('the two upstream MHA workarounds: lexical warnings relaxed, super_read_onl
   assert.match(patched, /use warnings FATAL => 'all'; no warnings qw\(redundant missing\);/);
   assert.match(patched, /SELECT 0 as Value/);
   assert.equal(patchMhaModule('package MHA::Y;\nuse strict;\n'), null);
+  const first = patchMhaModule(module, { superReadOnly: false })!;
+  assert.match(first, /no warnings qw\(redundant missing\)/);
+  assert.match(first, /super_read_only as Value/, 'the first workaround alone leaves the query');
+});
+
+test("the lines of MHA's check that say why it failed", () => {
+  const out = [
+    'Tue Dec  1 10:00:20 2026 - [info] MHA::MasterMonitor version 0.58.',
+    'Tue Dec  1 10:00:21 2026 - [error][/usr/share/perl5/MHA/MasterMonitor.pm, ln427] Error happened on checking configurations. Redundant argument in sprintf at /usr/share/perl5/MHA/NodeUtil.pm line 195.',
+    'Tue Dec  1 10:00:21 2026 - [error][/usr/share/perl5/MHA/MasterMonitor.pm, ln525] Error happened on monitoring servers.',
+    '',
+    'MySQL Replication Health is NOT OK!',
+  ].join('\n');
+  assert.equal(errorLines(out), '[error][/usr/share/perl5/MHA/MasterMonitor.pm, ln427] Error happened on checking configurations. Redundant argument in sprintf at /usr/share/perl5/MHA/NodeUtil.pm line 195.\nMySQL Replication Health is NOT OK!');
 });
 
 test('the installed MHA 0.58 modules hold what the workarounds replace', { skip: !existsSync('/usr/share/perl5/MHA/NodeUtil.pm') && 'mha4mysql-node is not installed' }, async () => {
@@ -85,6 +99,7 @@ test('the table shows each median with its runs, the ratio and every problem', (
     lifeboat: { runs: [{ databaseWritableS: 5, redisPromotedS: 5.1, firstGoodRequestS: 5.5, detectS: 4, lostWrites: 0, problems: [] }, { databaseWritableS: 7, redisPromotedS: null, firstGoodRequestS: 6.5, detectS: 4, lostWrites: 0, problems: ['x'] }], median: { databaseWritableS: 6, redisPromotedS: 5.1, firstGoodRequestS: 6 } },
     peers: { runs: [{ databaseWritableS: 18, redisPromotedS: 3, lostWrites: 0, problems: [] }, { databaseWritableS: 18, redisPromotedS: 3, lostWrites: 1, problems: [] }], median: { mhaDatabaseWritableS: 18, sentinelRedisPromotedS: 3 } },
     ratio: { database: 3, redis: 0.6 },
+    mhaPrinted: { asPackaged: '[error][x] Redundant argument in sprintf at NodeUtil.pm line 195.', withFirstWorkaround: "execute failed: Unknown system variable 'super_read_only'" },
     notes: [],
   };
   const text = renderFailoverBench(r);
@@ -92,4 +107,6 @@ test('the table shows each median with its runs, the ratio and every problem', (
   assert.match(text, /\| Redis replica promoted \| 5\.10 s \(5\.10, —\)/);
   assert.match(text, /acknowledged writes lost: lifeboat 0, 0; MHA 0, 1/);
   assert.match(text, /problem: lifeboat run 2: x/);
+  assert.match(text, /as Debian ships it \(masterha_check_repl\):\n  \[error\]\[x\] Redundant argument/);
+  assert.match(text, /with the sprintf workaround alone:\n  execute failed: Unknown system variable 'super_read_only'/);
 });

@@ -61,6 +61,8 @@ export interface FailoverBenchResult {
   peers: { runs: PeersRun[]; median: { mhaDatabaseWritableS: number | null; sentinelRedisPromotedS: number | null } };
   /** Peer median ÷ lifeboat median: how many times longer the peer took. */
   ratio: { database: number | null; redis: number | null };
+  /** What MHA's own check printed in the first peers run, as Debian ships it and with the first workaround only. */
+  mhaPrinted: { asPackaged: string; withFirstWorkaround: string } | null;
   /** Why a part was not measured on this fleet. */
   notes: string[];
 }
@@ -118,6 +120,7 @@ interface Observed {
   databaseWritableS: number | null;
   redisPromotedS: number | null;
   problems: string[];
+  mhaPrinted?: { asPackaged: string; withFirstWorkaround: string };
 }
 
 function lifeboatObserver(): DrillObserver {
@@ -185,7 +188,7 @@ function peersObserver(): DrillObserver {
       const m = await mha!.finished(30_000);
       if (!m.ok) problems.push(`MHA did not complete its failover; its log ends:\n${m.log}`);
       if (sentinels.length > 0 && t.redisPromotedAt === null) problems.push(`no sentinel promoted the Redis replica:\n${await sentinelLogs(labRef!, sentinels)}`);
-      return { databaseWritableS: secondsAfter(t.databaseWritableAt, faultAt), redisPromotedS: secondsAfter(t.redisPromotedAt, faultAt), problems };
+      return { databaseWritableS: secondsAfter(t.databaseWritableAt, faultAt), redisPromotedS: secondsAfter(t.redisPromotedAt, faultAt), problems, mhaPrinted: mha!.printed };
     },
   };
 }
@@ -200,6 +203,7 @@ export async function benchFailover(o: FailoverBenchOptions): Promise<FailoverBe
   const notes = 'skipped' in cast.redis ? [`Redis not compared: ${cast.redis.skipped}`] : [];
   const lifeboatRuns: LifeboatRun[] = [];
   const peerRuns: PeersRun[] = [];
+  let mhaPrinted: FailoverBenchResult['mhaPrinted'] = null;
   const observedOf = (r: DrillReport) => (r.observed ?? { databaseWritableS: null, redisPromotedS: null, problems: ['the observer reported nothing'] }) as Observed;
   // Alternating, so a drift of the machine's load over the bench touches both sides alike.
   for (let i = 1; i <= o.runs; i++) {
@@ -219,6 +223,7 @@ export async function benchFailover(o: FailoverBenchOptions): Promise<FailoverBe
     log(`run ${i}/${o.runs}: MHA and Redis Sentinel`);
     const peers = await runDrill(spec, { fleetFile: o.fleetFile, observer: peersObserver(), log: (l) => log(`  ${l}`) });
     const po = observedOf(peers);
+    mhaPrinted ??= po.mhaPrinted ?? null;
     // Nothing repoints the applications in a peers run: no user request succeeding is expected.
     const peerProblems = peers.problems.filter((p) => p !== 'no user request succeeded after the fault');
     peerRuns.push({ databaseWritableS: po.databaseWritableS, redisPromotedS: po.redisPromotedS, lostWrites: peers.lostWrites, problems: [...peerProblems, ...po.problems] });
@@ -237,10 +242,12 @@ export async function benchFailover(o: FailoverBenchOptions): Promise<FailoverBe
     lifeboat: { runs: lifeboatRuns, median: lifeboatMedian },
     peers: { runs: peerRuns, median: peersMedian },
     ratio: { database: ratio(peersMedian.mhaDatabaseWritableS, lifeboatMedian.databaseWritableS), redis: ratio(peersMedian.sentinelRedisPromotedS, lifeboatMedian.redisPromotedS) },
+    mhaPrinted,
     notes,
   };
 }
 
+const indent = (text: string) => (text.trim() ? text.trim().split('\n').map((l) => `  ${l}`).join('\n') : '  (nothing)');
 const cell = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)} s`);
 const times = (r: number | null) => (r === null ? '—' : `${r}×`);
 
@@ -258,6 +265,10 @@ export function renderFailoverBench(r: FailoverBenchResult): string {
     `acknowledged writes lost: lifeboat ${r.lifeboat.runs.map((x) => x.lostWrites).join(', ')}; MHA ${r.peers.runs.map((x) => x.lostWrites).join(', ')}`,
     `settings: MHA ping_interval=${r.settings.mhaPingIntervalS} + secondary check from two machines; Sentinel quorum ${r.settings.sentinelQuorum} of 3, down-after ${r.settings.sentinelDownAfterMs} ms; ${r.settings.lifeboat}`,
   ];
+  if (r.mhaPrinted) {
+    lines.push('', 'MHA 0.58 as Debian ships it (masterha_check_repl):', indent(r.mhaPrinted.asPackaged), 'with the sprintf workaround alone:', indent(r.mhaPrinted.withFirstWorkaround));
+    lines.push('so it ran with both workarounds (bench/failover/mha.ts), its file-and-position failover (its GTID mode is MySQL\'s)');
+  }
   for (const n of r.notes) lines.push(`note: ${n}`);
   const problems = [...r.lifeboat.runs.flatMap((x, i) => x.problems.map((p) => `lifeboat run ${i + 1}: ${p}`)), ...r.peers.runs.flatMap((x, i) => x.problems.map((p) => `peers run ${i + 1}: ${p}`))];
   for (const p of problems) lines.push(`problem: ${p}`);

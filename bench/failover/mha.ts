@@ -76,40 +76,27 @@ export function mhaConfig(s: MhaSettings): string {
 const FATAL = "use warnings FATAL => 'all';";
 const SUPER_READ_ONLY = 'SELECT \\@\\@global.super_read_only as Value';
 
-/** The two upstream workarounds, on one module's text; null when the module needs neither. */
-export function patchMhaModule(text: string): string | null {
-  const patched = text
-    .replace(FATAL, `${FATAL} no warnings qw(redundant missing); # lifeboat bench: mha4mysql-node#35`)
-    // MariaDB has no super_read_only: "off" is the truth there (mha4mysql-manager#142).
-    .replace(SUPER_READ_ONLY, 'SELECT 0 as Value');
+/**
+ * The upstream workarounds on one module's text (`superReadOnly: false`: the first alone);
+ * null when the module needs none of them.
+ */
+export function patchMhaModule(text: string, o: { superReadOnly: boolean } = { superReadOnly: true }): string | null {
+  let patched = text.replace(FATAL, `${FATAL} no warnings qw(redundant missing); # lifeboat bench: mha4mysql-node#35`);
+  // MariaDB has no super_read_only: "off" is the truth there (mha4mysql-manager#142).
+  if (o.superReadOnly) patched = patched.replace(SUPER_READ_ONLY, 'SELECT 0 as Value');
   return patched === text ? null : patched;
 }
 
 export interface MhaHandle {
+  /** What MHA's own check printed as Debian ships it, and with the first workaround only: its error lines. */
+  printed: { asPackaged: string; withFirstWorkaround: string };
   /** After the fault: waits for the manager to finish its failover; what it printed if it failed. */
   finished(limitMs: number): Promise<{ ok: boolean; log: string }>;
 }
 
 /** Sets MHA up on a lab whose replication `lifeboat prepare` made, and starts the manager in `managerHost`. */
 export async function startMha(lab: Lab, managerHost: string, s: MhaSettings): Promise<MhaHandle> {
-  const overlay = join(lab.paths.shared, 'bench-mha-overlay');
-  await mkdir(overlay, { recursive: true });
-  const patched: string[] = [];
-  for (const name of (await readdir(MHA_MODULES)).filter((n) => n.endsWith('.pm'))) {
-    const text = patchMhaModule(await readFile(join(MHA_MODULES, name), 'utf8'));
-    if (text === null) continue;
-    await writeFile(join(overlay, name), text);
-    patched.push(name);
-  }
-  if (!patched.includes('NodeUtil.pm') || !patched.includes('SlaveUtil.pm')) {
-    throw new Error(`MHA bench: the installed MHA modules are not the 0.58 ones this bench knows (patched: ${patched.join(', ') || 'none'})`);
-  }
   const nodes = [...new Set([managerHost, ...lab.hosts.filter((h) => h.address === s.primary || h.address === s.standby).map((h) => h.name)])];
-  for (const host of nodes) {
-    const binds = patched.map((n) => `mount --bind -o ro ${join(overlay, n)} ${join(MHA_MODULES, n)}`).join(' && ');
-    const r = await lab.exec(host, binds, { timeoutMs: 15_000 });
-    if (r.code !== 0) throw new Error(`MHA bench: binding the patched modules in ${host} failed: ${r.stderr.trim()}`);
-  }
   // SSH between every node, as MHA's documentation requires: the lab's operator key and known hosts.
   const opsSsh = await readFile(join(lab.paths.host(managerHost), 'root', '.ssh', 'config'), 'utf8');
   for (const host of nodes) {
@@ -118,9 +105,34 @@ export async function startMha(lab: Lab, managerHost: string, s: MhaSettings): P
   }
   await mkdir(join(lab.paths.host(managerHost), 'tmp', WORKDIR.slice('/tmp/'.length)), { recursive: true, mode: 0o700 });
   await writeFile(join(lab.paths.host(managerHost), 'tmp', CONFIG.slice('/tmp/'.length)), mhaConfig(s), { mode: 0o600 });
+  const checkRepl = async () => (await lab.exec(managerHost, `masterha_check_repl --conf=${CONFIG} 2>&1`, { timeoutMs: 120_000 })).stdout;
 
-  const check = await lab.exec(managerHost, `masterha_check_repl --conf=${CONFIG} 2>&1`, { timeoutMs: 120_000 });
-  if (!/MySQL Replication Health is OK/.test(check.stdout)) throw new Error(`MHA's masterha_check_repl failed:\n${lastLines(check.stdout, 12)}`);
+  // As Debian ships it first, then with the first workaround, then with both: each stage's
+  // copies are bind-mounted over the installed modules in the nodes' own mount namespaces.
+  const asPackaged = await checkRepl();
+  let withFirstWorkaround = '';
+  for (const [stage, superReadOnly] of [['sprintf', false], ['both', true]] as const) {
+    const overlay = join(lab.paths.shared, `bench-mha-overlay-${stage}`);
+    await mkdir(overlay, { recursive: true });
+    const patched: string[] = [];
+    for (const name of (await readdir(MHA_MODULES)).filter((n) => n.endsWith('.pm'))) {
+      const text = patchMhaModule(await readFile(join(MHA_MODULES, name), 'utf8'), { superReadOnly });
+      if (text === null) continue;
+      await writeFile(join(overlay, name), text);
+      patched.push(name);
+    }
+    if (!patched.includes('NodeUtil.pm') || (superReadOnly && !patched.includes('SlaveUtil.pm'))) {
+      throw new Error(`MHA bench: the installed MHA modules are not the 0.58 ones this bench knows (patched: ${patched.join(', ') || 'none'})`);
+    }
+    for (const host of nodes) {
+      const binds = patched.map((n) => `mount --bind -o ro ${join(overlay, n)} ${join(MHA_MODULES, n)}`).join(' && ');
+      const r = await lab.exec(host, binds, { timeoutMs: 15_000 });
+      if (r.code !== 0) throw new Error(`MHA bench: binding the patched modules in ${host} failed: ${r.stderr.trim()}`);
+    }
+    if (!superReadOnly) withFirstWorkaround = await checkRepl();
+  }
+  const check = await checkRepl();
+  if (!/MySQL Replication Health is OK/.test(check)) throw new Error(`MHA's masterha_check_repl failed:\n${lastLines(check, 12)}`);
   const manager = lab.exec(managerHost, `masterha_manager --conf=${CONFIG} > ${WORKDIR}/manager.out 2>&1`, { timeoutMs: 600_000 });
   const logFile = join(lab.paths.host(managerHost), 'tmp', LOG.slice('/tmp/'.length));
   const readLog = () => readFile(logFile, 'utf8').catch(() => '');
@@ -132,6 +144,7 @@ export async function startMha(lab: Lab, managerHost: string, s: MhaSettings): P
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return {
+    printed: { asPackaged: errorLines(asPackaged), withFirstWorkaround: errorLines(withFirstWorkaround) },
     async finished(limitMs) {
       const done = await Promise.race([manager.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, limitMs, false))]);
       const log = await readLog();
@@ -141,3 +154,8 @@ export async function startMha(lab: Lab, managerHost: string, s: MhaSettings): P
 }
 
 const lastLines = (text: string, n: number) => text.trim().split('\n').slice(-n).join('\n');
+
+/** The lines of a check's output that say why it failed (its verdict line last). */
+export function errorLines(text: string): string {
+  return text.split('\n').filter((l) => /\[error\]|execute failed|Health is NOT OK/.test(l) && !/Error happened on monitoring servers/.test(l)).map((l) => l.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4} - /, '')).join('\n');
+}
