@@ -5,6 +5,7 @@
  */
 import type { Fleet } from '../fleet/schema.ts';
 import type { Remote } from '../remote/remote.ts';
+import { redactChange } from './redact-change.ts';
 
 /** One concrete thing an action would do, shown verbatim by `--plan`. */
 export type Change =
@@ -57,7 +58,9 @@ export class ActionError extends Error {
   }
 }
 
-export function renderChange(change: Change): string {
+/** A change as a person reads it; secrets masked here, whoever shows it (plans, prompts, `backup restore`). */
+export function renderChange(shown: Change): string {
+  const change = redactChange(shown);
   switch (change.kind) {
     case 'command':
       return `[${change.machine}] $ ${change.command}`;

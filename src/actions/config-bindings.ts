@@ -7,7 +7,7 @@ import type { Binding } from '../fleet/schema.ts';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
 import { configFormats, ConfigFormatError } from './config-formats/index.ts';
 import { nextValue, readEndpoint, type BindingTarget } from './binding-values.ts';
-import { maskSecrets } from './secret-mask.ts';
+import { redactConfigText, redactText } from '../util/redact.ts';
 import { unifiedDiff } from './text-diff.ts';
 
 export type { BindingTarget } from './binding-values.ts';
@@ -54,7 +54,7 @@ export function bindingMatches(text: string, binding: Binding, target: BindingTa
 
 function wrap(error: unknown, code: ActionError['code'], file: string): never {
   if (error instanceof ActionError) throw error;
-  throw new ActionError(code, `${file}: ${error instanceof Error ? maskSecrets(error.message) : String(error)}`, { cause: error });
+  throw new ActionError(code, `${file}: ${error instanceof Error ? redactText(error.message) : String(error)}`, { cause: error });
 }
 
 /** Rewrites the bindings' files on `machine` so the services reach MySQL/Redis at `target`. */
@@ -79,7 +79,7 @@ export function rewriteBindings(machine: string, bindings: readonly Binding[], t
         try {
           const before = await readText(ctx, binding.file);
           const after = renderBinding(before, binding, target);
-          const diff = unifiedDiff(before, after, { path: binding.file, mapLine: maskSecrets });
+          const diff = unifiedDiff(before, after, { path: binding.file, mapLine: redactConfigText });
           changes.push(diff ? { kind: 'file', machine, path: binding.file, diff } : { kind: 'note', machine, text: `${binding.file} already points there` });
         } catch (error) {
           wrap(error, 'precondition', binding.file);

@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
-import { maskSecrets } from './secret-mask.ts';
+import { redactConfigText } from '../util/redact.ts';
 import { unifiedDiff } from './text-diff.ts';
 import { RemoteError, runChecked, shq, type Remote } from '../remote/remote.ts';
 
@@ -39,7 +39,7 @@ export async function fileDelta(ctx: ActionContext, file: DesiredFile): Promise<
 
 export function fileChange(file: DesiredFile, before: string | undefined, after: string): Change[] {
   if (before === after) return [];
-  const diff = unifiedDiff(before ?? '', after, { path: file.path, mapLine: file.mask ?? maskSecrets });
+  const diff = unifiedDiff(before ?? '', after, { path: file.path, mapLine: file.mask ?? redactConfigText });
   return [{ kind: 'file', machine: file.machine, path: file.path, diff: before === undefined ? `(new file)\n${diff}` : diff }];
 }
 

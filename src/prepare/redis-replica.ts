@@ -32,7 +32,6 @@ export function withReplicaBlock(text: string, primary: Machine, port: number, p
 }
 
 /** redis.conf keeps passwords in plain `masterauth` / `requirepass` lines: never show them. */
-const maskAuth = (line: string) => line.replace(/^(\s*(?:masterauth|requirepass)\s+).*$/i, '$1***');
 
 export function redisReplicaOf(primary: Machine, replica: Machine, options: PrepareOptions): Action {
   async function inspect(ctx: ActionContext) {
@@ -65,7 +64,7 @@ export function redisReplicaOf(primary: Machine, replica: Machine, options: Prep
     mutating: true,
     async plan(ctx) {
       const s = await inspect(ctx);
-      const changes: Change[] = fileChange({ machine: replica.name, path: s.configFile, content: s.after, mask: maskAuth }, s.before, s.after);
+      const changes: Change[] = fileChange({ machine: replica.name, path: s.configFile, content: s.after }, s.before, s.after);
       if (!s.authOk) changes.push({ kind: 'command', machine: replica.name, command: '(redis) CONFIG SET masterauth ***' });
       if (!s.linked) {
         changes.push({ kind: 'command', machine: replica.name, command: `(redis) REPLICAOF ${primary.address} ${s.port}` });

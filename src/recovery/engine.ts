@@ -7,7 +7,7 @@ import type { ActionContext, Change } from '../actions/action.ts';
 import { RemoteError } from '../remote/remote.ts';
 import { type Journal, type RunMode, type RunRecord, type StepState } from './journal.ts';
 import { describeFailure, errorMessage, LeafRunner, type Leaf, type LeafOutcome } from './execute.ts';
-import { redactChange } from './redact.ts';
+import { redactChange } from '../actions/redact-change.ts';
 import { RecoveryError } from './errors.ts';
 import { assertSamePlan, flatten, rowsOf, type Item } from './layout.ts';
 import { stepLabels, type Scenario, type ScenarioInput, type Step } from './step.ts';

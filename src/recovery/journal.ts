@@ -9,7 +9,8 @@ import type { Change } from '../actions/action.ts';
 import { newRunId } from '../state/ids.ts';
 import type { Statement } from 'better-sqlite3';
 import { openState, type OpenStateOptions, type StateDb } from '../state/db.ts';
-import { redactChange, redactText, redactValue } from './redact.ts';
+import { redactChange } from '../actions/redact-change.ts';
+import { redactText, redactValue } from '../util/redact.ts';
 import {
   readRun, readRuns, type RunMode, type RunOutcome, type RunRecord, type RunSummary, type StepState,
 } from './journal-read.ts';

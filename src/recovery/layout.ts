@@ -5,7 +5,7 @@
 import { RecoveryError } from './errors.ts';
 import type { Leaf } from './execute.ts';
 import type { RunRecord, StepInit } from './journal.ts';
-import { redactText } from './redact.ts';
+import { redactText } from '../util/redact.ts';
 import { undoable, type Step } from './step.ts';
 
 export interface Item {

@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEBIAN_REDIS_PATHS, maskRedisSecrets, renderRedisDropIn, withIncludeLast } from './redis-config.ts';
+import { DEBIAN_REDIS_PATHS, renderRedisDropIn, withIncludeLast } from './redis-config.ts';
+import { redactConfigText } from '../../util/redact.ts';
 
 test('the drop-in quotes the password, and masking hides it', () => {
   const text = renderRedisDropIn({ machine: 'm', bind: ['198.51.100.20', '127.0.0.1'], port: 6379, password: 'a "b" \\c' });
   assert.ok(text.includes('requirepass "a \\"b\\" \\\\c"'));
   assert.ok(text.includes('bind 198.51.100.20 127.0.0.1'));
-  assert.ok(!maskRedisSecrets(text).includes('\\"b'));
-  assert.match(maskRedisSecrets(text), /^masterauth \*\*\*$/m);
+  assert.ok(!redactConfigText(text).includes('b\\"'), 'nothing of an escaped quoted password shows');
+  assert.match(redactConfigText(text), /^requirepass "\*\*\*"$/m);
+  assert.match(redactConfigText(text), /^masterauth "\*\*\*"$/m);
   assert.ok(!text.includes('protected-mode no'));
   assert.match(renderRedisDropIn({ machine: 'm', bind: ['198.51.100.20'], port: 6379 }), /^protected-mode no$/m);
 });

@@ -56,16 +56,6 @@ export function renderRedisDropIn(spec: RedisDropInSpec): string {
   return lines.join('\n') + '\n';
 }
 
-const SECRET_LINE = /^(\s*(?:requirepass|masterauth)\s+).*$/i;
-
-/** The text with passwords replaced by `***`, for plans. */
-export function maskRedisSecrets(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => line.replace(SECRET_LINE, '$1***'))
-    .join('\n');
-}
-
 export function includeLine(paths: RedisPaths): string {
   return `include ${paths.dropIn}`;
 }

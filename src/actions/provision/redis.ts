@@ -9,9 +9,9 @@ import { ActionError, type Action, type ActionContext, type Change } from '../ac
 import { machineAddress } from '../db-connection.ts';
 import { driverFor, type DriverOptions, type ServiceDriver } from '../drivers/index.ts';
 import { unifiedDiff } from '../text-diff.ts';
+import { redactConfigText } from '../../util/redact.ts';
 import {
   DEBIAN_REDIS_PATHS,
-  maskRedisSecrets,
   renderBaseRedisConfig,
   renderRedisDropIn,
   withIncludeLast,
@@ -112,10 +112,10 @@ export function provisionRedis(machine: string, options: ProvisionRedisOptions =
       const base = await readTextOrUndefined(s.remote, s.paths.config);
       const baseAfter = base === undefined ? renderBaseRedisConfig(s.paths) : withIncludeLast(base, s.paths);
       if (baseAfter !== base) {
-        changes.push({ kind: 'file', machine, path: s.paths.config, diff: unifiedDiff(maskRedisSecrets(base ?? ''), maskRedisSecrets(baseAfter), { path: s.paths.config }) });
+        changes.push({ kind: 'file', machine, path: s.paths.config, diff: unifiedDiff(redactConfigText(base ?? ''), redactConfigText(baseAfter), { path: s.paths.config }) });
       }
       const before = (await readTextOrUndefined(s.remote, s.paths.dropIn)) ?? '';
-      const diff = unifiedDiff(maskRedisSecrets(before), maskRedisSecrets(await dropInText(ctx, s)), { path: s.paths.dropIn });
+      const diff = unifiedDiff(redactConfigText(before), redactConfigText(await dropInText(ctx, s)), { path: s.paths.dropIn });
       changes.push(diff ? { kind: 'file', machine, path: s.paths.dropIn, diff } : { kind: 'note', machine, text: `${s.paths.dropIn} is already in place` });
       changes.push({ kind: 'command', machine, command: foldersCommand(s.paths) });
       const state = await s.driver.status(s.remote);

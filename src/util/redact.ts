@@ -1,46 +1,67 @@
 /**
- * What the journal keeps out of itself. Actions are written so that their `Change`s carry
- * no secret, but a journal outlives the run, is copied around and printed, so every text
- * that enters it passes through here as a second line of defence.
+ * THE secret masker: every text lifeboat shows or keeps — plan diffs, `--plan` and `--json`
+ * output, logs, error messages, the journal — passes through here. Actions are written so
+ * that what they report carries no secret, but a plan is printed, journaled and pasted into
+ * chats, so this is the line of defence they all share (one rule, one set of tests).
  *
  * The rule:
  * 1. A value whose key names a secret is replaced by `***`: keys matching SECRET_KEY
- *    (password, passwd, pwd, secret, token, api key, private key, credential, auth) in
- *    objects, in `key=value` / `key: value` / `"key": "value"` text, and SQL parameters
- *    bound to such a column (`password = ?`, `IDENTIFIED BY ?`, `INSERT (…, password) VALUES (…, ?)`).
- * 2. The password part of connection strings is replaced: `scheme://user:pass@host` and
- *    GoFrame's `mysql:user:pass@tcp(host:port)/db`.
- * 3. A command's `-pSECRET` / `--password=SECRET` style flags are replaced.
+ *    (password, passwd, pwd, pw, pass, secret, token, api key, private key, credential, auth)
+ *    in objects, in `key=value` / `key: value` / `"key": "value"` text (in a config file,
+ *    `redactConfigText`, the value to the line's end: a password may hold spaces), Redis's `requirepass x` / `masterauth x`, and
+ *    SQL parameters bound to such a column (`password = ?`, `IDENTIFIED BY ?`,
+ *    `INSERT (…, password) VALUES (…, ?)`).
+ * 2. The password part of connection strings is replaced: `scheme://user:pass@host` (the user
+ *    may be empty: `redis://:pass@host`) and GoFrame's `mysql:user:pass@tcp(host:port)/db`.
+ * 3. A command's `-pSECRET` / `--password=SECRET` / `redis-cli -a SECRET` style flags are replaced.
  * What cannot be recognised cannot be hidden: never put a secret in a step title, an error
  * message or a scenario input.
  */
-import type { Change } from '../actions/action.ts';
-
 export const MASK = '***';
 
-const SECRET_WORD = String.raw`(?:password|passwd|pwd|pass|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credentials?|auth)`;
+// `pw` only as a word of its own (DB_PW, pw): "upward" is not a secret.
+const SECRET_WORD = String.raw`(?:password|passwd|pwd|pass|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credentials?|auth|(?<![a-z])pw(?![a-z]))`;
 const SECRET_KEY = new RegExp(`^[A-Za-z0-9_.-]*${SECRET_WORD}[A-Za-z0-9_.-]*$`, 'i');
 /** `"Password": "x"`, `password: x`, `DB_PASS=x`, `--password=x`, `IDENTIFIED BY 'x'`. */
 const KEYED_TEXT = new RegExp(
-  String.raw`(["']?[A-Za-z0-9_.-]*${SECRET_WORD}[A-Za-z0-9_.-]*["']?\s*[:=]\s*|\bidentified\s+by\s+)("[^"]*"|'[^']*'|[^\s,;}"']+)`,
+  String.raw`(["']?[A-Za-z0-9_.-]*${SECRET_WORD}[A-Za-z0-9_.-]*["']?[ \t]*[:=][ \t]*|\bidentified\s+by\s+)("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|[^\s,;}"']+)`,
   'gi',
 );
 /** `scheme://user:pass@`, and GoFrame/Go DSNs `[mysql:]user:pass@tcp(` (the password may hold `:` and `@`). */
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/"']+:)([^\s@"']+)(@)/gi;
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/"']*:)([^\s@"']+)(@)/gi;
 const DSN_CREDENTIALS = /((?:\b(?:mysql|mariadb|pgsql|postgres|mssql|clickhouse):)?[A-Za-z0-9_.-]+:)([^\s"']+?)(@(?:tcp|udp|unix)\()/g;
 /** `mysql … -pSECRET`; only for MySQL/MariaDB clients, `mkdir -p` must stay readable. */
+/** `redis-cli -a SECRET` / `--pass SECRET`. */
+const REDIS_CLI_PASSWORD = /(\bredis-cli\b[^|;&\n]*?\s(?:-a|--pass)\s+)("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/g;
 const SHORT_PASSWORD_FLAG = /(\b(?:mysql|mariadb|mysqldump|mysqladmin|mariadb-[a-z]+|mysql_[a-z]+)\b[^|;&\n]*?\s-p)(\S+)/g;
 
 export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
+/** A config line `key: value` / `KEY=value` / `"key": "value",` under a secret key: the value to the line's end. */
+// Within one line: [ \t], never \s, which would run on into the next.
+const SECRET_LINE = new RegExp(String.raw`^([ \t]*(?:[-+ ][ \t]*)?(?:export[ \t]+)?["']?[A-Za-z0-9_.-]*${SECRET_WORD}[A-Za-z0-9_.-]*["']?[ \t]*[:=][ \t]*)(.*?)(,?[ \t]*)$`, 'gim');
+/** Redis: `requirepass x`, `masterauth x` in redis.conf and in `CONFIG SET`. */
+const REDIS_SECRET = /\b((?:requirepass|masterauth|masteruser-password)\s+)("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|\S+)/gi;
+
+/** Any text: commands, messages, log lines, SQL. */
 export function redactText(text: string): string {
   return text
+    .replace(REDIS_SECRET, (_m, head: string, value: string) => `${head}${quoteLike(value)}`)
     .replace(URL_CREDENTIALS, (_m, head: string, _p: string, at: string) => `${head}${MASK}${at}`)
     .replace(DSN_CREDENTIALS, (_m, head: string, _p: string, tail: string) => `${head}${MASK}${tail}`)
     .replace(KEYED_TEXT, (all, head: string, value: string) => (value === '?' ? all : `${head}${quoteLike(value)}`))
-    .replace(SHORT_PASSWORD_FLAG, (_m, flag: string) => `${flag}${MASK}`);
+    .replace(SHORT_PASSWORD_FLAG, (_m, flag: string) => `${flag}${MASK}`)
+    .replace(REDIS_CLI_PASSWORD, (_m, flag: string, value: string) => `${flag}${quoteLike(value)}`);
+}
+
+/**
+ * A config file's text or a diff of one: besides `redactText`, a value under a secret key is
+ * masked to the line's end (in a command, `PW=x cmd` keeps its command readable instead).
+ */
+export function redactConfigText(text: string): string {
+  return redactText(text.replace(SECRET_LINE, (all, head: string, value: string, tail: string) => (value === '' || value === '?' || /^[{[]$/.test(value) ? all : `${head}${quoteLike(value)}${tail}`)));
 }
 
 function quoteLike(value: string): string {
@@ -58,22 +79,6 @@ export function redactValue(value: unknown): unknown {
     return out;
   }
   return value;
-}
-
-export function redactChange(change: Change): Change {
-  switch (change.kind) {
-    case 'command':
-      return { ...change, command: redactText(change.command) };
-    case 'file':
-      return { ...change, path: change.path, diff: redactText(change.diff) };
-    case 'note':
-      return { ...change, text: redactText(change.text) };
-    case 'sql': {
-      const secretSlots = secretParameterSlots(change.sql);
-      const params = change.params.map((p, i) => (secretSlots.has(i) ? MASK : redactValue(p)));
-      return { ...change, sql: redactText(change.sql), params };
-    }
-  }
 }
 
 /** Positions of `?` placeholders bound to a column or clause that names a secret. */
