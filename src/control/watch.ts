@@ -25,6 +25,7 @@ import type { Alerter } from './alerts.ts';
 import { Detector, StreakDetector } from './detector.ts';
 import type { InsideProbes } from './inside-probes.ts';
 import type { UsersSideStore } from './users-side/store.ts';
+import { redactValue } from '../util/redact.ts';
 
 export type WatchEventBody =
   | { type: 'started'; fleet: string; observe: boolean; intervalS: number; deadRounds: number; deadForS: number }
@@ -135,8 +136,9 @@ export class Watch {
     this.status = o.status ?? (() => this.statusOfLiving());
   }
 
+  /** Events are the daemon's log (printed, --json, alerts' source): through the one masker. */
   private event(event: WatchEventBody): void {
-    this.o.emit({ at: iso(this.now()), ...event } as WatchEvent);
+    this.o.emit(redactValue({ at: iso(this.now()), ...event }) as WatchEvent);
   }
 
   /** Runs rounds until `signal` aborts; the current round or recovery finishes first. */
