@@ -1,19 +1,8 @@
-/**
- * Shell helpers for commands that run on a machine. Pipelines matter here (`mariadb-dump |
- * zstd`): Debian's `sh` has no pipefail, so a failing dump would hide behind a succeeding
- * compressor. Every multi-step script therefore runs under `bash -euo pipefail`.
- */
-import { runChecked, shq, type Remote, type RunOptions, type RunResult } from '../remote/remote.ts';
+/** Shell helpers the backups run on machines (the shared ones live in `remote/shell.ts`). */
+import { runChecked, shq, type Remote } from '../remote/remote.ts';
 
 export { shq };
-
-export function bash(script: string): string {
-  return `bash -c ${shq(`set -euo pipefail\n${script}`)}`;
-}
-
-export function runBash(remote: Remote, script: string, options?: RunOptions): Promise<RunResult> {
-  return runChecked(remote, bash(script), options);
-}
+export { bash, privateWorkDir, runBash, workDirTemplate } from '../remote/shell.ts';
 
 /** `sha256sum` of one file on the machine. */
 export async function sha256On(remote: Remote, path: string): Promise<string> {

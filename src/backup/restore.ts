@@ -15,7 +15,7 @@ import { stampOf } from './layout.ts';
 import { countRows, type MariadbLocal } from './mariadb-local.ts';
 import { loadLogical, physicalPaths, swapBackPhysical, swapInPhysical, unpackPhysical } from './restore-steps.ts';
 import type { BackupSettings } from './settings.ts';
-import { bash, runBash, shq } from './remote-shell.ts';
+import { bash, privateWorkDir, runBash, shq, workDirTemplate } from './remote-shell.ts';
 import { bringCopy, plainName } from './transfer.ts';
 
 export interface RestoreCopyOptions {
@@ -47,7 +47,7 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
   const tag = `${stampOf(new Date())}-${to}`;
   let aside: string | undefined;
   const targetOf = (ctx: ActionContext): Promise<MariadbLocal> => (options.target ? Promise.resolve(options.target) : settings.mariadb(ctx, to));
-  const workDirOf = (): string => posix.join(settings.workDir(to), `lifeboat-restore-${copy.stamp}-${to}`);
+  const workPrefix = `lifeboat-restore-${copy.stamp}-${to}`;
 
   const action: Action & { outcome?: RestoreOutcome } = {
     title: `Restore the ${kind} copy ${copy.stamp} from ${copy.store} into MariaDB on ${to}`,
@@ -56,7 +56,8 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
 
     async plan(ctx) {
       const local = await targetOf(ctx);
-      const file = posix.join(workDirOf(), plainName(copy.copy));
+      // The work folder is made when the restore runs (mktemp): the plan shows its template.
+      const file = posix.join(workDirTemplate(settings.workDir(to), workPrefix), plainName(copy.copy));
       const changes: Change[] = [
         { kind: 'note', text: `copy ${copy.copy.file} (${copy.copy.bytes} bytes, sha256 ${copy.copy.sha256.slice(0, 12)}…) ${copy.store === to ? 'is already on' : `travels from ${copy.store} to`} ${to}, checked by sha256 on arrival${copy.copy.encrypted ? ', then decrypted with backups.encryptionKey (read from stdin)' : ''}` },
       ];
@@ -81,8 +82,9 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
       const local = await targetOf(ctx);
       const key = copy.copy.encrypted && settings.encryptionKey ? await ctx.secret(settings.encryptionKey) : undefined;
       if (kind === 'physical') await requireSameSeries(ctx, to, copy.manifest.serverVersion);
-      const brought = await bringCopy(ctx, settings, copy, to, workDirOf(), { ...(key !== undefined ? { key } : {}), deferCheck: kind === 'physical' });
+      const workDir = await privateWorkDir(remote, settings.workDir(to), workPrefix);
       try {
+        const brought = await bringCopy(ctx, settings, copy, to, workDir, { ...(key !== undefined ? { key } : {}), deferCheck: kind === 'physical' });
         if (kind === 'physical') {
           const paths = physicalPaths(local, tag);
           let t = performance.now();
@@ -103,7 +105,7 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
         }
       } finally {
         // Cleanup of the transferred copy; the restore's outcome does not depend on it.
-        if (!options.keepTransfer) await remote.run(`rm -rf -- ${shq(brought.workDir)}`).catch(() => undefined);
+        if (!options.keepTransfer) await remote.run(`rm -rf -- ${shq(workDir)}`).catch(() => undefined);
       }
       action.outcome = { ms: Math.round(performance.now() - started), drift: [], ...(aside ? { aside } : {}) };
     },

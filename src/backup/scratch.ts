@@ -3,11 +3,10 @@
  * file, no network, no binary log, none of the machine's config. `backup verify` restores into
  * one and the bench measures with one; the running server of the machine is never touched.
  */
-import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Remote } from '../remote/remote.ts';
 import { pidfileControl, type MariadbLocal } from './mariadb-local.ts';
-import { runBash, shq } from './remote-shell.ts';
+import { privateWorkDir, runBash, shq } from './remote-shell.ts';
 
 export interface ScratchOptions {
   /** Default 256 MB: a fair pool for a logical load (32 MB thrashes, see LAB-NOTES). */
@@ -48,9 +47,10 @@ export function scratchLocal(dir: string, options: ScratchOptions = {}): Mariadb
 
 /** `label` is for people reading `ps`/`ls`; the folder name itself stays short (socket path limit). */
 export async function createScratch(remote: Remote, parent: string, label: string, options: ScratchOptions = {}): Promise<Scratch> {
-  const dir = posix.join(parent, `lifeboat-scratch-${randomBytes(4).toString('hex')}`);
+  // Made private (mktemp) and then handed to the server's user: it holds a restored copy.
+  const dir = await privateWorkDir(remote, parent, 'lifeboat-scratch');
   const local = scratchLocal(dir, options);
-  await runBash(remote, `install -d -o mysql -g mysql -m 0750 ${shq(dir)} ${shq(local.datadir)} ${shq(posix.join(dir, 'tmp'))}\necho ${shq(label)} > ${shq(dir)}/label`);
+  await runBash(remote, `chown mysql:mysql ${shq(dir)} && chmod 0750 ${shq(dir)}\ninstall -d -o mysql -g mysql -m 0750 ${shq(local.datadir)} ${shq(posix.join(dir, 'tmp'))}\necho ${shq(label)} > ${shq(dir)}/label`);
   let destroyed = false;
   return {
     dir,

@@ -60,15 +60,17 @@ async function shipOne(ctx: ActionContext, settings: BackupSettings, taken: Take
   const dir = stampDir(settings.dumpDir(store), manifest.stamp);
   const remote = ctx.remote(store);
   try {
-    await runBash(remote, `install -d -m 0750 ${shq(dir)}`);
+    // The store's copies hold every row: a folder and files only the store's login reads.
+    await runBash(remote, `install -d -m 0700 ${shq(dir)} && chmod 0700 ${shq(dir)}`);
     for (const copy of manifest.copies) {
       const to = posix.join(dir, copy.file);
-      if (store === source) await runBash(remote, `cp -- ${shq(posix.join(taken.workDir, copy.file))} ${shq(to)}`);
+      if (store === source) await runBash(remote, `umask 077\ncp -- ${shq(posix.join(taken.workDir, copy.file))} ${shq(to)}`);
       else await remote.upload(join(staging, copy.file), to);
+      await runBash(remote, `chmod 0600 -- ${shq(to)}`);
       const sum = await sha256On(remote, to);
       if (sum !== copy.sha256) throw new BackupError('ship-failed', `${store}: ${copy.file} arrived with sha256 ${sum}, expected ${copy.sha256}`);
     }
-    await remote.writeFile(posix.join(dir, MANIFEST_FILE), renderManifest(manifest), { mode: 0o640, backup: false });
+    await remote.writeFile(posix.join(dir, MANIFEST_FILE), renderManifest(manifest), { mode: 0o600, backup: false });
     ctx.log(`${store}: copy ${manifest.stamp} stored and verified${offsite ? ' (encrypted)' : ''}`);
     return { store, ok: true, encrypted: offsite, ms: Math.round(performance.now() - started) };
   } catch (error) {

@@ -14,7 +14,7 @@ import type { CopyEntry, CopyKind, Manifest } from './manifest.ts';
 import { MANIFEST_FORMAT } from './manifest.ts';
 import { clientArgs, countRows, gtidPosition, requireCounts, serverVersion, sqlOn, type MariadbLocal } from './mariadb-local.ts';
 import type { BackupSettings } from './settings.ts';
-import { runBash, sha256On, shq, sizeOn } from './remote-shell.ts';
+import { privateWorkDir, runBash, sha256On, shq, sizeOn } from './remote-shell.ts';
 import type { BackupSource } from './source.ts';
 
 export interface TakenCopies {
@@ -38,8 +38,7 @@ const HOUR_MS = 60 * 60_000;
 export async function takeCopies(ctx: ActionContext, settings: BackupSettings, source: BackupSource, options: TakeOptions): Promise<TakenCopies> {
   const remote = ctx.remote(source.machine);
   const local = await settings.mariadb(ctx, source.machine);
-  const workDir = posix.join(settings.workDir(source.machine), `lifeboat-backup-${options.stamp}-${source.machine}`);
-  await runBash(remote, `install -d -m 0700 ${shq(workDir)}`);
+  const workDir = await privateWorkDir(remote, settings.workDir(source.machine), `lifeboat-backup-${options.stamp}-${source.machine}`);
   const paused = source.role === 'db-replica';
   const copies: CopyEntry[] = [];
   let version = '';
@@ -75,7 +74,7 @@ export async function takeCopies(ctx: ActionContext, settings: BackupSettings, s
       for (const copy of copies) {
         const file = copy.file + ENCRYPTED_SUFFIX;
         const path = posix.join(workDir, file);
-        await runBash(remote, encryptCommand(posix.join(workDir, copy.file), path), { stdin: options.encryptionKey + '\n', timeoutMs: HOUR_MS });
+        await runBash(remote, `umask 077\n${encryptCommand(posix.join(workDir, copy.file), path)}`, { stdin: options.encryptionKey + '\n', timeoutMs: HOUR_MS });
         encrypted.set(copy.file, { file, bytes: await sizeOn(remote, path), sha256: await sha256On(remote, path) });
       }
     }
@@ -103,6 +102,8 @@ async function takePhysical(remote: Remote, local: MariadbLocal, workDir: string
   const target = posix.join(workDir, 'physical');
   const log = posix.join(workDir, 'mariadb-backup.log');
   await runBash(remote, [
+    // Copies hold every row: 0600, like the folder they are made in (0700).
+    'umask 077',
     `mariadb-backup --backup ${clientArgs(local)} --target-dir=${shq(target)} >${shq(log)} 2>&1 || { tail -n 20 ${shq(log)} >&2; exit 1; }`,
     `mariadb-backup --prepare --target-dir=${shq(target)} >>${shq(log)} 2>&1 || { tail -n 20 ${shq(log)} >&2; exit 1; }`,
     `tar -C ${shq(target)} -cf - . | zstd -q -T0 -3 > ${shq(path)}`,
@@ -118,7 +119,7 @@ export function dumpCommand(local: Pick<MariadbLocal, 'socket'>, schema: string,
 }
 
 async function takeLogical(remote: Remote, local: MariadbLocal, settings: BackupSettings, path: string): Promise<void> {
-  await runBash(remote, `${dumpCommand(local, settings.schema, settings.logTables)} | zstd -q -T0 -3 > ${shq(path)}`, { timeoutMs: 6 * HOUR_MS });
+  await runBash(remote, `umask 077\n${dumpCommand(local, settings.schema, settings.logTables)} | zstd -q -T0 -3 > ${shq(path)}`, { timeoutMs: 6 * HOUR_MS });
 }
 
 /** The key is read from stdin (`-pass stdin`): never on a command line, never in a log. */

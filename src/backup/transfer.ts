@@ -37,6 +37,7 @@ export function plainName(copy: CopyEntry): string {
  * `deferCheck`: skip the last sha256 pass over the plain file and hand the expected sum to the
  * caller, who checks it while unpacking (one read instead of two on the critical path).
  */
+/** `workDir`: a private folder the caller made for it (`privateWorkDir`) and removes afterwards. */
 export async function bringCopy(
   ctx: ActionContext,
   settings: BackupSettings,
@@ -48,7 +49,6 @@ export async function bringCopy(
   const key = options.key;
   const remote = ctx.remote(to);
   const { copy } = stored;
-  await runBash(remote, `install -d -m 0755 ${shq(workDir)}`);
   const onStore = posix.join(stampDir(settings.dumpDir(stored.store), stored.stamp), copy.file);
   let arrived = onStore;
   if (stored.store !== to) {
@@ -68,7 +68,7 @@ export async function bringCopy(
   if (!copy.encrypted) return { path: arrived, workDir };
   if (key === undefined) throw new BackupError('missing-key', `${copy.file} on ${stored.store} is encrypted: set backups.encryptionKey to restore it`);
   const plain = posix.join(workDir, plainName(copy));
-  const r = await remote.run(decryptCommand(arrived, plain), { stdin: key + '\n', timeoutMs: 60 * 60_000 });
+  const r = await remote.run(`umask 077; ${decryptCommand(arrived, plain)}`, { stdin: key + '\n', timeoutMs: 60 * 60_000 });
   // openssl's message says "bad decrypt" for a wrong key; the code is what we act on.
   if (r.code !== 0) throw new BackupError('missing-key', `${to}: cannot decrypt ${copy.file} (wrong key?)`);
   if (arrived !== onStore) await remote.run(`rm -f -- ${shq(arrived)}`);

@@ -114,13 +114,14 @@ export function archiveInstallation(fleet: Fleet, set: InstallSet, options: Prep
   }
 
   function tarCommand(relative: string[], staging: string): string {
-    return `mkdir -p ${shq(`${options.stateDir}/install`)} && tar -C / -czf ${shq(staging)} ${tarExcludes(set)} ${relative.map(shq).join(' ')}`;
+    // Configs and crontabs hold secrets: the archive is 0600 from its first byte.
+    return `mkdir -p ${shq(`${options.stateDir}/install`)} && umask 077 && tar -C / -czf ${shq(staging)} ${tarExcludes(set)} ${relative.map(shq).join(' ')}`;
   }
 
   function storeCommands(store: Store, name: string): string[] {
     const keep = options.keepArchives;
     return [
-      `mkdir -p ${shq(store.dir)} && cd ${shq(store.dir)} && mv ${shq(`.${name}.partial`)} ${shq(name)} && sha256sum ${shq(name)} > ${shq(`${name}.sha256`)} && printf '%s\\n' ${shq(name)} > LATEST.tmp && mv LATEST.tmp LATEST`,
+      `umask 077 && mkdir -p ${shq(store.dir)} && cd ${shq(store.dir)} && chmod 0600 ${shq(`.${name}.partial`)} && mv ${shq(`.${name}.partial`)} ${shq(name)} && sha256sum ${shq(name)} > ${shq(`${name}.sha256`)} && printf '%s\\n' ${shq(name)} > LATEST.tmp && mv LATEST.tmp LATEST`,
       // Keep the newest archives of this machine; the one just written is always among them.
       `cd ${shq(store.dir)} && ls -1t ${shq(`install-${m.name}-`)}*.tar.gz* 2>/dev/null | grep -v '\\.sha256$' | grep -vxF ${shq(name)} | tail -n +${keep} | while read -r f; do rm -f -- "$f" "$f.sha256"; done`,
     ];

@@ -5,7 +5,7 @@
  * edit of an old one.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -100,7 +100,11 @@ export interface OpenStateOptions {
 
 export function openState(path: string, options: OpenStateOptions = {}): StateDb {
   // Folders made here are lifeboat's own and private; an existing folder (/tmp) is left as it is.
-  if (!options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!options.readonly) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Made 0600 before SQLite opens it: never a moment with a readable journal.
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
   // The journal holds what was done to the fleet: readable by its owner only. SQLite gives
   // the -wal and -shm files the main file's mode, so this comes before WAL is switched on.

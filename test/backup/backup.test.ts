@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, open, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ActionError } from '../../src/actions/action.ts';
@@ -84,6 +84,12 @@ test('a backup reaches every store, verified, with the manifest last and log tab
   assert.match(sql, /INSERT INTO `users`/);
   // Nothing left behind on the source.
   assert.deepEqual(await readdir(join(world.root, 'db', 'work')), []);
+  // Every row is in these files: stored copies 0600 in folders 0700, the manifest too.
+  for (const store of ['store-a', 'store-b', 'store-c']) {
+    const dir = newestDir(store, result.stamp);
+    assert.equal((await stat(dir)).mode & 0o777, 0o700, `${dir}`);
+    for (const f of await readdir(dir)) assert.equal((await stat(join(dir, f))).mode & 0o777, 0o600, `${store}/${f}`);
+  }
 });
 
 test('the off-site copy is encrypted: unreadable without the key, readable with it', async () => {
@@ -219,4 +225,53 @@ test('retention keeps the configured counts and drops stale incomplete folders',
   const kept = await applyRetention(world.ctx, world.settings({ retention: { hourly: 1, daily: 7 } }), 'store-b');
   assert.deepEqual(kept.keep, ['20260301T110000Z']);
   assert.deepEqual(kept.remove, ['20260301T100000Z']);
+});
+
+test('work folders are private and fresh: a folder planted under the name a backup or restore would use is never entered', async () => {
+  const stamp = '20260301T120000Z';
+  const work = join(world.root, 'db', 'work');
+  const spareWork = join(world.root, 'spare', 'work');
+  // Another local user got there first, with the names the work folders used to have.
+  const planted = [join(work, `lifeboat-backup-${stamp}-db`), join(spareWork, `lifeboat-restore-${stamp}-spare`)];
+  for (const dir of planted) {
+    await mkdir(dir, { recursive: true, mode: 0o777 });
+    await writeFile(join(dir, 'planted'), 'x');
+    await run('chown', ['-R', 'nobody:nogroup', dir]);
+  }
+  // Watch the work folders while the backup runs: each one made is 0700 and ours.
+  const seen = new Map<string, number>();
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      for (const parent of [work, spareWork]) {
+        for (const name of await readdir(parent).catch(() => [] as string[])) {
+          const path = join(parent, name);
+          if (planted.includes(path) || seen.has(path)) continue;
+          const st = await stat(path).catch(() => undefined);
+          if (st?.isDirectory()) seen.set(path, st.mode & 0o777);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  try {
+    const result = await runBackup(world.ctx, world.settings(), { now: new Date('2026-03-01T12:00:00Z'), keepAll: true });
+    assert.equal(result.ok, true, JSON.stringify(result.shipped));
+    const good = await findNewestGoodCopy(world.ctx, world.settings(), { kind: 'logical', stores: ['store-a'] });
+    const target = await createScratch(world.ctx.remote('spare'), spareWork, 'private-work');
+    scratches.push(target);
+    await target.initialize();
+    const action = restoreCopy({ copy: good, to: 'spare', settings: world.settings(), target: target.local });
+    await action.apply(world.ctx);
+    await action.verify(world.ctx);
+  } finally {
+    watching = false;
+    await watcher;
+  }
+  for (const dir of planted) assert.deepEqual(await readdir(dir), ['planted'], `${dir} was entered`);
+  const made = [...seen].filter(([path]) => /^lifeboat-(backup|restore)-/.test(basename(path)));
+  assert.ok(made.some(([p]) => basename(p).startsWith('lifeboat-backup-')) && made.some(([p]) => basename(p).startsWith('lifeboat-restore-')), `work folders seen: ${[...seen.keys()].join(', ')}`);
+  for (const [path, mode] of made) assert.equal(mode, 0o700, `${path} mode ${mode.toString(8)}`);
+  const scratch = [...seen].find(([p]) => basename(p).startsWith('lifeboat-scratch.'));
+  assert.ok(scratch, 'the scratch server folder was seen');
 });

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fleetSchema } from '../../src/fleet/schema.ts';
@@ -68,6 +68,10 @@ test('archives installation files on every other store, encrypted off-site, and 
     await decryptFile(join(offsite, sealed), join(tmp.dir, 'opened.tar.gz'), 'k3y-for-offsite');
     assert.match((await run('tar', ['-tzf', join(tmp.dir, 'opened.tar.gz')])).stdout, /go-upload\/config\.yaml/);
     await run('sha256sum', ['--status', '-c', `${clear}.sha256`], { cwd: dir });
+    // Configs and crontabs hold secrets: every archive and its checksum readable by its owner only.
+    for (const [folder, name] of [[dir, clear], [dir, `${clear}.sha256`], [offsite, sealed]] as const) {
+      assert.equal((await stat(join(folder, name))).mode & 0o777, 0o600, `${name}`);
+    }
 
     const again = await prepare();
     assert.equal(again.outcome, 'recovered', again.error ?? '');

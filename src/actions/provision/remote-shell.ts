@@ -1,19 +1,8 @@
-/**
- * Shell pieces the provisioning actions run on machines. Multi-step scripts run under
- * `bash -euo pipefail`: Debian's `sh` has no pipefail, so `find | tar` would hide a failing
- * `find` behind a succeeding `tar`.
- */
-import { RemoteError, runChecked, shq, type Remote, type RunOptions, type RunResult } from '../../remote/remote.ts';
+/** Shell pieces the provisioning actions run on machines (the shared ones live in `remote/shell.ts`). */
+import { RemoteError, runChecked, shq, type Remote } from '../../remote/remote.ts';
 
 export { shq };
-
-export function bash(script: string): string {
-  return `bash -c ${shq(`set -euo pipefail\n${script}`)}`;
-}
-
-export function runBash(remote: Remote, script: string, options?: RunOptions): Promise<RunResult> {
-  return runChecked(remote, bash(script), options);
-}
+export { bash, runBash } from '../../remote/shell.ts';
 
 /** True when `path` exists on the machine (any kind of file). */
 export async function existsOn(remote: Remote, path: string): Promise<boolean> {
