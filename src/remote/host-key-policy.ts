@@ -1,13 +1,14 @@
 /**
  * What lifeboat does with the key a server offers: connect when known_hosts lists it, append
  * it only on the operator's explicit opt-in when the host is new, and refuse a changed key
- * always, with the message OpenSSH would give plus what to do about it.
+ * always, with the message OpenSSH would give plus what to do about it: pin the new key by
+ * its fingerprint (`lifeboat hosts trust`), never "delete the line and connect again", which
+ * after a man-in-the-middle warning would trust whoever answers next.
  */
 import {
   appendKnownHost,
   checkHostKey,
   fingerprintSha256,
-  hostLookupName,
   keyTypeOf,
   type KnownHostEntry,
 } from './known-hosts.ts';
@@ -46,8 +47,8 @@ export async function judgeHostKey(policy: HostKeyPolicy, key: Buffer): Promise<
         machine,
         `the host key of ${address} is not in ${file}; the server offers ${offered}. ` +
           `Compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_${shortType(key)}_key.pub\` on the machine's console, ` +
-          `then accept it explicitly (acceptNewHostKeys / --accept-new-host-keys) or add it yourself with ` +
-          `\`ssh-keyscan -p ${port} -t ${keyTypeOf(key)} ${host} >> ${file}\`.`,
+          `then pin it: \`lifeboat hosts trust ${machine} --fingerprint ${fingerprintSha256(key)}\` ` +
+          `(or accept new hosts explicitly: acceptNewHostKeys / --accept-new-host-keys).`,
       );
     }
     case 'revoked':
@@ -55,6 +56,14 @@ export async function judgeHostKey(policy: HostKeyPolicy, key: Buffer): Promise<
         'host-key-changed',
         machine,
         `the host key offered by ${address} (${offered}) is marked @revoked in ${file} line ${verdict.entry.lineNumber}; refusing to connect.`,
+      );
+    case 'ca-only':
+      return new RemoteError(
+        'host-key-unknown',
+        machine,
+        `${file} line ${verdict.entry.lineNumber} vouches for ${address} through @cert-authority, but lifeboat does not verify ` +
+          `host certificates; the server offers ${offered}. Pin that key after checking it on the machine's console: ` +
+          `\`lifeboat hosts trust ${machine} --fingerprint ${fingerprintSha256(key)}\`.`,
       );
     case 'changed': {
       const lines = verdict.entries.map((e) => e.lineNumber);
@@ -66,8 +75,10 @@ export async function judgeHostKey(policy: HostKeyPolicy, key: Buffer): Promise<
         machine,
         `HOST KEY CHANGED for machine ${machine} at ${address}; refusing to connect.\n` +
           `${expected}\n  offered  ${offered}\n` +
-          `This is a possible man-in-the-middle; if the machine was reinstalled, remove line ${lines.join(', ')} ` +
-          `of ${file} (\`ssh-keygen -R '${hostLookupName(host, port)}' -f ${file}\`) and connect again to accept the new key.`,
+          `This is a possible man-in-the-middle. If the machine was reinstalled, read its new key's fingerprint on its ` +
+          `console (\`ssh-keygen -lf /etc/ssh/ssh_host_${shortType(key)}_key.pub\`) and, only if it is the one offered, pin it: ` +
+          `\`lifeboat hosts trust ${machine} --fingerprint ${fingerprintSha256(key)}\` (it replaces line ${lines.join(', ')} of ${file}). ` +
+          `lifeboat never replaces a known key by itself, not even with --accept-new-host-keys.`,
       );
     }
   }

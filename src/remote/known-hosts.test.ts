@@ -11,7 +11,9 @@ import {
   keyTypeOf,
   loadKnownHosts,
   parseKnownHosts,
+  pinHostKey,
   preferredHostKeyAlgorithms,
+  sameFingerprint,
 } from './known-hosts.ts';
 
 // Keys and fingerprints made with ssh-keygen (-t ed25519 / ecdsa, -lf, -H).
@@ -108,6 +110,52 @@ test('append creates the file 0600 and keeps existing lines byte for byte', asyn
     assert.equal(await readFile(file, 'utf8'), `${line}\n# no newline at the end\n198.51.100.8 ssh-ed25519 ${K2}\n`);
     const entries = await loadKnownHosts(file);
     assert.equal(checkHostKey(entries, '198.51.100.8', 22, key(K2)).status, 'known');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a host named only by a @cert-authority line is its own verdict, never "unknown" (which an opt-in would accept)', () => {
+  const entries = parseKnownHosts(`@cert-authority *.example.com,198.51.100.40 ssh-ed25519 ${K2}`);
+  const v = checkHostKey(entries, '198.51.100.40', 22, key(K1));
+  assert.equal(v.status, 'ca-only');
+  assert.equal(checkHostKey(entries, '198.51.100.41', 22, key(K1)).status, 'unknown');
+});
+
+test('a fingerprint matches as typed, with or without SHA256:, and only exactly', () => {
+  assert.equal(sameFingerprint(K1_FP, key(K1)), true);
+  assert.equal(sameFingerprint(K1_FP.slice('SHA256:'.length), key(K1)), true);
+  assert.equal(sameFingerprint(` ${K1_FP}= `, key(K1)), true);
+  assert.equal(sameFingerprint(K1_FP.toLowerCase(), key(K1)), false, 'base64 is case-sensitive');
+  assert.equal(sameFingerprint(K2_FP, key(K1)), false);
+  assert.equal(sameFingerprint('', key(K1)), false);
+});
+
+test('pinning removes the lines that name exactly this host with another key, keeps the rest and the old file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-pin-'));
+  try {
+    const file = join(dir, 'known_hosts');
+    const before = [
+      '# operator comment',
+      `${HASHED_7_2222} ssh-ed25519 ${K1}`,
+      `198.51.100.20 ssh-ed25519 ${K1}`,
+      `198.51.100.* ecdsa-sha2-nistp256 ${K3}`,
+      `[198.51.100.7]:2222 ecdsa-sha2-nistp256 ${K3}`,
+      '',
+    ].join('\n');
+    await writeFile(file, before);
+    const pin = await pinHostKey(file, '198.51.100.7', 2222, key(K2));
+    assert.deepEqual(pin.removed.map((e) => e.lineNumber), [2, 5], 'the hashed line and the explicit one');
+    assert.deepEqual(pin.wildcards, [], 'a wildcard on port 22 does not match port 2222');
+    const after = await readFile(file, 'utf8');
+    assert.equal(after, ['# operator comment', `198.51.100.20 ssh-ed25519 ${K1}`, `198.51.100.* ecdsa-sha2-nistp256 ${K3}`, '', ].join('\n') + `[198.51.100.7]:2222 ssh-ed25519 ${K2}\n`);
+    assert.equal(await readFile(`${file}.old`, 'utf8'), before);
+    assert.equal(checkHostKey(parseKnownHosts(after), '198.51.100.7', 2222, key(K2)).status, 'known');
+    assert.equal(checkHostKey(parseKnownHosts(after), '198.51.100.7', 2222, key(K1)).status, 'changed', 'the old key no longer passes');
+    // A wildcard that also names the host is left, and said so.
+    const wild = await pinHostKey(file, '198.51.100.21', 22, key(K2));
+    assert.deepEqual(wild.wildcards.map((e) => e.hosts), ['198.51.100.*']);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,11 +4,13 @@
  * recovery tool that types database passwords into a man-in-the-middle makes things worse.
  *
  * Supported: plain host lists (`a,b`), `[host]:port`, `*`/`?` wildcards, `!negation`, hashed
- * `|1|salt|hash` entries and the `@revoked` marker. `@cert-authority` lines are ignored (we do
- * not verify host certificates), so a host known only through a CA counts as unknown.
+ * `|1|salt|hash` entries and the `@revoked` marker. lifeboat does not verify host
+ * certificates: a host that known_hosts vouches for only through a `@cert-authority` line is
+ * refused with a message saying so (never taken as unknown, so never accepted as new). A
+ * changed key is replaced only by `pinHostKey`, with a fingerprint the operator typed.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface KnownHostEntry {
@@ -28,7 +30,9 @@ export type HostKeyVerdict =
   | { status: 'unknown' }
   /** The host is listed but none of its keys is the offered one. */
   | { status: 'changed'; entries: KnownHostEntry[] }
-  | { status: 'revoked'; entry: KnownHostEntry };
+  | { status: 'revoked'; entry: KnownHostEntry }
+  /** No key of its own, but a `@cert-authority` line names the host: certificates are not checked. */
+  | { status: 'ca-only'; entry: KnownHostEntry };
 
 /** Parses a known_hosts file; malformed lines are skipped the way OpenSSH skips them. */
 export function parseKnownHosts(text: string): KnownHostEntry[] {
@@ -94,6 +98,8 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, p
   const same = plain.find((e) => e.key.equals(key));
   if (same) return { status: 'known', entry: same };
   if (plain.length > 0) return { status: 'changed', entries: plain };
+  const ca = entries.find((e) => e.marker === 'cert-authority' && entryMatchesHost(e, host, port));
+  if (ca) return { status: 'ca-only', entry: ca };
   return { status: 'unknown' };
 }
 
@@ -160,4 +166,47 @@ export async function appendKnownHost(file: string, host: string, port: number, 
   const prefix = existing.length > 0 && !existing.endsWith('\n') ? '\n' : '';
   await appendFile(file, `${prefix}${line}\n`, { mode: 0o600 });
   return line;
+}
+
+/** `SHA256:abc…` or `abc…` as typed; compared exactly (base64 is case-sensitive). */
+export function sameFingerprint(typed: string, key: Buffer): boolean {
+  const want = typed.trim().replace(/^SHA256:/i, '').replace(/=+$/, '');
+  return want.length > 0 && `SHA256:${want}` === fingerprintSha256(key);
+}
+
+export interface PinResult {
+  line: string;
+  /** Lines that named this host with another key, now gone (kept in `<file>.old`). */
+  removed: KnownHostEntry[];
+  /** Wildcard lines that also match the host with another key: left as they are, and said so. */
+  wildcards: KnownHostEntry[];
+}
+
+/**
+ * Makes `key` the one key known for `host:port`: lines naming exactly this host (plainly or
+ * hashed) with another key are removed, the new line appended. The previous file is kept
+ * as `<file>.old` (as `ssh-keygen -R` does) and the new one renamed into place, 0600.
+ */
+export async function pinHostKey(file: string, host: string, port: number, key: Buffer): Promise<PinResult> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  const entries = parseKnownHosts(text);
+  const names = hostLookupName(host, port);
+  const stale = entries.filter((e) => e.marker === undefined && !e.key.equals(key) && entryMatchesHost(e, host, port));
+  const explicit = (e: KnownHostEntry) => e.hosts.startsWith('|1|') || e.hosts.split(',').some((h) => h === names);
+  const removed = stale.filter(explicit);
+  const wildcards = stale.filter((e) => !explicit(e));
+  const gone = new Set(removed.map((e) => e.lineNumber));
+  const kept = text.split('\n').filter((_, i) => !gone.has(i + 1)).join('\n');
+  const alreadyKnown = entries.some((e) => e.marker === undefined && e.key.equals(key) && entryMatchesHost(e, host, port));
+  const line = knownHostsLine(host, port, key);
+  const next = alreadyKnown ? kept : `${kept}${kept.length > 0 && !kept.endsWith('\n') ? '\n' : ''}${line}\n`;
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  if (text.length > 0) await copyFile(file, `${file}.old`);
+  const temp = `${file}.lifeboat-${process.pid}.tmp`;
+  await writeFile(temp, next, { mode: 0o600 });
+  await rename(temp, file);
+  return { line, removed, wildcards };
 }

@@ -25,21 +25,33 @@ export interface RemoteForOptions {
   notice?: (line: string) => void;
 }
 
-/** An `SshRemote` for a fleet machine: fleet-wide `ssh` settings overridden by the machine's own. */
-export function remoteFor(fleet: Fleet, machineName: string, options: RemoteForOptions & { jump?: SshRemote }): SshRemote {
+/** Where a fleet machine's sshd is and which known_hosts file vouches for it: fleet-wide `ssh` settings overridden by the machine's own. */
+export function sshTargetOf(fleet: Fleet, machineName: string, options: Pick<RemoteForOptions, 'homeDir' | 'baseDir'> = {}) {
   const machine = fleet.machines.find((m) => m.name === machineName);
   if (!machine) {
     const known = fleet.machines.map((m) => m.name).join(', ');
     throw new RemoteError('unknown-machine', machineName, `no machine of that name in fleet ${fleet.name} (machines: ${known})`);
   }
   const ssh = { ...fleet.ssh, ...machine.ssh };
-  const identity = ssh.identity;
-  return new SshRemote({
+  return {
     machine: machine.name,
     host: machine.address,
     port: ssh.port,
-    user: ssh.user,
+    ssh,
     knownHostsFile: expandHome(ssh.knownHosts, options.homeDir ?? homedir(), options.baseDir ?? process.cwd()),
+  };
+}
+
+/** An `SshRemote` for a fleet machine. */
+export function remoteFor(fleet: Fleet, machineName: string, options: RemoteForOptions & { jump?: SshRemote }): SshRemote {
+  const { machine, host, port, ssh, knownHostsFile } = sshTargetOf(fleet, machineName, options);
+  const identity = ssh.identity;
+  return new SshRemote({
+    machine,
+    host,
+    port,
+    user: ssh.user,
+    knownHostsFile,
     connectTimeoutMs: ssh.connectTimeoutMs,
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     ...(identity ? { privateKey: () => options.secret(identity) } : {}),

@@ -96,7 +96,7 @@ describe('SshRemote host keys', () => {
       await assert.rejects(remote({ knownHostsFile: file, acceptNewHostKeys }).run('true'), (error: unknown) => {
         assert.ok(error instanceof RemoteError);
         assert.equal(error.code, 'host-key-changed');
-        for (const part of ['db1', `127.0.0.1:${sshd.port}`, expected, offered, `${file} line 3`, 'man-in-the-middle', 'remove line 3']) {
+        for (const part of ['db1', `127.0.0.1:${sshd.port}`, expected, offered, `${file} line 3`, 'man-in-the-middle', 'replaces line 3', 'lifeboat hosts trust db1 --fingerprint']) {
           assert.ok(error.message.includes(part), `missing ${JSON.stringify(part)} in: ${error.message}`);
         }
         assert.ok(error.message.includes(original.split('\n')[2] as string), 'the known_hosts line itself');

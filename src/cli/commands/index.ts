@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerBackup } from './backup.ts';
 import { registerDrill } from './drill.ts';
 import { registerFleet } from './fleet.ts';
+import { registerHosts } from './hosts.ts';
 import { registerPrepare } from './prepare.ts';
 import { registerProbe } from './probe.ts';
 import { registerRuns } from './runs.ts';
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerBackup(program);
   registerDrill(program);
   registerFleet(program);
+  registerHosts(program);
   registerPrepare(program);
   registerProbe(program);
   registerRuns(program);
