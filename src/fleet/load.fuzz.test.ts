@@ -73,6 +73,7 @@ test('the hostile files found by fuzzing each get one clear answer', async () =>
     'ANSI escapes in a value': [base.replace('name: go-speed', 'name: "\\e[31mred"'), /name: a line break or control character/],
     'a shell character in a data folder': [base.replace('dataDirs: [/wwwroot/go/go-upload/uploads]', 'dataDirs: ["/wwwroot/up,command=sh"]'), /a path may hold letters, digits/],
     'a quote in the dump folder': [base.replace('dumpDir: /shell/sql_backup', 'dumpDir: "/shell/x\\"$(id)"'), /a path may hold letters, digits/],
+    'a quote and a command in a health path': [base.replace('port: 8000, path: /healthz', 'port: 8000, path: "/healthz\'$(id)"'), /an HTTP path like \/health/],
     'a path stepping up': [base.replace('dir: /wwwroot/go/go-api', 'dir: /wwwroot/../etc'), /may not step up/],
     'a unit name stepping up': [base.replace('driver: { type: supervisor }', 'driver: { type: systemd, unit: ../../x }'), /may not contain `\.\.`|letters, digits/],
     'a name of half a megabyte': [base.replace('name: go-speed', `name: ${'x'.repeat(500_000)}`), /a name is at most 63 characters/],

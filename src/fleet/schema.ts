@@ -134,7 +134,8 @@ const healthSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('http'),
     port,
-    path: z.string().regex(/^\//).default('/'),
+    // An URL path: it reaches curl's command line (quoted) and reports; no space, quote, `$`, backtick or backslash.
+    path: z.string().max(1024).regex(/^\/[A-Za-z0-9._~!&()*+,;=:@%/?-]*$/, 'an HTTP path like /health: letters, digits and URL characters, no spaces, quotes, $, ` or \\').default('/'),
     expectStatus: z.number().int().default(200),
   }),
   z.strictObject({ type: z.literal('tcp'), port }),

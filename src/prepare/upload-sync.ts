@@ -78,7 +78,9 @@ export function syncScript(sync: UploadSync, options: PrepareOptions, fleetPort:
 export function authorizedLine(sync: UploadSync, publicKey: string, options: PrepareOptions): string {
   const [type, blob] = publicKey.trim().split(/\s+/);
   const root = options.uploadTargetPath(commonRoot(sync.dataDirs));
-  return `restrict,from="${sync.source.address}",command="/usr/bin/rrsync -wo -no-del -munge ${root}" ${type} ${blob} ${marker(sync)}`;
+  // The forced command is run by the target's shell: its folder quoted like every other
+  // command argument (the schema already keeps quotes and `,` out of paths).
+  return `restrict,from="${sync.source.address}",command="/usr/bin/rrsync -wo -no-del -munge ${shq(root)}" ${type} ${blob} ${marker(sync)}`;
 }
 
 function marker(sync: UploadSync): string {

@@ -8,6 +8,7 @@ import { cp, link, lstat, open, readFile, realpath, rename, stat, unlink } from 
 import { dirname } from 'node:path';
 import { backupPathCandidates, tempPathFor } from './backup-name.ts';
 import { brief } from './brief.ts';
+import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, runTimeoutMs } from './bounds.ts';
 import {
   RemoteError,
   RemoteFileNotFoundError,
@@ -31,8 +32,8 @@ export class LocalRemote implements Remote {
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
+      const stdout = new BoundedOutput(MAX_STDOUT_BYTES, 'head');
+      const stderr = new BoundedOutput(MAX_STDERR_BYTES, 'tail');
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -50,16 +51,20 @@ export class LocalRemote implements Remote {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        if (stdout.dropped > 0) {
+          reject(new RemoteError('io-failed', this.machine, `\`${brief(command)}\` printed more than ${MAX_STDOUT_BYTES >> 20} MiB on standard output: not kept, and not taken as its answer`));
+          return;
+        }
         resolve({
           code,
           signal,
-          stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8'),
+          stdout: stdout.toString(),
+          stderr: stderr.toString(),
           ms: Math.round(performance.now() - started),
         });
       });
-      if (options.timeoutMs !== undefined) {
-        const ms = options.timeoutMs;
+      {
+        const ms = runTimeoutMs(options);
         timer = setTimeout(() => {
           if (settled) return;
           settled = true;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RemoteError, RemoteFileNotFoundError, RemoteTimeoutError, runChecked, shq, type Remote } from './remote.ts';
+import { MAX_STDERR_BYTES, MAX_STDOUT_BYTES } from './bounds.ts';
 
 export interface RemoteUnderTest {
   remote: Remote;
@@ -98,6 +99,14 @@ export function remoteContract(name: string, setup: () => Promise<RemoteUnderTes
       assert.equal(alive, false, 'the sleeping grandchild survived the timeout');
       // The remote is still usable after a timeout.
       assert.equal((await remote.run('echo still here')).stdout, 'still here\n');
+    });
+
+    test('run refuses an answer larger than it keeps, and keeps the end of a long stderr', async () => {
+      // Bounded by the command's own count: one MiB more than lifeboat keeps.
+      await assert.rejects(remote.run(`head -c ${((MAX_STDOUT_BYTES >> 20) + 1) << 20} /dev/zero`, { timeoutMs: 60_000 }), (e: unknown) => e instanceof RemoteError && /more than \d+ MiB on standard output/.test(e.message));
+      const r = await remote.run(`head -c ${MAX_STDERR_BYTES * 2} /dev/zero | tr '\\0' x >&2; echo the-end >&2`, { timeoutMs: 60_000 });
+      assert.equal(r.code, 0);
+      assert.ok(r.stderr.endsWith('the-end\n') && r.stderr.length < MAX_STDERR_BYTES + 100);
     });
 
     test('many commands in parallel all complete', async () => {

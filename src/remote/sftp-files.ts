@@ -7,6 +7,7 @@ import { dirname, join, posix } from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { backupPathCandidates, tempPathFor } from './backup-name.ts';
 import { RemoteError, RemoteFileNotFoundError, type WriteOptions, type WriteResult } from './remote.ts';
+import { SFTP_CALL_TIMEOUT_MS, SFTP_TRANSFER_TIMEOUT_MS, within } from './bounds.ts';
 
 /** SFTP status code for "no such file" (draft-ietf-secsh-filexfer, SSH_FX_NO_SUCH_FILE). */
 const NO_SUCH_FILE = 2;
@@ -18,8 +19,13 @@ export class Sftp {
     readonly machine: string,
   ) {}
 
-  private call<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
-    return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+  /** One SFTP request, with a deadline (bounds.ts): a half-dead link never holds a step for ever. */
+  private call<T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => void, ms = SFTP_CALL_TIMEOUT_MS): Promise<T> {
+    return within(
+      new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value)))),
+      ms,
+      () => new RemoteError('timeout', this.machine, `an SFTP request got no answer within ${Math.round(ms / 1000)} s`),
+    );
   }
 
   lstatOrUndefined(path: string): Promise<Stats | undefined> {
@@ -114,7 +120,7 @@ export class Sftp {
       if (await this.lstatOrUndefined(remote)) await this.call<void>((cb) => this.sftp.unlink(remote, cb));
       await this.call<void>((cb) => this.sftp.symlink(target, remote, cb));
     } else if (stats.isFile()) {
-      await this.call<void>((cb) => this.sftp.fastPut(local, remote, { mode }, cb));
+      await this.call<void>((cb) => this.sftp.fastPut(local, remote, { mode }, cb), SFTP_TRANSFER_TIMEOUT_MS);
       await this.call<void>((cb) => this.sftp.chmod(remote, mode, cb));
     }
     // Sockets, fifos and devices have no content to copy.
@@ -147,7 +153,7 @@ export class Sftp {
       await rm(local, { force: true });
       await symlink(target, local);
     } else if (stats.isFile()) {
-      await this.call<void>((cb) => this.sftp.fastGet(remote, local, cb));
+      await this.call<void>((cb) => this.sftp.fastGet(remote, local, cb), SFTP_TRANSFER_TIMEOUT_MS);
       await chmod(local, mode);
     }
   }

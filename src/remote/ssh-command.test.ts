@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalRemote } from './local.ts';
 import { wrapCommand } from './ssh-command.ts';
+import { DEFAULT_RUN_TIMEOUT_MS } from './bounds.ts';
 
-test('wrapCommand builds exec [env] [timeout] sh -c with every part quoted', () => {
-  assert.equal(wrapCommand('echo hi', {}), "exec sh -c 'echo hi'");
+test('wrapCommand builds exec [env] timeout sh -c with every part quoted; a command without a time-out gets the default one', () => {
+  assert.equal(wrapCommand('echo hi', {}), `exec timeout -s KILL ${(DEFAULT_RUN_TIMEOUT_MS / 1000).toFixed(3)} sh -c 'echo hi'`);
   assert.equal(
     wrapCommand("echo \"$A\" 'x'", { env: { A: "it's", B: 'a b' }, timeoutMs: 1500 }),
     `exec env 'A=it'\\''s' 'B=a b' timeout -s KILL 1.500 sh -c 'echo "$A" '\\''x'\\'''`,

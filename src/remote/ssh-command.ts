@@ -5,6 +5,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { brief } from './brief.ts';
 import { RemoteError, RemoteTimeoutError, shq, type RunOptions, type RunResult } from './remote.ts';
+import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, runTimeoutMs } from './bounds.ts';
 
 /** ssh2 refused to even send the request: the socket is gone. */
 export class NotConnected extends Error {}
@@ -40,8 +41,8 @@ export function collectRun(
   const { machine, address, command, options } = what;
   return new Promise<RunResult>((resolve, reject) => {
     const started = performance.now();
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
+    const stdout = new BoundedOutput(MAX_STDOUT_BYTES, 'head');
+    const stderr = new BoundedOutput(MAX_STDERR_BYTES, 'tail');
     let exit: { code: number | null; signal: string | null } | undefined;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -58,15 +59,19 @@ export function collectRun(
         reject(new RemoteError('connect-failed', machine, `connection to ${address} lost while running \`${brief(command)}\``));
         return;
       }
+      if (stdout.dropped > 0) {
+        reject(new RemoteError('io-failed', machine, `\`${brief(command)}\` printed more than ${MAX_STDOUT_BYTES >> 20} MiB on standard output: not kept, and not taken as its answer`));
+        return;
+      }
       resolve({
         ...exit,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
+        stdout: stdout.toString(),
+        stderr: stderr.toString(),
         ms: Math.round(performance.now() - started),
       });
     });
-    if (options.timeoutMs !== undefined) {
-      const ms = options.timeoutMs;
+    {
+      const ms = runTimeoutMs(options);
       timer = setTimeout(() => {
         if (settled) return;
         settled = true;
@@ -98,8 +103,8 @@ export function wrapCommand(command: string, options: RunOptions): string {
       parts.push(shq(`${name}=${value}`));
     }
   }
-  // `timeout 0` would mean "no limit": the shortest limit sent is one millisecond.
-  if (options.timeoutMs !== undefined) parts.push('timeout', '-s', 'KILL', (Math.max(options.timeoutMs, 1) / 1000).toFixed(3));
+  // Always a limit (bounds.ts); `timeout 0` would mean none: the shortest sent is one millisecond.
+  parts.push('timeout', '-s', 'KILL', (Math.max(runTimeoutMs(options), 1) / 1000).toFixed(3));
   parts.push('sh', '-c', shq(command));
   return parts.join(' ');
 }
