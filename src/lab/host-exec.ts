@@ -4,6 +4,7 @@
  * session would have. A timeout kills the command's whole process group.
  */
 import { spawn } from 'node:child_process';
+import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES } from '../remote/bounds.ts';
 import { RemoteError, RemoteTimeoutError, type RunOptions } from '../remote/remote.ts';
 
 export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -24,14 +25,15 @@ export function nsenterArgv(anchorPid: number, host: string, command: string, en
   ];
 }
 
-export function execRaw(anchorPid: number, host: string, command: string, options: RunOptions = {}): Promise<RawResult> {
+/** `bounded`: the limits of remote/bounds.ts (a `Remote.run` keeps them; a file read through stdout does not). */
+export function execRaw(anchorPid: number, host: string, command: string, options: RunOptions = {}, bounded = false): Promise<RawResult> {
   const started = performance.now();
   const [file, ...args] = nsenterArgv(anchorPid, host, command, options.env);
   return new Promise((resolve, reject) => {
     // Own process group: on timeout the whole tree goes, not only nsenter.
     const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
+    const out = new BoundedOutput(bounded ? MAX_STDOUT_BYTES : Number.MAX_SAFE_INTEGER, 'head');
+    const err = new BoundedOutput(bounded ? MAX_STDERR_BYTES : Number.MAX_SAFE_INTEGER, 'tail');
     let timedOut = false;
     const timer =
       options.timeoutMs !== undefined
@@ -56,7 +58,11 @@ export function execRaw(anchorPid: number, host: string, command: string, option
         reject(new RemoteTimeoutError(host, `\`${command.slice(0, 80)}\``, options.timeoutMs!));
         return;
       }
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), ms: performance.now() - started });
+      if (out.dropped > 0) {
+        reject(new RemoteError('io-failed', host, `\`${command.slice(0, 80)}\` printed more than ${MAX_STDOUT_BYTES >> 20} MiB on standard output: not kept, and not taken as its answer`));
+        return;
+      }
+      resolve({ code, signal, stdout: out.bytes(), stderr: Buffer.from(err.toString()), ms: performance.now() - started });
     });
     child.stdin.on('error', () => {
       /* the command may not read its input */

@@ -17,6 +17,7 @@ import {
   type WriteResult,
 } from '../remote/remote.ts';
 import { execRaw, nsenterArgv } from './host-exec.ts';
+import { runTimeoutMs } from '../remote/bounds.ts';
 
 export class LabRemote implements Remote {
   constructor(
@@ -26,7 +27,7 @@ export class LabRemote implements Remote {
   ) {}
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
-    const r = await execRaw(this.anchorPid(), this.machine, command, options);
+    const r = await execRaw(this.anchorPid(), this.machine, command, { ...options, timeoutMs: runTimeoutMs(options) }, true);
     return { code: r.code, signal: r.signal, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), ms: r.ms };
   }
 

@@ -24,7 +24,7 @@ export function runTimeoutMs(options: RunOptions): number {
 /** Collects a stream's chunks up to `limit` bytes, keeping the head (stdout) or the tail (stderr). */
 export class BoundedOutput {
   private chunks: Buffer[] = [];
-  private bytes = 0;
+  private size = 0;
   /** Bytes that did not fit. */
   dropped = 0;
 
@@ -32,32 +32,37 @@ export class BoundedOutput {
 
   push(chunk: Buffer): void {
     if (this.keep === 'head') {
-      const room = this.limit - this.bytes;
+      const room = this.limit - this.size;
       if (room <= 0) {
         this.dropped += chunk.length;
         return;
       }
       const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
       this.chunks.push(part);
-      this.bytes += part.length;
+      this.size += part.length;
       this.dropped += chunk.length - part.length;
       return;
     }
     this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    while (this.bytes > this.limit && this.chunks.length > 0) {
+    this.size += chunk.length;
+    while (this.size > this.limit && this.chunks.length > 0) {
       const first = this.chunks[0]!;
-      const over = this.bytes - this.limit;
+      const over = this.size - this.limit;
       if (first.length <= over) {
         this.chunks.shift();
-        this.bytes -= first.length;
+        this.size -= first.length;
         this.dropped += first.length;
       } else {
         this.chunks[0] = first.subarray(over);
-        this.bytes -= over;
+        this.size -= over;
         this.dropped += over;
       }
     }
+  }
+
+  /** What was kept, as bytes (the head, or the tail without its note). */
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
   }
 
   toString(): string {
