@@ -11,7 +11,7 @@ import { LocalRemote } from '../remote/local.ts';
 import type { Remote } from '../remote/remote.ts';
 import { ActionError, type ActionContext } from './action.ts';
 import { copyTree, extractArchive } from './files.ts';
-import { decryptFile, encryptFile } from '../prepare/archive-crypt.ts';
+import { openFile, sealFile } from '../util/seal.ts';
 
 const fleet = fleetSchema.parse({
   version: 1,
@@ -185,14 +185,14 @@ test('extractArchive opens an archive sealed for an off-site store on the operat
     const clear = join(dir, 'install-hk.tar.gz');
     execFileSync('tar', ['-C', join(dir, 'src'), '-czf', clear, '.']);
     const sealed = `${clear}.enc`;
-    await encryptFile(clear, sealed, 'backup-key');
+    await sealFile(clear, sealed, 'backup-key');
     execFileSync('bash', ['-c', `cd '${dir}' && sha256sum install-hk.tar.gz.enc > install-hk.tar.gz.enc.sha256`]);
     const ctx = context();
     assert.throws(() => extractArchive('primary', sealed, 'spare', join(dir, 'out')), (e) => e instanceof ActionError && e.code === 'precondition');
-    const action = extractArchive('primary', sealed, 'spare', join(dir, 'out'), { decrypt: (from, to) => decryptFile(from, to, 'backup-key') });
+    const action = extractArchive('primary', sealed, 'spare', join(dir, 'out'), { decrypt: (from, to) => openFile(from, to, 'backup-key') });
     await action.apply(ctx);
     await action.verify(ctx);
-    const wrongKey = extractArchive('primary', sealed, 'spare', join(dir, 'out2'), { decrypt: (from, to) => decryptFile(from, to, 'wrong') });
+    const wrongKey = extractArchive('primary', sealed, 'spare', join(dir, 'out2'), { decrypt: (from, to) => openFile(from, to, 'wrong') });
     await assert.rejects(wrongKey.apply(ctx), (e) => e instanceof ActionError && e.code === 'apply-failed');
   });
 });

@@ -9,7 +9,8 @@ import type { ActionContext } from '../actions/action.ts';
 import { RemoteFileNotFoundError } from '../remote/remote.ts';
 import { BackupError } from './errors.ts';
 import { manifestPath, STAMP_PATTERN, stampDir } from './layout.ts';
-import { copyOf, parseManifest, type CopyEntry, type CopyKind, type Manifest } from './manifest.ts';
+import { copyOf, MANIFEST_MAC_FILE, parseManifest, SEAL_CIPHER, type CopyEntry, type CopyKind, type Manifest } from './manifest.ts';
+import { manifestMacMatches } from '../util/seal.ts';
 import { isOffsite, type BackupSettings } from './settings.ts';
 import { runBash, shq } from './remote-shell.ts';
 
@@ -23,6 +24,8 @@ export type CopyHealth =
   | 'truncated'
   /** Right size, wrong sha256: a flipped byte. */
   | 'corrupt'
+  /** A sealed copy's manifest whose MAC is missing or wrong: altered or swapped, never restored. */
+  | 'tampered'
   /** Checksums not computed (listing without `check`). */
   | 'unchecked';
 
@@ -55,14 +58,18 @@ export async function listStamps(ctx: ActionContext, settings: BackupSettings, s
 export async function inspectStamp(ctx: ActionContext, settings: BackupSettings, store: string, stamp: string, check = true): Promise<StampStatus> {
   const remote = ctx.remote(store);
   let manifest: Manifest;
+  let text: string;
   try {
-    const text = (await remote.readFile(manifestPath(settings.dumpDir(store), stamp))).toString('utf8');
+    text = (await remote.readFile(manifestPath(settings.dumpDir(store), stamp))).toString('utf8');
     manifest = parseManifest(text, `${store}:${stamp}`);
   } catch (error) {
     if (error instanceof RemoteFileNotFoundError) return { store, stamp, health: 'incomplete', copies: [], detail: 'no manifest (never finished arriving)' };
     if (error instanceof BackupError) return { store, stamp, health: 'bad-manifest', copies: [], detail: error.message };
     throw error;
   }
+  if (manifest.stamp !== stamp) return { store, stamp, health: 'tampered', copies: [], detail: `the manifest in folder ${stamp} says it is copy ${manifest.stamp}` };
+  const unauthenticated = await manifestProblem(ctx, settings, store, stamp, manifest, text);
+  if (unauthenticated) return { store, stamp, health: 'tampered', copies: [], detail: unauthenticated };
   const dir = stampDir(settings.dumpDir(store), stamp);
   const copies: CopyStatus[] = [];
   for (const copy of manifest.copies) copies.push(await inspectCopy(ctx, store, dir, copy, check));
@@ -145,4 +152,23 @@ export async function findNewestGoodCopy(ctx: ActionContext, settings: BackupSet
     throw new BackupError('no-good-copy', `no good ${what} on ${stores.join(', ')}${why ? ` (rejected: ${why})` : ''}`);
   }
   return { ...best, skipped };
+}
+
+/**
+ * A manifest listing sealed copies must carry its HMAC under the backup key: row counts, GTID
+ * and checksums altered, or an older copy's manifest put in a newer folder, are refused.
+ * Undefined when it is authentic (or lists no sealed copy: on-site stores are trusted as the
+ * fleet's own machines, and copies sealed before MACs existed have no cipher field).
+ */
+async function manifestProblem(ctx: ActionContext, settings: BackupSettings, store: string, stamp: string, manifest: Manifest, text: string): Promise<string | undefined> {
+  if (!manifest.copies.some((c) => c.cipher === SEAL_CIPHER)) return undefined;
+  if (!settings.encryptionKey) return 'sealed copy: set backups.encryptionKey to authenticate its manifest';
+  let mac: string;
+  try {
+    mac = (await ctx.remote(store).readFile(posix.join(stampDir(settings.dumpDir(store), stamp), MANIFEST_MAC_FILE))).toString('utf8');
+  } catch (error) {
+    if (error instanceof RemoteFileNotFoundError) return 'the manifest of a sealed copy has no MAC beside it';
+    throw error;
+  }
+  return manifestMacMatches(text, mac, await ctx.secret(settings.encryptionKey)) ? undefined : 'the manifest does not match its MAC (altered, or not written with this backup key)';
 }

@@ -8,6 +8,10 @@ import { BackupError } from './errors.ts';
 
 export const MANIFEST_FORMAT = 'lifeboat-backup/1';
 export const MANIFEST_FILE = 'manifest.json';
+/** Beside an off-site manifest: its HMAC under the backup key, written before it (util/seal.ts). */
+export const MANIFEST_MAC_FILE = 'manifest.json.mac';
+/** How an encrypted copy was sealed: streamed AES-GCM by the operator; or, before, `openssl enc -aes-256-cbc` on the source (no cipher field). */
+export const SEAL_CIPHER = 'lifeboat-seal-1' as const;
 
 export const COPY_KINDS = ['physical', 'logical'] as const;
 export type CopyKind = (typeof COPY_KINDS)[number];
@@ -23,6 +27,8 @@ export const copyEntrySchema = z.strictObject({
   /** Checksum of the compressed copy before encryption (equal to `sha256` when not encrypted). */
   plainSha256: sha256,
   encrypted: z.boolean(),
+  /** Set on copies sealed with authentication (`SEAL_CIPHER`); absent on older, unauthenticated ones. */
+  cipher: z.literal('lifeboat-seal-1').optional(),
   /** Physical copies are shipped already `--prepare`d: restore is unpack + start. */
   prepared: z.boolean(),
   /** GTID position the copy corresponds to ('' when the server has no GTID history). */

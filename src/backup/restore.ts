@@ -17,6 +17,7 @@ import { loadLogical, physicalPaths, swapBackPhysical, swapInPhysical, unpackPhy
 import type { BackupSettings } from './settings.ts';
 import { bash, privateWorkDir, runBash, shq, workDirTemplate } from './remote-shell.ts';
 import { bringCopy, plainName } from './transfer.ts';
+import { SEAL_CIPHER } from './manifest.ts';
 
 export interface RestoreCopyOptions {
   /** The copy to restore, as `findNewestGoodCopy` returns it. */
@@ -59,7 +60,7 @@ export function restoreCopy(options: RestoreCopyOptions): Action & { outcome?: R
       // The work folder is made when the restore runs (mktemp): the plan shows its template.
       const file = posix.join(workDirTemplate(settings.workDir(to), workPrefix), plainName(copy.copy));
       const changes: Change[] = [
-        { kind: 'note', text: `copy ${copy.copy.file} (${copy.copy.bytes} bytes, sha256 ${copy.copy.sha256.slice(0, 12)}…) ${copy.store === to ? 'is already on' : `travels from ${copy.store} to`} ${to}, checked by sha256 on arrival${copy.copy.encrypted ? ', then decrypted with backups.encryptionKey (read from stdin)' : ''}` },
+        { kind: 'note', text: `copy ${copy.copy.file} (${copy.copy.bytes} bytes, sha256 ${copy.copy.sha256.slice(0, 12)}…) ${copy.store === to ? 'is already on' : `travels from ${copy.store} to`} ${to}, checked by sha256 on arrival${copy.copy.cipher === SEAL_CIPHER ? ', opened on the operator\'s machine on its way (every chunk authenticated with backups.encryptionKey)' : copy.copy.encrypted ? ', then decrypted with backups.encryptionKey (read from stdin)' : ''}` },
       ];
       if (kind === 'physical') {
         const paths = physicalPaths(local, tag);

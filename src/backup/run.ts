@@ -42,10 +42,10 @@ export async function runBackup(ctx: ActionContext, settings: BackupSettings, op
   const key = offsite.length > 0 && settings.encryptionKey ? await ctx.secret(settings.encryptionKey) : undefined;
   const source = await chooseSource(ctx, settings);
   ctx.log(`backup ${stamp} from ${source.reason}`);
-  const taken = await takeCopies(ctx, settings, source, { kinds: options.kinds ?? COPY_KINDS, stamp, ...(key !== undefined ? { encryptionKey: key } : {}) });
+  const taken = await takeCopies(ctx, settings, source, { kinds: options.kinds ?? COPY_KINDS, stamp });
   let shipped: ShipResult[];
   try {
-    shipped = await shipToStores(ctx, settings, taken, source.machine, settings.stores);
+    shipped = await shipToStores(ctx, settings, taken, source.machine, settings.stores, key);
   } finally {
     await ctx.remote(source.machine).run(`rm -rf -- ${shq(taken.workDir)}`).catch(() => undefined); // cleanup of the work folder only
   }

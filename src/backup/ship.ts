@@ -1,17 +1,22 @@
 /**
  * Ships a taken copy to every store in parallel: through the operator's connections
  * (download once from the source, upload to each store; a store that is the source machine
- * itself copies locally), since the lab gives hosts no SSH keys to each other. Data files go
- * first, each checked by sha256 ON the store, and the manifest last: a folder without a
- * manifest is an incomplete copy and is never chosen.
+ * itself copies locally), since the lab gives hosts no SSH keys to each other. Off-site
+ * stores get the copies sealed on the operator's machine (util/seal.ts: streamed,
+ * authenticated AES-GCM; the key and the clear copy never reach them) and a manifest whose
+ * HMAC lies beside it. Data files go first, each checked by sha256 ON the store, and the
+ * manifest last: a folder without a manifest is an incomplete copy and is never chosen.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { ActionContext } from '../actions/action.ts';
+import { manifestMac, sealFile } from '../util/seal.ts';
 import { BackupError } from './errors.ts';
-import { stampDir } from './layout.ts';
-import { MANIFEST_FILE, renderManifest, type Manifest } from './manifest.ts';
+import { ENCRYPTED_SUFFIX, stampDir } from './layout.ts';
+import { MANIFEST_FILE, MANIFEST_MAC_FILE, renderManifest, SEAL_CIPHER, type CopyEntry, type Manifest } from './manifest.ts';
 import { isOffsite, type BackupSettings } from './settings.ts';
 import { runBash, sha256On, shq } from './remote-shell.ts';
 import type { TakenCopies } from './take.ts';
@@ -24,39 +29,57 @@ export interface ShipResult {
   ms: number;
 }
 
-/** The manifest an off-site store gets: same copies, but the encrypted files and their sums. */
-export function manifestFor(taken: TakenCopies, offsite: boolean): Manifest {
-  if (!offsite) return taken.manifest;
-  return {
-    ...taken.manifest,
-    copies: taken.manifest.copies.map((copy) => {
-      const enc = taken.encrypted.get(copy.file);
-      if (!enc) throw new BackupError('missing-key', `no encrypted version of ${copy.file} for an off-site store`);
-      return { ...copy, file: enc.file, bytes: enc.bytes, sha256: enc.sha256, encrypted: true };
-    }),
-  };
+/** sha256 of a file on the operator's machine, read as a stream. */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
-export async function shipToStores(ctx: ActionContext, settings: BackupSettings, taken: TakenCopies, source: string, stores: readonly string[]): Promise<ShipResult[]> {
+/** Seals every copy in `staging` once, for all off-site stores: the manifest they get. */
+async function sealCopies(manifest: Manifest, staging: string, key: string): Promise<Manifest> {
+  const copies: CopyEntry[] = [];
+  for (const copy of manifest.copies) {
+    const clear = join(staging, copy.file);
+    // The download is checked before it is sealed: a seal over damaged bytes would authenticate them.
+    const sum = await sha256OfFile(clear);
+    if (sum !== copy.sha256) throw new BackupError('ship-failed', `${copy.file} arrived on the operator's machine with sha256 ${sum}, expected ${copy.sha256}`);
+    const file = copy.file + ENCRYPTED_SUFFIX;
+    await sealFile(clear, join(staging, file), key);
+    copies.push({ ...copy, file, bytes: (await stat(join(staging, file))).size, sha256: await sha256OfFile(join(staging, file)), encrypted: true, cipher: SEAL_CIPHER });
+  }
+  return { ...manifest, copies };
+}
+
+export async function shipToStores(ctx: ActionContext, settings: BackupSettings, taken: TakenCopies, source: string, stores: readonly string[], key?: string): Promise<ShipResult[]> {
   const staging = await mkdtemp(join(tmpdir(), 'lifeboat-ship-'));
   try {
-    const needed = new Set<string>();
-    for (const store of stores) {
-      if (store === source) continue;
-      for (const copy of manifestFor(taken, isOffsite(ctx.fleet, store)).copies) needed.add(copy.file);
+    const offsite = stores.filter((store) => isOffsite(ctx.fleet, store));
+    if (offsite.length > 0 && key === undefined) throw new BackupError('missing-key', `store(s) ${offsite.join(', ')} are off-site: set backups.encryptionKey so their copies are encrypted`);
+    // Any store but the source itself, or any off-site one (sealed here), needs the files here.
+    if (stores.some((store) => store !== source || offsite.includes(store))) {
+      const remote = ctx.remote(source);
+      for (const copy of taken.manifest.copies) await remote.download(posix.join(taken.workDir, copy.file), join(staging, copy.file));
     }
-    const remote = ctx.remote(source);
-    for (const file of needed) await remote.download(posix.join(taken.workDir, file), join(staging, file));
-    return await Promise.all(stores.map((store) => shipOne(ctx, settings, taken, source, store, staging)));
+    const sealed = offsite.length > 0 ? await sealCopies(taken.manifest, staging, key!) : undefined;
+    return await Promise.all(stores.map((store) => shipOne(ctx, settings, taken, source, store, staging, offsite.includes(store) ? { manifest: sealed!, key: key! } : { manifest: taken.manifest })));
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
 }
 
-async function shipOne(ctx: ActionContext, settings: BackupSettings, taken: TakenCopies, source: string, store: string, staging: string): Promise<ShipResult> {
+async function shipOne(
+  ctx: ActionContext,
+  settings: BackupSettings,
+  taken: TakenCopies,
+  source: string,
+  store: string,
+  staging: string,
+  what: { manifest: Manifest; key?: string },
+): Promise<ShipResult> {
   const started = performance.now();
-  const offsite = isOffsite(ctx.fleet, store);
-  const manifest = manifestFor(taken, offsite);
+  const { manifest, key } = what;
+  const offsite = key !== undefined;
   const dir = stampDir(settings.dumpDir(store), manifest.stamp);
   const remote = ctx.remote(store);
   try {
@@ -64,14 +87,17 @@ async function shipOne(ctx: ActionContext, settings: BackupSettings, taken: Take
     await runBash(remote, `install -d -m 0700 ${shq(dir)} && chmod 0700 ${shq(dir)}`);
     for (const copy of manifest.copies) {
       const to = posix.join(dir, copy.file);
-      if (store === source) await runBash(remote, `umask 077\ncp -- ${shq(posix.join(taken.workDir, copy.file))} ${shq(to)}`);
+      if (store === source && !offsite) await runBash(remote, `umask 077\ncp -- ${shq(posix.join(taken.workDir, copy.file))} ${shq(to)}`);
       else await remote.upload(join(staging, copy.file), to);
       await runBash(remote, `chmod 0600 -- ${shq(to)}`);
       const sum = await sha256On(remote, to);
       if (sum !== copy.sha256) throw new BackupError('ship-failed', `${store}: ${copy.file} arrived with sha256 ${sum}, expected ${copy.sha256}`);
     }
-    await remote.writeFile(posix.join(dir, MANIFEST_FILE), renderManifest(manifest), { mode: 0o600, backup: false });
-    ctx.log(`${store}: copy ${manifest.stamp} stored and verified${offsite ? ' (encrypted)' : ''}`);
+    const text = renderManifest(manifest);
+    // The MAC first, the manifest last: a manifest without its MAC is never trusted.
+    if (offsite) await remote.writeFile(posix.join(dir, MANIFEST_MAC_FILE), manifestMac(text, key) + '\n', { mode: 0o600, backup: false });
+    await remote.writeFile(posix.join(dir, MANIFEST_FILE), text, { mode: 0o600, backup: false });
+    ctx.log(`${store}: copy ${manifest.stamp} stored and verified${offsite ? ' (sealed)' : ''}`);
     return { store, ok: true, encrypted: offsite, ms: Math.round(performance.now() - started) };
   } catch (error) {
     ctx.log(`${store}: shipping ${manifest.stamp} FAILED: ${(error as Error).message}`);

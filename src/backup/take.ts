@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import type { ActionContext } from '../actions/action.ts';
 import { RemoteError, type Remote } from '../remote/remote.ts';
 import { BackupError } from './errors.ts';
-import { copyFileName, ENCRYPTED_SUFFIX } from './layout.ts';
+import { copyFileName } from './layout.ts';
 import type { CopyEntry, CopyKind, Manifest } from './manifest.ts';
 import { MANIFEST_FORMAT } from './manifest.ts';
 import { clientArgs, countRows, gtidPosition, requireCounts, serverVersion, sqlOn, type MariadbLocal } from './mariadb-local.ts';
@@ -20,17 +20,13 @@ import type { BackupSource } from './source.ts';
 export interface TakenCopies {
   /** Folder on the source machine holding the files; the caller removes it. */
   workDir: string;
-  /** Manifest for plain stores (encrypted entries are derived per off-site store). */
+  /** Manifest for plain stores (off-site stores get theirs when their copies are sealed: ship.ts). */
   manifest: Manifest;
-  /** `file` → `file.enc` made when some store is off-site. */
-  encrypted: Map<string, { file: string; bytes: number; sha256: string }>;
 }
 
 export interface TakeOptions {
   kinds: readonly CopyKind[];
   stamp: string;
-  /** Encrypt a copy of every file for off-site stores with this key (read from stdin there). */
-  encryptionKey?: string;
 }
 
 const HOUR_MS = 60 * 60_000;
@@ -69,15 +65,6 @@ export async function takeCopies(ctx: ActionContext, settings: BackupSettings, s
     } finally {
       if (paused) await sqlOn(remote, local, 'START SLAVE SQL_THREAD');
     }
-    const encrypted = new Map<string, { file: string; bytes: number; sha256: string }>();
-    if (options.encryptionKey !== undefined) {
-      for (const copy of copies) {
-        const file = copy.file + ENCRYPTED_SUFFIX;
-        const path = posix.join(workDir, file);
-        await runBash(remote, `umask 077\n${encryptCommand(posix.join(workDir, copy.file), path)}`, { stdin: options.encryptionKey + '\n', timeoutMs: HOUR_MS });
-        encrypted.set(copy.file, { file, bytes: await sizeOn(remote, path), sha256: await sha256On(remote, path) });
-      }
-    }
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
       stamp: options.stamp,
@@ -88,7 +75,7 @@ export async function takeCopies(ctx: ActionContext, settings: BackupSettings, s
       serverVersion: version,
       copies,
     };
-    return { workDir, manifest, encrypted };
+    return { workDir, manifest };
   } catch (error) {
     // Cleanup of the work folder; the error being handled is rethrown.
     await remote.run(`rm -rf -- ${shq(workDir)}`).catch(() => undefined);
@@ -122,11 +109,10 @@ async function takeLogical(remote: Remote, local: MariadbLocal, settings: Backup
   await runBash(remote, `umask 077\n${dumpCommand(local, settings.schema, settings.logTables)} | zstd -q -T0 -3 > ${shq(path)}`, { timeoutMs: 6 * HOUR_MS });
 }
 
-/** The key is read from stdin (`-pass stdin`): never on a command line, never in a log. */
-export function encryptCommand(input: string, output: string): string {
-  return `openssl enc -aes-256-cbc -pbkdf2 -iter 200000 -salt -pass stdin -in ${shq(input)} -out ${shq(output)}`;
-}
-
+/**
+ * Copies encrypted before authenticated sealing existed were made with `openssl enc
+ * -aes-256-cbc` on the source: still opened with it, the key read from stdin (`-pass stdin`).
+ */
 export function decryptCommand(input: string, output: string): string {
   return `openssl enc -d -aes-256-cbc -pbkdf2 -iter 200000 -pass stdin -in ${shq(input)} -out ${shq(output)}`;
 }

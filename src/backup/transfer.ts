@@ -13,6 +13,9 @@ import type { CopyEntry } from './manifest.ts';
 import type { BackupSettings } from './settings.ts';
 import { runBash, sha256On, shq } from './remote-shell.ts';
 import { decryptCommand } from './take.ts';
+import { SEAL_CIPHER } from './manifest.ts';
+import { sha256OfFile } from './ship.ts';
+import { openFile, SealError } from '../util/seal.ts';
 
 export interface CopyOnTarget {
   /** Plain `.zst` file on the target. */
@@ -50,6 +53,7 @@ export async function bringCopy(
   const remote = ctx.remote(to);
   const { copy } = stored;
   const onStore = posix.join(stampDir(settings.dumpDir(stored.store), stored.stamp), copy.file);
+  if (copy.cipher === SEAL_CIPHER) return bringSealed(ctx, stored, to, onStore, workDir, key, options.deferCheck ?? false);
   let arrived = onStore;
   if (stored.store !== to) {
     arrived = posix.join(workDir, copy.file);
@@ -76,4 +80,41 @@ export async function bringCopy(
   const plainSum = await sha256On(remote, plain);
   if (plainSum !== copy.plainSha256) throw new BackupError('restore-failed', `${to}: decrypted ${copy.file} has sha256 ${plainSum}, expected ${copy.plainSha256}`);
   return { path: plain, workDir };
+}
+
+/**
+ * A sealed copy is opened on the operator's machine, on its way: store → operator (sealed,
+ * checked) → opened there, every chunk authenticated → checked → target. The key never
+ * reaches the store or the target, and an altered copy stops here, before the target holds
+ * a byte of it.
+ */
+async function bringSealed(ctx: ActionContext, stored: StoredCopy, to: string, onStore: string, workDir: string, key: string | undefined, deferCheck: boolean): Promise<CopyOnTarget> {
+  const { copy } = stored;
+  if (key === undefined) throw new BackupError('missing-key', `${copy.file} on ${stored.store} is encrypted: set backups.encryptionKey to restore it`);
+  const staging = await mkdtemp(join(tmpdir(), 'lifeboat-restore-'));
+  try {
+    ctx.log(`${stored.store} → ${to}: transferring ${copy.file} (${copy.bytes} bytes, sealed) through this machine`);
+    const sealed = join(staging, copy.file);
+    await ctx.remote(stored.store).download(onStore, sealed);
+    const sum = await sha256OfFile(sealed);
+    if (sum !== copy.sha256) throw new BackupError('restore-failed', `${stored.store}: ${copy.file} has sha256 ${sum}, expected ${copy.sha256}`);
+    const clear = join(staging, plainName(copy));
+    try {
+      await openFile(sealed, clear, key);
+    } catch (error) {
+      if (error instanceof SealError) throw new BackupError('restore-failed', `${stored.store}: ${copy.file} refused: ${error.message}`, { cause: error });
+      throw error;
+    }
+    await rm(sealed, { force: true });
+    const plainSum = await sha256OfFile(clear);
+    if (plainSum !== copy.plainSha256) throw new BackupError('restore-failed', `${copy.file} opened to sha256 ${plainSum}, expected ${copy.plainSha256}`);
+    const path = posix.join(workDir, plainName(copy));
+    await ctx.remote(to).upload(clear, path);
+    if (deferCheck) return { path, workDir, unchecked: copy.plainSha256 };
+    const arrived = await sha256On(ctx.remote(to), path);
+    if (arrived !== copy.plainSha256) throw new BackupError('restore-failed', `${to}: ${plainName(copy)} has sha256 ${arrived} after transfer, expected ${copy.plainSha256}`);
+    return { path, workDir };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }

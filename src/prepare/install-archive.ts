@@ -6,7 +6,7 @@
  *
  * An archive is named after a hash of what it holds (paths, modes, owners, link targets,
  * contents), so an unchanged machine gives the same name and prepare has nothing to do.
- * It travels source → operator → store; off-site stores get it encrypted (archive-crypt.ts).
+ * It travels source → operator → store; off-site stores get it sealed (util/seal.ts: streamed AES-GCM).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,7 +18,7 @@ import { unitPathOf } from '../actions/service-units.ts';
 import { configFilesOutside, dataDirs, installationDirs, servicesOn, storesInService } from '../fleet/model.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, runChecked, shq } from '../remote/remote.ts';
-import { encryptFile } from './archive-crypt.ts';
+import { sealFile } from '../util/seal.ts';
 import { readIfExists } from '../actions/desired-file.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 
@@ -168,7 +168,7 @@ export function archiveInstallation(fleet: Fleet, set: InstallSet, options: Prep
             const ref = ctx.fleet.backups?.encryptionKey;
             if (!ref) throw new ActionError('precondition', `${store.machine.name} is off-site: set backups.encryptionKey so its copy is encrypted`);
             file = join(local, `${store.machine.name}.enc`);
-            await encryptFile(clear, file, await ctx.secret(ref));
+            await sealFile(clear, file, await ctx.secret(ref));
           }
           const remote = ctx.remote(store.machine.name);
           await runChecked(remote, `mkdir -p ${shq(store.dir)}`);

@@ -8,7 +8,7 @@
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { extractArchive } from '../actions/provision/extract-archive.ts';
 import { unitPathOf } from '../actions/service-units.ts';
-import { decryptFile } from '../prepare/archive-crypt.ts';
+import { openFile } from '../util/seal.ts';
 import { shq } from '../remote/remote.ts';
 import { DecisionError } from './errors.ts';
 
@@ -58,7 +58,7 @@ export function installServicesFromArchive(source: string, to: string, services:
     const decrypt = choice.path.endsWith('.enc')
       ? async (sealed: string, clear: string) => {
           if (!key) throw new ActionError('precondition', `${choice.store}:${choice.path} is sealed but the fleet names no backups.encryptionKey`);
-          await decryptFile(sealed, clear, await ctx.secret(key));
+          await openFile(sealed, clear, await ctx.secret(key));
         }
       : undefined;
     inner = { choice, unpack: extractArchive(choice.store, choice.path, to, '/', { members, ...(decrypt ? { decrypt } : {}) }) };

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, open, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ import { restoreCopy } from '../../src/backup/restore.ts';
 import { runBackup } from '../../src/backup/run.ts';
 import { createScratch, type Scratch } from '../../src/backup/scratch.ts';
 import { verifyBackups } from '../../src/backup/verify.ts';
+import { openFile, SealError } from '../../src/util/seal.ts';
 import { startMariadb, type MariadbServer } from '../support/mariadb.ts';
 import { backupWorld, type BackupWorld } from './support.ts';
 
@@ -101,12 +102,13 @@ test('the off-site copy is encrypted: unreadable without the key, readable with 
   const bytes = await readFile(path);
   assert.notDeepEqual([...bytes.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd], 'must not be a plain zstd frame');
   await assert.rejects(run('zstd', ['-t', path]));
-  const wrong = run('sh', ['-c', `printf 'wrong-key\\n' | openssl enc -d -aes-256-cbc -pbkdf2 -iter 200000 -pass stdin -in '${path}' | zstd -dc`]);
-  await assert.rejects(wrong);
-  const right = await run('sh', ['-c', `printf '%s\\n' "$K" | openssl enc -d -aes-256-cbc -pbkdf2 -iter 200000 -pass stdin -in '${path}' | zstd -dc`], {
-    env: { ...process.env, K: KEY }, maxBuffer: 64 << 20,
-  });
+  // Sealed on the operator's machine, authenticated: opens with the key only.
+  assert.ok(manifest.copies.every((c) => c.cipher === 'lifeboat-seal-1'));
+  await assert.rejects(openFile(path, join(world.root, 'opened-wrong.zst'), 'wrong-key'), (e: unknown) => e instanceof SealError && e.code === 'wrong-key-or-damaged');
+  await openFile(path, join(world.root, 'opened.zst'), KEY);
+  const right = await run('zstd', ['-dc', join(world.root, 'opened.zst')], { maxBuffer: 64 << 20 });
   assert.match(right.stdout, /user-7-secretvalue/);
+  assert.equal((await stat(join(newestDir('store-c', stamp), 'manifest.json.mac'))).mode & 0o777, 0o600);
   // The key never reached a log line.
   assert.ok(world.logs.every((line) => !line.includes(KEY)));
 });
@@ -274,4 +276,39 @@ test('work folders are private and fresh: a folder planted under the name a back
   for (const [path, mode] of made) assert.equal(mode, 0o700, `${path} mode ${mode.toString(8)}`);
   const scratch = [...seen].find(([p]) => basename(p).startsWith('lifeboat-scratch.'));
   assert.ok(scratch, 'the scratch server folder was seen');
+});
+
+test("an off-site manifest that was altered, lost its MAC or sits in another copy's folder is refused, never restored", async () => {
+  const [newest, older] = (await readdir(world.dumpDir['store-c']!)).filter((n) => /^\d{8}T\d{6}Z$/.test(n)).sort().reverse();
+  assert.ok(newest && older, 'two copies on the off-site store');
+  const dir = newestDir('store-c', newest);
+  const manifestFile = join(dir, 'manifest.json');
+  const macFile = join(dir, 'manifest.json.mac');
+  const original = await readFile(manifestFile, 'utf8');
+  const mac = await readFile(macFile, 'utf8');
+  const offsiteOnly = () => findNewestGoodCopy(world.ctx, world.settings(), { stores: ['store-c'] });
+  assert.equal((await offsiteOnly()).stamp, newest, 'the untouched newest copy is chosen');
+  try {
+    // Row counts "corrected" to hide a loss: the MAC no longer matches.
+    const altered = original.replace(/("tables": \{\s*"\w+": )(\d+)/, (_m, head: string, n: string) => `${head}${Number(n) + 1}`);
+    assert.notEqual(altered, original);
+    await writeFile(manifestFile, altered);
+    let found = await offsiteOnly();
+    assert.equal(found.stamp, older, 'the altered newest copy is passed over');
+    assert.ok(found.skipped.some((s) => s.stamp === newest && s.health === 'tampered' && /MAC/.test(s.detail ?? '')), JSON.stringify(found.skipped));
+    // No MAC at all.
+    await writeFile(manifestFile, original);
+    await rm(macFile);
+    found = await offsiteOnly();
+    assert.ok(found.skipped.some((s) => s.stamp === newest && s.health === 'tampered' && /no MAC/.test(s.detail ?? '')));
+    // The older copy's manifest and MAC put in the newer folder: its own stamp gives it away.
+    await writeFile(manifestFile, await readFile(join(newestDir('store-c', older), 'manifest.json'), 'utf8'));
+    await writeFile(macFile, await readFile(join(newestDir('store-c', older), 'manifest.json.mac'), 'utf8'));
+    found = await offsiteOnly();
+    assert.ok(found.skipped.some((s) => s.stamp === newest && s.health === 'tampered' && /says it is copy/.test(s.detail ?? '')));
+  } finally {
+    await writeFile(manifestFile, original);
+    await writeFile(macFile, mac);
+  }
+  assert.equal((await offsiteOnly()).stamp, newest);
 });

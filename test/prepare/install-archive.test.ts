@@ -10,7 +10,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fleetSchema } from '../../src/fleet/schema.ts';
-import { decryptFile } from '../../src/prepare/archive-crypt.ts';
+import { openFile } from '../../src/util/seal.ts';
 import { prepareReport } from '../../src/prepare/report.ts';
 import { prepareScenario } from '../../src/prepare/scenario.ts';
 import { runRecovery } from '../../src/recovery/engine.ts';
@@ -65,7 +65,7 @@ test('archives installation files on every other store, encrypted off-site, and 
     assert.match(listing, /state\/install\/fleet-crontab-primary/);
     assert.doesNotMatch(listing, /photo\.jpg/, 'upload files are not installation files');
     await assert.rejects(run('tar', ['-tzf', join(offsite, sealed)]), 'the off-site copy is not a readable tar');
-    await decryptFile(join(offsite, sealed), join(tmp.dir, 'opened.tar.gz'), 'k3y-for-offsite');
+    await openFile(join(offsite, sealed), join(tmp.dir, 'opened.tar.gz'), 'k3y-for-offsite');
     assert.match((await run('tar', ['-tzf', join(tmp.dir, 'opened.tar.gz')])).stdout, /go-upload\/config\.yaml/);
     await run('sha256sum', ['--status', '-c', `${clear}.sha256`], { cwd: dir });
     // Configs and crontabs hold secrets: every archive and its checksum readable by its owner only.

@@ -29,7 +29,7 @@ export interface ExtractArchiveOptions {
   chown?: string;
   /**
    * Opens an archive sealed for an off-site store (`….enc`): called on the operator's copy
-   * with the sealed and the clear path, e.g. prepare's `decryptFile` with the backup key.
+   * with the sealed and the clear path, e.g. `openFile` (util/seal.ts) with the backup key.
    */
   decrypt?: (sealedPath: string, clearPath: string) => Promise<void>;
   remoteTempDir?: string;
