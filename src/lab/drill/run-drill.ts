@@ -145,7 +145,11 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     const must = async (title: string, command: string, timeoutMs: number) => {
       const t0 = performance.now();
       const r = await ops(command, timeoutMs);
-      if (r.code !== 0) throw new Error(`${title} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`);
+      if (r.code !== 0) {
+        // The failed steps say why (a run reports them on stdout, its plan around them); then the end of stderr.
+        const failed = r.stdout.split('\n').filter((l) => /✗|FAILED|error/i.test(l)).slice(-8);
+        throw new Error(`${title} failed (exit ${r.code}): ${[...failed, ...r.stderr.trim().split('\n').slice(-8)].join('\n') || r.stdout.trim().split('\n').slice(-8).join('\n')}`);
+      }
       log(`  ${title}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     };
     if (spec.prepare) await must('prepare', `${IN_HOST_CLI} prepare --fleet ${fleetFile} --yes --state /tmp/lifeboat-state.db`, 300_000);
