@@ -5,22 +5,13 @@
  * pins it, and a host vouched for only by @cert-authority is refused, never accepted as new.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startSshd, type Sshd } from '../support/sshd.ts';
+import { lifeboat, sshBlock } from '../support/cli.ts';
 
-const cli = new URL('../../bin/lifeboat.mjs', import.meta.url).pathname;
-
-function lifeboat(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 let sshd: Sshd;
 let dir: string;
@@ -39,13 +30,7 @@ async function fleetWith(knownHosts: string): Promise<string> {
   const file = join(dir, `fleet-${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(file, `version: 1
 name: one-machine
-ssh:
-  user: root
-  port: ${sshd.port}
-  identity: file:${sshd.identityFile}
-  knownHosts: ${knownHosts}
-  connectTimeoutMs: 3000
-machines:
+${sshBlock({ port: sshd.port, identityFile: sshd.identityFile, knownHosts, connectTimeoutMs: 3000 })}machines:
   - name: app-1
     address: 127.0.0.1
     roles: [app]

@@ -3,24 +3,14 @@
  * Debian sshd on 127.0.0.1 described by a one-machine fleet file.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startSshd, type Sshd } from '../support/sshd.ts';
+import { lifeboat, sshBlock } from '../support/cli.ts';
 
-const cli = new URL('../../bin/lifeboat.mjs', import.meta.url).pathname;
-
-function lifeboat(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let sshd: Sshd;
 let dir: string;
@@ -47,12 +37,7 @@ async function writeFleet(name: string, knownHosts: string): Promise<string> {
     file,
     `version: 1
 name: one-machine
-ssh:
-  user: root
-  port: ${sshd.port}
-  identity: file:${sshd.identityFile}
-  knownHosts: ${knownHosts}
-machines:
+${sshBlock({ port: sshd.port, identityFile: sshd.identityFile, knownHosts })}machines:
   - name: app-1
     address: 127.0.0.1
     roles: [app]
