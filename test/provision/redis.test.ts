@@ -68,7 +68,7 @@ test('provisionRedis configures and starts Redis on a bare machine; verify PINGs
   const ctx = localContext(fleet(), { 'env:REDIS_PW': PASSWORD });
   const action = provisionRedis('cache1', { paths });
   const plan = JSON.stringify(await action.plan(ctx));
-  assert.match(plan, /requirepass \*\*\*/);
+  assert.match(plan, /requirepass \\"\*\*\*\\"/, 'masked, quotes kept');
   assert.ok(!plan.includes('pa ss'), 'the plan never shows the password');
   assert.match(plan, new RegExp(`\\+port ${port}`));
   await assert.rejects(stat(paths.dropIn), { code: 'ENOENT' }, 'plan changed nothing');
