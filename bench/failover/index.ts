@@ -123,6 +123,10 @@ interface Observed {
   mhaPrinted?: { asPackaged: string; withFirstWorkaround: string };
 }
 
+/** The one stopwatch, on the standby's database and, when the Redis pair is compared, its Redis. */
+const watchCast = (lab: Lab, c: BenchCast) =>
+  watchStandby(lab, { databaseHost: c.standby, ...('replica' in c.redis ? { redisHost: c.redis.replica } : {}), limitS: WATCH_LIMIT_S });
+
 function lifeboatObserver(): DrillObserver {
   let watch: Awaited<ReturnType<typeof watchStandby>> | undefined;
   let redisWatched = false;
@@ -130,7 +134,7 @@ function lifeboatObserver(): DrillObserver {
     async start(lab, cast) {
       const c = benchCast(lab.fleet, cast);
       redisWatched = 'replica' in c.redis;
-      watch = await watchStandby(lab, { databaseHost: c.standby, ...('replica' in c.redis ? { redisHost: c.redis.replica } : {}), limitS: WATCH_LIMIT_S });
+      watch = await watchCast(lab, c);
     },
     async collect(faultAt): Promise<Observed> {
       const t = await watch!.times();
@@ -180,7 +184,7 @@ function peersObserver(): DrillObserver {
           1,
         );
       }
-      watch = await watchStandby(lab, { databaseHost: c.standby, ...('replica' in c.redis ? { redisHost: c.redis.replica } : {}), limitS: WATCH_LIMIT_S });
+      watch = await watchCast(lab, c);
     },
     async collect(faultAt): Promise<Observed> {
       const t = await watch!.times();

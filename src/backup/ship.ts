@@ -7,12 +7,11 @@
  * HMAC lies beside it. Data files go first, each checked by sha256 ON the store, and the
  * manifest last: a folder without a manifest is an incomplete copy and is never chosen.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { ActionContext } from '../actions/action.ts';
+import { sha256OfFile } from '../util/file-hash.ts';
 import { manifestMac, sealFile } from '../util/seal.ts';
 import { BackupError } from './errors.ts';
 import { ENCRYPTED_SUFFIX, stampDir } from './layout.ts';
@@ -29,13 +28,6 @@ export interface ShipResult {
   ms: number;
 }
 
-/** sha256 of a file on the operator's machine, read as a stream. */
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** Seals every copy in `staging` once, for all off-site stores: the manifest they get. */
 async function sealCopies(manifest: Manifest, staging: string, key: string): Promise<Manifest> {
   const copies: CopyEntry[] = [];
@@ -45,8 +37,8 @@ async function sealCopies(manifest: Manifest, staging: string, key: string): Pro
     const sum = await sha256OfFile(clear);
     if (sum !== copy.sha256) throw new BackupError('ship-failed', `${copy.file} arrived on the operator's machine with sha256 ${sum}, expected ${copy.sha256}`);
     const file = copy.file + ENCRYPTED_SUFFIX;
-    await sealFile(clear, join(staging, file), key);
-    copies.push({ ...copy, file, bytes: (await stat(join(staging, file))).size, sha256: await sha256OfFile(join(staging, file)), encrypted: true, cipher: SEAL_CIPHER });
+    const sealed = await sealFile(clear, join(staging, file), key);
+    copies.push({ ...copy, file, bytes: sealed.bytes, sha256: sealed.sha256, encrypted: true, cipher: SEAL_CIPHER });
   }
   return { ...manifest, copies };
 }

@@ -14,7 +14,7 @@ import type { BackupSettings } from './settings.ts';
 import { runBash, sha256On, shq } from './remote-shell.ts';
 import { decryptCommand } from './take.ts';
 import { SEAL_CIPHER } from './manifest.ts';
-import { sha256OfFile } from './ship.ts';
+import { sha256OfFile } from '../util/file-hash.ts';
 import { openFile, SealError } from '../util/seal.ts';
 
 export interface CopyOnTarget {
@@ -37,10 +37,10 @@ export function plainName(copy: CopyEntry): string {
 }
 
 /**
+ * `workDir`: a private folder the caller made for it (`privateWorkDir`) and removes afterwards.
  * `deferCheck`: skip the last sha256 pass over the plain file and hand the expected sum to the
  * caller, who checks it while unpacking (one read instead of two on the critical path).
  */
-/** `workDir`: a private folder the caller made for it (`privateWorkDir`) and removes afterwards. */
 export async function bringCopy(
   ctx: ActionContext,
   settings: BackupSettings,
@@ -99,14 +99,14 @@ async function bringSealed(ctx: ActionContext, stored: StoredCopy, to: string, o
     const sum = await sha256OfFile(sealed);
     if (sum !== copy.sha256) throw new BackupError('restore-failed', `${stored.store}: ${copy.file} has sha256 ${sum}, expected ${copy.sha256}`);
     const clear = join(staging, plainName(copy));
+    let plainSum: string;
     try {
-      await openFile(sealed, clear, key);
+      plainSum = (await openFile(sealed, clear, key)).sha256;
     } catch (error) {
       if (error instanceof SealError) throw new BackupError('restore-failed', `${stored.store}: ${copy.file} refused: ${error.message}`, { cause: error });
       throw error;
     }
     await rm(sealed, { force: true });
-    const plainSum = await sha256OfFile(clear);
     if (plainSum !== copy.plainSha256) throw new BackupError('restore-failed', `${copy.file} opened to sha256 ${plainSum}, expected ${copy.plainSha256}`);
     const path = posix.join(workDir, plainName(copy));
     await ctx.remote(to).upload(clear, path);

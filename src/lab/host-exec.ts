@@ -4,7 +4,7 @@
  * session would have. A timeout kills the command's whole process group.
  */
 import { spawn } from 'node:child_process';
-import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES } from '../remote/bounds.ts';
+import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, outputTooLarge } from '../remote/bounds.ts';
 import { RemoteError, RemoteTimeoutError, type RunOptions } from '../remote/remote.ts';
 
 export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -59,7 +59,7 @@ export function execRaw(anchorPid: number, host: string, command: string, option
         return;
       }
       if (out.dropped > 0) {
-        reject(new RemoteError('io-failed', host, `\`${command.slice(0, 80)}\` printed more than ${MAX_STDOUT_BYTES >> 20} MiB on standard output: not kept, and not taken as its answer`));
+        reject(outputTooLarge(host, command));
         return;
       }
       resolve({ code, signal, stdout: out.bytes(), stderr: Buffer.from(err.toString()), ms: performance.now() - started });

@@ -8,8 +8,7 @@
  * contents), so an unchanged machine gives the same name and prepare has nothing to do.
  * It travels source → operator → store; off-site stores get it sealed (util/seal.ts: streamed AES-GCM).
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
@@ -18,6 +17,7 @@ import { unitPathOf } from '../actions/service-units.ts';
 import { configFilesOutside, dataDirs, installationDirs, servicesOn, storesInService } from '../fleet/model.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, runChecked, shq } from '../remote/remote.ts';
+import { sha256OfFile } from '../util/file-hash.ts';
 import { sealFile } from '../util/seal.ts';
 import { readIfExists } from '../actions/desired-file.ts';
 import type { PrepareOptions } from './prepare-options.ts';
@@ -174,7 +174,7 @@ export function archiveInstallation(fleet: Fleet, set: InstallSet, options: Prep
           await runChecked(remote, `mkdir -p ${shq(store.dir)}`);
           await remote.upload(file, `${store.dir}/.${name}.partial`);
           for (const command of storeCommands(store, name)) await runChecked(remote, command, { timeoutMs: 120_000 });
-          const expected = createHash('sha256').update(await readFile(file)).digest('hex');
+          const expected = await sha256OfFile(file);
           const written = (await runChecked(remote, `cut -d' ' -f1 ${shq(`${store.dir}/${name}.sha256`)}`)).stdout.trim();
           if (written !== expected) throw new ActionError('apply-failed', `${store.machine.name}: ${store.dir}/${name} arrived damaged (sha256 ${written}, sent ${expected})`);
           ctx.log(`${m.name}: installation archive ${name} on ${store.machine.name}`);

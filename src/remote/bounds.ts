@@ -4,7 +4,8 @@
  * ever on a half-dead machine, or a command that floods the operator's memory, makes the
  * night worse; callers that know better pass their own time-out.
  */
-import type { RunOptions } from './remote.ts';
+import { brief } from './brief.ts';
+import { RemoteError, type RunOptions } from './remote.ts';
 
 /** A command's time-out when its caller gave none. */
 export const DEFAULT_RUN_TIMEOUT_MS = 30 * 60_000;
@@ -16,6 +17,11 @@ export const MAX_STDERR_BYTES = 1 << 20;
 export const SFTP_CALL_TIMEOUT_MS = 5 * 60_000;
 /** One file copied over SFTP: dumps are large and links slow, but not for ever. */
 export const SFTP_TRANSFER_TIMEOUT_MS = 6 * 60 * 60_000;
+
+/** The refusal of a command that printed more than `MAX_STDOUT_BYTES`: every Remote says it the same way. */
+export function outputTooLarge(machine: string, command: string): RemoteError {
+  return new RemoteError('io-failed', machine, `\`${brief(command)}\` printed more than ${MAX_STDOUT_BYTES >> 20} MiB on standard output: not kept, and not taken as its answer`);
+}
 
 export function runTimeoutMs(options: RunOptions): number {
   return options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;

@@ -135,14 +135,16 @@ export function fingerprintSha256(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** Reads a known_hosts file; a missing file simply knows no hosts. */
-export async function loadKnownHosts(file: string): Promise<KnownHostEntry[]> {
-  try {
-    return parseKnownHosts(await readFile(file, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+/** A known_hosts file's text; a missing file simply knows no hosts (any other failure is one). */
+async function knownHostsText(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
     throw error;
-  }
+  });
+}
+
+export async function loadKnownHosts(file: string): Promise<KnownHostEntry[]> {
+  return parseKnownHosts(await knownHostsText(file));
 }
 
 /** The line that records `key` for `host:port`. */
@@ -158,10 +160,7 @@ export function knownHostsLine(host: string, port: number, key: Buffer): string 
 export async function appendKnownHost(file: string, host: string, port: number, key: Buffer): Promise<string> {
   const line = knownHostsLine(host, port, key);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const existing = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  });
+  const existing = await knownHostsText(file);
   // Never glue our line onto an operator's last line that lacks its newline.
   const prefix = existing.length > 0 && !existing.endsWith('\n') ? '\n' : '';
   await appendFile(file, `${prefix}${line}\n`, { mode: 0o600 });
@@ -188,10 +187,7 @@ export interface PinResult {
  * as `<file>.old` (as `ssh-keygen -R` does) and the new one renamed into place, 0600.
  */
 export async function pinHostKey(file: string, host: string, port: number, key: Buffer): Promise<PinResult> {
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  });
+  const text = await knownHostsText(file);
   const entries = parseKnownHosts(text);
   const names = hostLookupName(host, port);
   const stale = entries.filter((e) => e.marker === undefined && !e.key.equals(key) && entryMatchesHost(e, host, port));

@@ -8,7 +8,7 @@ import { cp, link, lstat, open, readFile, realpath, rename, stat, unlink } from 
 import { dirname } from 'node:path';
 import { backupPathCandidates, tempPathFor } from './backup-name.ts';
 import { brief } from './brief.ts';
-import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, runTimeoutMs } from './bounds.ts';
+import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, outputTooLarge, runTimeoutMs } from './bounds.ts';
 import {
   RemoteError,
   RemoteFileNotFoundError,
@@ -52,7 +52,7 @@ export class LocalRemote implements Remote {
         settled = true;
         clearTimeout(timer);
         if (stdout.dropped > 0) {
-          reject(new RemoteError('io-failed', this.machine, `\`${brief(command)}\` printed more than ${MAX_STDOUT_BYTES >> 20} MiB on standard output: not kept, and not taken as its answer`));
+          reject(outputTooLarge(this.machine, command));
           return;
         }
         resolve({

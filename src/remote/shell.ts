@@ -13,8 +13,12 @@ export function runBash(remote: Remote, script: string, options?: RunOptions): P
   return runChecked(remote, bash(script), options);
 }
 
+/** mktemp's template: ten random characters after the prefix. */
+const RANDOM_PART = '.XXXXXXXXXX';
+const under = (parent: string, name: string): string => `${parent.replace(/\/+$/, '')}/${name}`;
+
 /** The name `privateWorkDir` gives a folder, for plans that show it before it exists. */
-export const workDirTemplate = (parent: string, prefix: string): string => `${parent.replace(/\/+$/, '')}/${prefix}.XXXXXXXXXX`;
+export const workDirTemplate = (parent: string, prefix: string): string => under(parent, `${prefix}${RANDOM_PART}`);
 
 /**
  * A new work folder under `parent` that only this login can enter: made by `mktemp -d`
@@ -26,12 +30,12 @@ export async function privateWorkDir(remote: Remote, parent: string, prefix: str
   if (!/^[A-Za-z0-9._-]+$/.test(prefix)) throw new Error(`work folder prefix ${JSON.stringify(prefix)}: letters, digits, . _ - only`);
   const r = await runBash(
     remote,
-    `umask 077; d=$(mktemp -d -p ${shq(parent)} ${shq(`${prefix}.XXXXXXXXXX`)})
+    `umask 077; d=$(mktemp -d -p ${shq(parent)} ${shq(`${prefix}${RANDOM_PART}`)})
 if [ -L "$d" ] || [ ! -d "$d" ] || [ "$(stat -c '%u %a' -- "$d")" != "$(id -u) 700" ]; then echo "work folder $d is not a private folder of ours" >&2; exit 1; fi
 printf '%s' "$d"`,
     { timeoutMs: 30_000 },
   );
   const dir = r.stdout.trim();
-  if (!dir.startsWith(`${parent.replace(/\/+$/, '')}/${prefix}.`)) throw new Error(`mktemp on ${remote.machine} answered ${JSON.stringify(dir)}`);
+  if (!dir.startsWith(under(parent, `${prefix}.`))) throw new Error(`mktemp on ${remote.machine} answered ${JSON.stringify(dir)}`);
   return dir;
 }

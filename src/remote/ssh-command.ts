@@ -5,7 +5,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { brief } from './brief.ts';
 import { RemoteError, RemoteTimeoutError, shq, type RunOptions, type RunResult } from './remote.ts';
-import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, runTimeoutMs } from './bounds.ts';
+import { BoundedOutput, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, outputTooLarge, runTimeoutMs } from './bounds.ts';
 
 /** ssh2 refused to even send the request: the socket is gone. */
 export class NotConnected extends Error {}
@@ -60,7 +60,7 @@ export function collectRun(
         return;
       }
       if (stdout.dropped > 0) {
-        reject(new RemoteError('io-failed', machine, `\`${brief(command)}\` printed more than ${MAX_STDOUT_BYTES >> 20} MiB on standard output: not kept, and not taken as its answer`));
+        reject(outputTooLarge(machine, command));
         return;
       }
       resolve({

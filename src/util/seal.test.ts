@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createCipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +17,14 @@ test('sealed and opened again byte for byte: empty, one chunk, exactly one chunk
   for (const size of [0, 1, SEAL_CHUNK, SEAL_CHUNK + 1, 3 * SEAL_CHUNK + 17]) {
     const clear = randomBytes(size);
     await writeFile(join(dir, 'clear'), clear);
-    await sealFile(join(dir, 'clear'), join(dir, 'sealed'), KEY);
+    const written = await sealFile(join(dir, 'clear'), join(dir, 'sealed'), KEY);
     const sealed = await readFile(join(dir, 'sealed'));
+    assert.deepEqual(written, { bytes: sealed.length, sha256: createHash('sha256').update(sealed).digest('hex') }, 'the digest counted on the way is the file\'s');
     if (size >= 64) assert.ok(!sealed.includes(clear.subarray(0, 64)), 'the clear bytes are not in the sealed file');
     assert.equal((await stat(join(dir, 'sealed'))).mode & 0o777, 0o600);
-    await openFile(join(dir, 'sealed'), join(dir, 'opened'), KEY);
+    const opened = await openFile(join(dir, 'sealed'), join(dir, 'opened'), KEY);
     assert.deepEqual(await readFile(join(dir, 'opened')), clear, `size ${size}`);
+    assert.deepEqual(opened, { bytes: size, sha256: createHash('sha256').update(clear).digest('hex') });
   }
 });
 

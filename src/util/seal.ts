@@ -13,11 +13,12 @@
  * Layout: "LBSEAL1\n" | salt (16) | nonce prefix (7) | chunks, each ciphertext (≤ 64 KiB) | tag (16).
  * `openFile` also opens the whole-file "LBENC1" format of earlier versions.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DigestingStream } from './file-hash.ts';
 
 const MAGIC = Buffer.from('LBSEAL1\n');
 const SALT = 16;
@@ -131,24 +132,35 @@ class Opener extends Transform {
   }
 }
 
+/** What was written: its size and sha256, counted on the way (no second read of the file). */
+export interface Written {
+  bytes: number;
+  sha256: string;
+}
+
 /** `to` appears only complete: written beside it, renamed into place, 0600. */
-async function streamInto(from: string, to: string, transform: Transform): Promise<void> {
+async function streamInto(from: string, to: string, transform: Transform): Promise<Written> {
   const temp = `${to}.lifeboat-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const digest = new DigestingStream();
   try {
-    await pipeline(createReadStream(from), transform, createWriteStream(temp, { mode: 0o600, flags: 'wx' }));
+    await pipeline(createReadStream(from), transform, digest, createWriteStream(temp, { mode: 0o600, flags: 'wx' }));
     await rename(temp, to);
+    return digest.digest();
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
 }
 
-export function sealFile(from: string, to: string, secret: string): Promise<void> {
+export function sealFile(from: string, to: string, secret: string): Promise<Written> {
   return streamInto(from, to, new Sealer(secret));
 }
 
-/** Opens a sealed file, or a whole-file "LBENC1" one from an earlier version; nothing is written unless every byte authenticates. */
-export async function openFile(from: string, to: string, secret: string): Promise<void> {
+/**
+ * Opens a sealed file, or a whole-file "LBENC1" one from an earlier version; nothing is
+ * written unless every byte authenticates. Resolves with the opened file's size and sha256.
+ */
+export async function openFile(from: string, to: string, secret: string): Promise<Written> {
   const head = Buffer.alloc(MAGIC.length);
   const handle = await open(from, 'r');
   try {
@@ -160,7 +172,7 @@ export async function openFile(from: string, to: string, secret: string): Promis
   return streamInto(from, to, new Opener(secret));
 }
 
-async function openLegacy(from: string, to: string, secret: string): Promise<void> {
+async function openLegacy(from: string, to: string, secret: string): Promise<Written> {
   const sealed = await readFile(from);
   if (sealed.length < LEGACY_MAGIC.length + SALT + LEGACY_IV + TAG) throw new SealError('not-sealed', 'not a lifeboat-sealed file');
   let at = LEGACY_MAGIC.length;
@@ -177,6 +189,7 @@ async function openLegacy(from: string, to: string, secret: string): Promise<voi
   const temp = `${to}.lifeboat-${process.pid}.tmp`;
   await writeFile(temp, clear, { mode: 0o600 });
   await rename(temp, to);
+  return { bytes: clear.length, sha256: createHash('sha256').update(clear).digest('hex') };
 }
 
 /** The manifest's authentication: HMAC-SHA256 under a key of its own derived from the secret. */

@@ -7,11 +7,11 @@
  * archive and the file unpacked from it.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRemote } from '../../remote/local.ts';
+import { sha256OfFile } from '../../util/file-hash.ts';
 import type { Remote } from '../../remote/remote.ts';
 import { ActionError, type Action, type ActionContext, type Change } from '../action.ts';
 import { rethrowAs } from './action-errors.ts';
@@ -31,7 +31,7 @@ export interface ExtractArchiveOptions {
    * Opens an archive sealed for an off-site store (`….enc`): called on the operator's copy
    * with the sealed and the clear path, e.g. `openFile` (util/seal.ts) with the backup key.
    */
-  decrypt?: (sealedPath: string, clearPath: string) => Promise<void>;
+  decrypt?: (sealedPath: string, clearPath: string) => Promise<unknown>;
   remoteTempDir?: string;
   localTempDir?: string;
   timeoutMs?: number;
@@ -73,12 +73,6 @@ function parseHashes(output: string): Map<string, string> {
   return hashes;
 }
 
-async function sha256OfLocal(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 export function extractArchive(store: string, archivePath: string, to: string, path: string, options: ExtractArchiveOptions = {}): Action {
   const remoteTemp = options.remoteTempDir ?? '/tmp';
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -106,7 +100,7 @@ export function extractArchive(store: string, archivePath: string, to: string, p
     await source.download(archivePath, local);
     const sum = await expectedSum(source);
     if (sum) {
-      const got = await sha256OfLocal(local);
+      const got = await sha256OfFile(local);
       if (got !== sum) throw new Error(`${store}:${archivePath} arrived with sha256 ${got}, its .sha256 says ${sum}`);
     }
     if (!sealed) return local;
