@@ -374,7 +374,10 @@ export class Lab implements LabView {
         if (server.name === 'mariadb' && this.hasFault((f) => f.kind === 'mariadb-crashed' && f.host === host.name)) {
           return 'mariadb(crashed)';
         }
-        if (await server.running(ctx)) {
+        // A host that just booted runs nothing of its own yet: a pid file left on its disk may
+        // name a number the new PID namespace already gave another process (seen in CI:
+        // "supervisord running", then `supervisorctl update` found no supervisord).
+        if (!fresh && (await server.running(ctx))) {
           await server.refresh?.(ctx);
           return `${server.name}=ok`;
         }
