@@ -3,7 +3,9 @@
  * comes back as a replica of the one that replaced it. The server's own history must be a
  * prefix of the source's; MariaDB refuses the connection otherwise and verify reports it.
  */
-import { ActionError, type Action, type Change } from './action.ts';
+import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
+import { changeMasterSql } from './change-master.ts';
+import type { Machine } from '../fleet/schema.ts';
 import { asActionError } from './action-errors.ts';
 import { fleetDatabase, machineAddress, withAdmin, type DbConnectOptions } from './db-connection.ts';
 import { readReplicaStatus, requireMariadb } from './replica-status.ts';
@@ -13,6 +15,13 @@ export interface ReplicateFromOptions extends DbConnectOptions {
   sourcePort?: number;
   /** How long verify waits for both replication threads to run. Default 10 s. */
   verifyWithinS?: number;
+}
+
+/** The fleet's machine of that name. */
+function machineNamed(ctx: ActionContext, name: string): Machine {
+  const m = ctx.fleet.machines.find((x) => x.name === name);
+  if (!m) throw new ActionError('precondition', `no machine ${JSON.stringify(name)} in the fleet file`);
+  return m;
 }
 
 export function replicateFrom(machine: string, source: string, options: ReplicateFromOptions = {}): Action {
@@ -32,7 +41,10 @@ export function replicateFrom(machine: string, source: string, options: Replicat
         // LAB-NOTES' GTID trap: an old primary's gtid_slave_pos is empty or stale, and
         // replicating from it would replay history and stop the SQL thread in strict mode.
         sql('SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos'),
-        sql('CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1', [host, port, db.replicationUser, '***']),
+        ...(() => {
+          const change = changeMasterSql(ctx.fleet, machineNamed(ctx, source), machineNamed(ctx, machine), db.replicationUser, '***', port);
+          return [sql(change.sql, change.params)];
+        })(),
         sql('START SLAVE'),
       ];
     },
@@ -57,10 +69,8 @@ export function replicateFrom(machine: string, source: string, options: Replicat
           }
           await conn.query('STOP SLAVE');
           await conn.query('SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
-          await conn.query(
-            'CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1',
-            [host, port, db.replicationUser, password],
-          );
+          const change = changeMasterSql(ctx.fleet, machineNamed(ctx, source), machineNamed(ctx, machine), db.replicationUser, password, port);
+          await conn.query(change.sql, change.params);
           await conn.query('START SLAVE');
         }, options),
       );

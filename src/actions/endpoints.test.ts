@@ -47,3 +47,19 @@ test('endpointTarget: what the bindings hold once they use the endpoints', () =>
   assert.deepEqual(endpointTarget(fleetSchema.parse(base)), { mysqlHost: '127.0.0.1', mysqlPort: 14000 });
   assert.deepEqual(endpointTarget(fleetSchema.parse({ ...base, redis: {} })), { mysqlHost: '127.0.0.1', mysqlPort: 14000, redisHost: '127.0.0.1', redisPort: 16379 });
 });
+
+test('TLS: a server line checks the certificate against the CA and the shared name; a database machine ends TLS in front of its MariaDB; srv_use_ssl reads back', () => {
+  const e = endpointsSchema.parse({});
+  const live = { database: { host: '198.51.100.12', port: 3307, tls: true }, redis: { host: '198.51.100.12', port: 6380, tls: true } };
+  const text = renderEndpointsConfig('backup', e, live, {
+    caFile: '/etc/lifeboat/tls/ca.pem',
+    gateway: { bind: { host: '198.51.100.13', port: 3307 }, to: { host: '198.51.100.13', port: 3306 }, certificate: '/etc/lifeboat/tls/haproxy.pem' },
+  });
+  assert.match(text, /server live 198\.51\.100\.12:3307 ssl verify required ca-file \/etc\/lifeboat\/tls\/ca\.pem verifyhost lifeboat-mariadb\n/);
+  assert.match(text, /server live 198\.51\.100\.12:6380 ssl verify required ca-file \/etc\/lifeboat\/tls\/ca\.pem verifyhost lifeboat-redis\n/);
+  assert.match(text, /listen mariadb-tls\n    bind 198\.51\.100\.13:3307 ssl crt \/etc\/lifeboat\/tls\/haproxy\.pem\n    server local 198\.51\.100\.13:3306\n/);
+  assert.throws(() => renderEndpointsConfig('backup', e, live), /the fleet's tls is off/, 'a TLS target without the CA is refused, never forwarded in clear');
+  const tlsState = STATE.replace('- 3306 - 0 0', '- 3307 - 1 0');
+  assert.deepEqual(parseServersState(tlsState).get('mariadb'), { host: '198.51.100.12', port: 3307, tls: true });
+  assert.deepEqual(parseServersState(tlsState).get('redis'), { host: '198.51.100.12', port: 6379 });
+});

@@ -17,6 +17,8 @@ import { posix } from 'node:path';
 import { servicesOn } from '../fleet/model.ts';
 import type { Binding, Endpoints, Fleet, Machine } from '../fleet/schema.ts';
 import { shq } from '../remote/remote.ts';
+import { machineTlsFiles, servesData, SHARED_NAMES, tlsRequired } from '../remote/tls.ts';
+import { endpointHolders, tlsPorts } from '../fleet/model.ts';
 import { allSettled } from '../util/all-settled.ts';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
 import type { BindingTarget } from './binding-values.ts';
@@ -27,6 +29,8 @@ import { restartServices, serviceStates } from './services.ts';
 export interface HostPort {
   host: string;
   port: number;
+  /** Forward inside TLS, checking the server's certificate against the fleet's CA (fleet `tls`). */
+  tls?: boolean;
 }
 
 /** Where the endpoints of a machine forward: the live primaries. */
@@ -55,25 +59,73 @@ export function endpointTarget(fleet: Fleet): BindingTarget {
   };
 }
 
-/** The live addresses when `database` holds MariaDB and `redis` holds Redis (fleet ports). */
-export function liveAt(fleet: Fleet, database: { address: string }, redis?: { address: string }): LiveAddresses {
+/**
+ * Machines whose endpoints HAProxy also ends TLS in front of their own MariaDB (MariaDB's
+ * protocol starts in clear, so a proxy cannot forward it into TLS; HAProxy on the far side
+ * can take TLS and hand MariaDB the plain stream on the machine itself).
+ */
+export function tlsGateways(fleet: Fleet): Machine[] {
+  if (!fleet.tls.enabled || !fleet.database) return [];
+  return endpointHolders(fleet).filter((m) => servesData(m) && (m.roles.includes('db-primary') || m.roles.includes('db-replica')));
+}
+
+/**
+ * The live addresses when `database` holds MariaDB and `redis` holds Redis: their TLS ports
+ * once lifeboat issued them certificates (and, for MariaDB, the machine ends TLS for it),
+ * the fleet's plain ports otherwise.
+ */
+export function liveAt(
+  fleet: Fleet,
+  database: { name?: string; address: string },
+  redis?: { name?: string; address: string },
+  /** Whether a machine holds its certificate; `prepare` passes "it will" when it issues them first. */
+  issued: (machine: string) => boolean = (machine) => tlsRequired(fleet, machine),
+): LiveAddresses {
+  const dbTls = database.name !== undefined && issued(database.name) && tlsGateways(fleet).some((m) => m.name === database.name);
+  const redisTls = redis?.name !== undefined && issued(redis.name);
   return {
-    database: { host: database.address, port: fleet.database?.port ?? 3306 },
-    ...(fleet.redis && redis ? { redis: { host: redis.address, port: fleet.redis.port } } : {}),
+    database: dbTls ? { host: database.address, port: tlsPorts(fleet).database, tls: true } : { host: database.address, port: fleet.database?.port ?? 3306 },
+    ...(fleet.redis && redis ? { redis: redisTls ? { host: redis.address, port: tlsPorts(fleet).redis, tls: true } : { host: redis.address, port: fleet.redis.port } } : {}),
   };
 }
 
-const describeLive = (live: LiveAddresses) =>
-  `MariaDB ${live.database.host}:${live.database.port}${live.redis ? `, Redis ${live.redis.host}:${live.redis.port}` : ''}`;
+const at = (to: HostPort) => `${to.host}:${to.port}${to.tls ? ' (tls)' : ''}`;
+const describeLive = (live: LiveAddresses) => `MariaDB ${at(live.database)}${live.redis ? `, Redis ${at(live.redis)}` : ''}`;
+
+/** What a machine's HAProxy needs beyond its endpoints when the fleet has TLS. */
+export interface EndpointsTls {
+  /** The CA the servers' certificates are checked against. */
+  caFile: string;
+  /** A TLS gateway in front of this machine's own MariaDB (see `tlsGateways`). */
+  gateway?: { bind: HostPort; to: HostPort; certificate: string };
+}
+
+export function endpointsTlsOf(fleet: Fleet, m: Machine): EndpointsTls | undefined {
+  if (!fleet.tls.enabled) return undefined;
+  const files = machineTlsFiles(fleet);
+  const gateway = tlsGateways(fleet).some((g) => g.name === m.name) && fleet.database
+    ? { bind: { host: m.address, port: tlsPorts(fleet).database }, to: { host: m.address, port: fleet.database.port }, certificate: files.haproxyPem }
+    : undefined;
+  return { caFile: files.ca, ...(gateway ? { gateway } : {}) };
+}
 
 /** The HAProxy configuration of one machine's endpoints (pure). */
-export function renderEndpointsConfig(machine: string, e: Endpoints, live: LiveAddresses): string {
+export function renderEndpointsConfig(machine: string, e: Endpoints, live: LiveAddresses, tls?: EndpointsTls): string {
+  const server = (kind: Kind, to: HostPort) => {
+    if (!to.tls) return `    server live ${to.host}:${to.port}`;
+    if (!tls) throw new ActionError('precondition', `${machine}: the endpoints would forward ${ENDPOINT_PROXIES[kind]} inside TLS, but the fleet's tls is off`);
+    return `    server live ${to.host}:${to.port} ssl verify required ca-file ${tls.caFile} verifyhost ${SHARED_NAMES[kind]}`;
+  };
   const listen = (kind: Kind, port: number, to: HostPort) => [
     `listen ${ENDPOINT_PROXIES[kind]}`,
     `    bind 127.0.0.1:${port}`,
-    `    server live ${to.host}:${to.port}`,
+    server(kind, to),
     '',
   ];
+  // Other machines' endpoints reach this machine's MariaDB here, inside TLS.
+  const gateway = tls?.gateway
+    ? ['listen mariadb-tls', `    bind ${tls.gateway.bind.host}:${tls.gateway.bind.port} ssl crt ${tls.gateway.certificate}`, `    server local ${tls.gateway.to.host}:${tls.gateway.to.port}`, '']
+    : [];
   return [
     `# Written by lifeboat: the stable endpoints of ${machine}. The addresses follow recoveries`,
     '# (switched through the runtime API, then recorded here). Edit the fleet file, not this.',
@@ -93,6 +145,7 @@ export function renderEndpointsConfig(machine: string, e: Endpoints, live: LiveA
     '',
     ...listen('database', e.databasePort, live.database),
     ...(live.redis ? listen('redis', e.redisPort, live.redis) : []),
+    ...gateway,
   ].join('\n');
 }
 
@@ -122,7 +175,9 @@ export function parseServersState(text: string): Map<string, HostPort> {
     const server = at('srv_name');
     const host = at('srv_addr');
     const port = Number(at('srv_port'));
-    if (proxy && server === 'live' && host && Number.isInteger(port)) out.set(proxy, { host, port });
+    // srv_use_ssl is 1 for a server that speaks TLS.
+    const tls = at('srv_use_ssl') === '1';
+    if (proxy && server === 'live' && host && Number.isInteger(port)) out.set(proxy, { host, port, ...(tls ? { tls } : {}) });
   }
   return out;
 }
@@ -143,7 +198,7 @@ function differences(live: LiveAddresses, running: Map<string, HostPort>): Array
     const to = live[kind];
     if (!to) continue;
     const now = running.get(ENDPOINT_PROXIES[kind]);
-    if (!now || now.host !== to.host || now.port !== to.port) out.push({ kind, to });
+    if (!now || now.host !== to.host || now.port !== to.port || Boolean(now.tls) !== Boolean(to.tls)) out.push({ kind, to });
   }
   return out;
 }
@@ -165,13 +220,30 @@ export interface SwitchOptions {
   mayBeStopped?: boolean;
   /** How long to wait for the runtime API to answer (HAProxy just started). Default: no wait. */
   answerWithinMs?: number;
+  /**
+   * `prepare` restarts HAProxy right after this (its keeper's file changed): a change between
+   * clear and TLS, which the runtime API cannot make, is left to that restart.
+   */
+  restartFollows?: boolean;
+}
+
+/** Differences the runtime API can switch, and those only a restart of HAProxy can (TLS on or off). */
+function splitDifferences(live: LiveAddresses, running: Map<string, HostPort>) {
+  const all = differences(live, running);
+  const tlsChange = all.filter(({ kind, to }) => Boolean(running.get(ENDPOINT_PROXIES[kind])?.tls) !== Boolean(to.tls) && running.has(ENDPOINT_PROXIES[kind]));
+  return { runtime: all.filter((d) => !tlsChange.includes(d)), restart: tlsChange };
 }
 
 /** The endpoints of `machine` forward to `live`: recorded in the config, switched at runtime. */
 export function switchEndpoints(machine: string, live: LiveAddresses, options: SwitchOptions = {}): Action {
   const file = (ctx: ActionContext): DesiredFile => {
     const e = endpointsOf(ctx.fleet);
-    return { machine, path: e.config, content: renderEndpointsConfig(machine, e, live), mode: 0o600 };
+    const m = ctx.fleet.machines.find((x) => x.name === machine);
+    if (!m) throw new ActionError('precondition', `no machine ${machine} in the fleet file`);
+    return { machine, path: e.config, content: renderEndpointsConfig(machine, e, live, endpointsTlsOf(ctx.fleet, m)), mode: 0o600 };
+  };
+  const refuseRestart = (restart: ReadonlyArray<{ kind: Kind }>): never => {
+    throw new ActionError('apply-failed', `${machine}: ${restart.map(({ kind }) => ENDPOINT_PROXIES[kind]).join(', ')} would change between clear text and TLS, which HAProxy's runtime API cannot do: \`lifeboat prepare --parts endpoints\` restarts the endpoints with it`);
   };
   // A plan never waits: it shows what is there now.
   const running = async (ctx: ActionContext, wait = true): Promise<Map<string, HostPort> | undefined> => {
@@ -198,8 +270,9 @@ export function switchEndpoints(machine: string, live: LiveAddresses, options: S
         changes.push({ kind: 'note', machine, text: error.message });
         return undefined;
       });
-      const todo = now ? differences(live, now) : [];
+      const { runtime: todo, restart } = now ? splitDifferences(live, now) : { runtime: [], restart: [] };
       if (todo.length) changes.push({ kind: 'command', machine, command: runtimeCommand(endpointsOf(ctx.fleet).socket, switchCommands(todo)) });
+      if (restart.length) changes.push({ kind: 'note', machine, text: `${restart.map(({ kind }) => ENDPOINT_PROXIES[kind]).join(', ')}: clear text ↔ TLS, at the restart of HAProxy` });
       return changes;
     },
     async apply(ctx) {
@@ -207,7 +280,8 @@ export function switchEndpoints(machine: string, live: LiveAddresses, options: S
       // keeps the new place. A HAProxy restarted in between forwards to the old place
       // again: verify compares both, so the step is applied again then.
       const now = await running(ctx);
-      const todo = now ? differences(live, now) : [];
+      const { runtime: todo, restart } = now ? splitDifferences(live, now) : { runtime: [], restart: [] };
+      if (restart.length && !options.restartFollows) refuseRestart(restart);
       if (todo.length > 0) {
         const result = await ctx.remote(machine).run(runtimeCommand(endpointsOf(ctx.fleet).socket, switchCommands(todo)), { timeoutMs: 8000 });
         if (result.code !== 0) throw new ActionError('apply-failed', `${machine}: the endpoints' runtime API refused the switch: ${(result.stderr || result.stdout).trim()}`);
@@ -219,7 +293,8 @@ export function switchEndpoints(machine: string, live: LiveAddresses, options: S
       await verifyDesired(ctx, file(ctx));
       const now = await running(ctx);
       if (!now) return;
-      const wrong = differences(live, now);
+      const { runtime, restart } = splitDifferences(live, now);
+      const wrong = options.restartFollows ? runtime : [...runtime, ...restart];
       if (wrong.length) {
         throw new ActionError('verify-failed', `${machine}: the endpoints still forward elsewhere: ${wrong.map(({ kind }) => `${ENDPOINT_PROXIES[kind]} → ${JSON.stringify(now.get(ENDPOINT_PROXIES[kind]) ?? null)}`).join(', ')}`);
       }

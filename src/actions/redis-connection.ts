@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { ActionError, type ActionContext } from './action.ts';
 import { machineAddress } from './db-connection.ts';
+import { redisTlsOptions } from '../remote/tls.ts';
 
 export interface RedisConnectOptions {
   /** Default 1000 ms. */
@@ -25,11 +26,14 @@ export function redisPort(ctx: ActionContext): number {
 
 export async function withRedis<T>(ctx: ActionContext, machine: string, work: (client: Redis) => Promise<T>, options: RedisConnectOptions = {}): Promise<T> {
   const host = machineAddress(ctx, machine);
-  const port = options.port ?? redisPort(ctx);
+  // An issued machine is reached on its TLS port only (src/remote/tls.ts).
+  const tls = redisTlsOptions(ctx.fleet, ctx.fleet.machines.find((m) => m.name === machine)!);
+  const port = tls?.port ?? options.port ?? redisPort(ctx);
   const password = await redisPassword(ctx);
   const client = new Redis({
     host,
     port,
+    ...(tls ? { tls: tls.tls } : {}),
     ...(password ? { password } : {}),
     connectTimeout: options.connectTimeoutMs ?? 1000,
     commandTimeout: 5000,

@@ -4,6 +4,7 @@
  */
 import { nearest } from '../util/suggest.ts';
 import type { Fleet, Role } from './schema.ts';
+import { takenPorts } from './model.ts';
 
 export interface CrossProblem {
   path: PropertyKey[];
@@ -49,6 +50,20 @@ export function crossCheck(fleet: Fleet): CrossProblem[] {
         ['services', name, 'singleton'],
         `service \`${name}\` is a singleton but would run on ${runners.length} machines (${runners.map((m) => m.name).join(', ')}); exactly one may run`,
       );
+    }
+  }
+
+  if (fleet.tls.enabled) {
+    // Ports the file gives the TLS listeners (the defaults are free ones): two listeners on
+    // one port would fail at prepare, on the machine.
+    const taken = takenPorts(fleet);
+    const listeners = [...(fleet.database ? (['databasePort'] as const) : []), ...(fleet.redis ? (['redisPort'] as const) : [])];
+    for (const key of listeners) {
+      const p = fleet.tls[key];
+      if (p === undefined) continue;
+      const owner = taken.get(p);
+      if (owner) report(['tls', key], `port ${p} is already used by ${owner}: the TLS listener needs a port of its own`);
+      else taken.set(p, key === 'databasePort' ? "MariaDB's TLS listener" : "Redis's TLS listener");
     }
   }
 

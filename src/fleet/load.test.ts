@@ -166,6 +166,18 @@ const cases: Array<{ name: string; text: string; at: string; expect: RegExp }> =
     at: 'redisPort: 8000',
     expect: /endpoints\.redisPort: port 8000 is already used by service `go-api`/,
   },
+  {
+    name: "Redis's TLS listener on a service's port",
+    text: `${base}\ntls:\n  redisPort: 8000\n`,
+    at: 'redisPort: 8000',
+    expect: /tls\.redisPort: port 8000 is already used by service `go-api`: the TLS listener needs a port of its own/,
+  },
+  {
+    name: 'a typo in the TLS section',
+    text: `${base}\ntls:\n  enabeld: false\n`,
+    at: 'enabeld',
+    expect: /tls\.enabeld: unknown key `enabeld` — did you mean `enabled`\?/,
+  },
 ];
 
 for (const c of cases) {

@@ -33,3 +33,18 @@ test('data inside an installation folder is named relative to it, so a copy leav
   assert.deepEqual(dataUnder(fleet, '/opt/scripts'), ['dumps']);
   assert.deepEqual(dataUnder(fleet, '/srv/web'), []);
 });
+
+test('tlsPorts: the file\'s ports, else the first from 13307 and 16380 up that nothing else of the fleet uses', async () => {
+  const { tlsPorts } = await import('./model.ts');
+  const { fleetSchema } = await import('./schema.ts');
+  const base = {
+    version: 1, name: 'f', machines: [{ name: 'a', address: '198.51.100.2', roles: ['app', 'db-primary', 'redis'] }],
+    database: { schema: 's', user: 'u', password: 'env:P', adminPassword: 'env:A', domainTable: { name: 't', domainColumn: 'd', ipColumn: 'i', statusColumn: 's', online: 1, offline: 2 } },
+    redis: {},
+  };
+  assert.deepEqual(tlsPorts(fleetSchema.parse(base)), { database: 13307, redis: 16380 });
+  const crowded = fleetSchema.parse({ ...base, endpoints: { databasePort: 13307, redisPort: 16380 }, services: { web: { roles: ['app'], dir: '/srv/web', port: 13308 } } });
+  assert.deepEqual(tlsPorts(crowded), { database: 13309, redis: 16381 });
+  assert.deepEqual(tlsPorts(fleetSchema.parse({ ...base, tls: { databasePort: 4000, redisPort: 4001 } })), { database: 4000, redis: 4001 });
+  assert.deepEqual(tlsPorts(fleetSchema.parse({ ...base, tls: { redisPort: 13307 } })), { database: 13308, redis: 13307 }, 'a default never takes the port the file gave the other');
+});

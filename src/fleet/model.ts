@@ -80,3 +80,35 @@ export function endpointHolders(fleet: Fleet): Machine[] {
   const bound = new Set(fleet.bindings.map((b) => b.service));
   return fleet.machines.filter((m) => !m.down && !m.roles.includes('spare') && servicesOn(fleet, m).some(([name]) => bound.has(name)));
 }
+
+/** Ports the fleet's machines already listen on, by owner (MariaDB, Redis, services, endpoints). */
+export function takenPorts(fleet: Fleet): Map<number, string> {
+  const taken = new Map<number, string>();
+  if (fleet.database) taken.set(fleet.database.port, 'MariaDB');
+  if (fleet.redis) taken.set(fleet.redis.port, 'Redis');
+  for (const [name, service] of Object.entries(fleet.services)) {
+    for (const p of [service.port, service.health?.port]) if (p !== undefined) taken.set(p, `service \`${name}\``);
+  }
+  if (fleet.endpoints) {
+    taken.set(fleet.endpoints.databasePort, 'the database endpoint');
+    if (fleet.redis) taken.set(fleet.endpoints.redisPort, 'the Redis endpoint');
+  }
+  return taken;
+}
+
+/**
+ * The TLS listeners' ports (fleet `tls`): as the file says, else the first port from 13307
+ * (MariaDB's) and 16380 (Redis's) up that nothing else of the fleet uses — beside the
+ * endpoints' defaults, away from the ports fleets give MariaDB and Redis themselves.
+ */
+export function tlsPorts(fleet: Fleet): { database: number; redis: number } {
+  const taken = takenPorts(fleet);
+  const free = (from: number, also?: number) => {
+    let p = from;
+    while (taken.has(p) || p === also) p++;
+    return p;
+  };
+  const database = fleet.tls.databasePort ?? free(13307, fleet.tls.redisPort);
+  const redis = fleet.tls.redisPort ?? free(16380, database);
+  return { database, redis };
+}

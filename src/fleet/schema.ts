@@ -235,6 +235,34 @@ export const endpointsSchema = z.strictObject({
 });
 export type Endpoints = z.infer<typeof endpointsSchema>;
 
+/**
+ * TLS between machines for MariaDB and Redis, from a private CA that `prepare` creates on
+ * the operator's machine: MariaDB and Redis serve TLS with a certificate per machine, the
+ * replication links and lifeboat's own connections verify it, and where the fleet has
+ * `endpoints` the services' traffic crosses the network inside TLS too (HAProxy originates it
+ * on the app server; on a database machine HAProxy ends it in front of MariaDB, whose
+ * protocol starts in clear and cannot be forwarded into TLS by a proxy).
+ */
+export const tlsSchema = z.strictObject({
+  /** false keeps MariaDB and Redis traffic between machines in clear text. */
+  enabled: z.boolean().default(true),
+  /** On the operator's machine: the CA (`ca.pem`, and `ca.key` 0600) in a 0700 folder. */
+  caDir: absPath.default('/etc/lifeboat/tls'),
+  /** On every machine: the CA's certificate and the machine's own certificate and keys. */
+  machineDir: absPath.default('/etc/lifeboat/tls'),
+  /**
+   * Where a database machine takes TLS connections for MariaDB (the endpoints use it).
+   * Default: the first port from 13307 up that nothing else of the fleet uses (`tlsPorts`).
+   */
+  databasePort: port.optional(),
+  /** Redis's own TLS port (replicas, the endpoints and lifeboat connect there). Default: the first free one from 16380 up. */
+  redisPort: port.optional(),
+  /** How long a machine's certificate is valid; `prepare` renews it when a third is left. */
+  certDays: z.number().int().min(3).max(825).default(397),
+});
+export type TlsSettings = z.infer<typeof tlsSchema>;
+export const TLS_DEFAULTS: TlsSettings = { enabled: true, caDir: '/etc/lifeboat/tls', machineDir: '/etc/lifeboat/tls', certDays: 397 };
+
 export const backupSchema = z.strictObject({
   /** Where SQL dumps live on every store. */
   dumpDir: absPath.default('/var/backups/lifeboat/dumps'),
@@ -382,6 +410,7 @@ export const fleetSchema = z.strictObject({
   redis: redisSchema.optional(),
   nginx: nginxSchema.optional(),
   endpoints: endpointsSchema.optional(),
+  tls: tlsSchema.default(TLS_DEFAULTS),
   backups: backupSchema.optional(),
   /**
    * How to power off a machine no SSH path reaches (a provider's CLI or API call), run on the

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import type { SecretResolver } from '../fleet/secrets.ts';
+import { mysqlConnection, redisTlsOptions } from '../remote/tls.ts';
 
 export interface DataCheck {
   ok: boolean;
@@ -16,6 +17,21 @@ export interface DataCheck {
   replication?: ReplicationState;
   /** Set when acknowledged writes are at risk: what to know, in one sentence. */
   risk?: string;
+  /** Which of the machine's links cross the network encrypted (fleet `tls`). */
+  wire?: WireState;
+}
+
+/** `tls` (with the protocol), `clear`, or for a replica's link whether it checks the server. */
+export interface WireState {
+  /** lifeboat's own connection to the server. */
+  connection: string;
+  /** A replica's link to its primary. */
+  link?: 'tls, server verified' | 'tls, server not verified' | 'clear';
+}
+
+function linkWire(sslAllowed: unknown, verify: unknown): NonNullable<WireState['link']> {
+  if (String(sslAllowed) !== 'Yes') return 'clear';
+  return String(verify) === 'Yes' ? 'tls, server verified' : 'tls, server not verified';
 }
 
 export interface ReplicationState {
@@ -48,17 +64,14 @@ export async function checkMariadb(fleet: Fleet, m: Machine, secret: SecretResol
   }
   let connection: mysql.Connection | undefined;
   try {
-    connection = await mysql.createConnection({
-      host: m.address,
-      port: db.port,
-      user: db.adminUser,
-      password,
-      connectTimeout: TIMEOUT_MS,
-    });
+    connection = await mysql.createConnection(mysqlConnection(fleet, m, db.adminUser, password, TIMEOUT_MS));
     const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT @@read_only AS readOnly, @@version AS version, @@global.gtid_slave_pos AS applied');
     const [replicas] = await connection.query<mysql.RowDataPacket[]>('SHOW ALL SLAVES STATUS');
     const [semi] = await connection.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_no_tx', 'Rpl_semi_sync_master_clients')");
     const [semiVars] = await connection.query<mysql.RowDataPacket[]>("SHOW GLOBAL VARIABLES WHERE Variable_name = 'rpl_semi_sync_master_enabled'");
+    const [ssl] = await connection.query<mysql.RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Ssl_version'");
+    const sslVersion = String(ssl[0]?.Value ?? '');
+    const connectionWire = sslVersion ? `tls (${sslVersion})` : 'clear';
     const status = Object.fromEntries(semi.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
     const enabled = String(semiVars[0]?.Value ?? 'OFF').toUpperCase() === 'ON';
     const readOnly = Number(rows[0]?.readOnly) === 1;
@@ -73,7 +86,7 @@ export async function checkMariadb(fleet: Fleet, m: Machine, secret: SecretResol
         ? `semi-sync fell back to async (no replica acknowledges; ${replication.unacknowledgedTransactions} transaction(s) committed unacknowledged since the server started): if this machine dies now, its latest writes are lost`
         : undefined;
       return {
-        ok: true, answers: true, role: 'primary', readOnly, replication, ...(risk ? { risk } : {}),
+        ok: true, answers: true, role: 'primary', readOnly, replication, ...(risk ? { risk } : {}), wire: { connection: connectionWire },
         detail: `answers (${rows[0]?.version}), ${readOnly ? 'read-only' : 'writable'}${enabled ? `, semi-sync ${replication.semiSync}` : ''}`,
       };
     }
@@ -99,6 +112,7 @@ export async function checkMariadb(fleet: Fleet, m: Machine, secret: SecretResol
       readOnly,
       replication,
       ...(risk ? { risk } : {}),
+      wire: { connection: connectionWire, link: linkWire(replica.Master_SSL_Allowed, replica.Master_SSL_Verify_Server_Cert) },
       detail: running
         ? `replica of ${replica.Master_Host}, ${lag} s behind, received ${replication.gtidReceived || '-'}, applied ${replication.gtidApplied || '-'}`
         : `replica of ${replica.Master_Host} NOT replicating: io ${replica.Slave_IO_Running}, sql ${replica.Slave_SQL_Running}, received ${replication.gtidReceived || '-'}, applied ${replication.gtidApplied || '-'} ${replica.Last_Error || replica.Last_IO_Error || ''}`.trim(),
@@ -118,9 +132,11 @@ export async function checkRedis(fleet: Fleet, m: Machine, secret: SecretResolve
   } catch (error) {
     return { ok: false, detail: `credentials unavailable: ${(error as Error).message}` };
   }
+  const tls = redisTlsOptions(fleet, m);
   const client = new Redis({
     host: m.address,
-    port: fleet.redis?.port ?? 6379,
+    port: tls?.port ?? fleet.redis?.port ?? 6379,
+    ...(tls ? { tls: tls.tls } : {}),
     ...(password ? { password } : {}),
     connectTimeout: TIMEOUT_MS,
     commandTimeout: TIMEOUT_MS,
@@ -133,12 +149,15 @@ export async function checkRedis(fleet: Fleet, m: Machine, secret: SecretResolve
     await client.connect();
     const info = await client.info('replication');
     const role = /role:(\w+)/.exec(info)?.[1];
+    const connection = tls ? 'tls' : 'clear';
     if (role === 'slave') {
       const link = /master_link_status:(\w+)/.exec(info)?.[1];
       const host = /master_host:(\S+)/.exec(info)?.[1];
-      return { ok: link === 'up', answers: true, role: 'replica', detail: `replica of ${host}, link ${link}` };
+      // Redis checks the primary's certificate against the CA but not its name.
+      const tlsReplication = ((await client.config('GET', 'tls-replication').catch(() => [])) as string[])[1] === 'yes';
+      return { ok: link === 'up', answers: true, role: 'replica', detail: `replica of ${host}, link ${link}`, wire: { connection, link: tlsReplication ? 'tls, server not verified' : 'clear' } };
     }
-    return { ok: true, answers: true, role: 'primary', detail: 'answers PING, primary' };
+    return { ok: true, answers: true, role: 'primary', detail: 'answers PING, primary', wire: { connection } };
   } catch (error) {
     return { ok: false, detail: `does not answer: ${(error as Error).message}` };
   } finally {

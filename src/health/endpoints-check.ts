@@ -4,7 +4,7 @@
  * use the endpoints (or would be rewritten and restarted by a recovery). Reads only.
  */
 import type { ActionContext } from '../actions/action.ts';
-import { ENDPOINT_PROXIES, endpointsInUse, liveAt, readLive } from '../actions/endpoints.ts';
+import { ENDPOINT_PROXIES, endpointsInUse, liveAt, readLive, type HostPort } from '../actions/endpoints.ts';
 import { endpointHolders, machinesWithRole } from '../fleet/model.ts';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import type { SecretResolver } from '../fleet/secrets.ts';
@@ -19,6 +19,9 @@ export interface EndpointsCheck {
   detail: string;
 }
 
+/** `host:port`, and ` tls` when HAProxy forwards inside TLS. */
+const hostPort = (at: HostPort) => `${at.host}:${at.port}${at.tls ? ' tls' : ''}`;
+
 export async function endpointsCheck(fleet: Fleet, m: Machine, options: { remote(machine: string): Remote; secret: SecretResolver }): Promise<EndpointsCheck | undefined> {
   if (!endpointHolders(fleet).some((h) => h.name === m.name)) return undefined;
   const ctx: ActionContext = { fleet, remote: options.remote, secret: options.secret, log: () => undefined };
@@ -26,15 +29,15 @@ export async function endpointsCheck(fleet: Fleet, m: Machine, options: { remote
   const want = primary ? liveAt(fleet, primary, machinesWithRole(fleet, 'redis')[0]) : undefined;
   let forwards: Record<string, string> = {};
   try {
-    forwards = Object.fromEntries([...(await readLive(ctx, m.name))].map(([proxy, at]) => [proxy, `${at.host}:${at.port}`]));
+    forwards = Object.fromEntries([...(await readLive(ctx, m.name))].map(([proxy, at]) => [proxy, hostPort(at)]));
   } catch (error) {
     return { ok: false, forwards, inUse: false, detail: (error as Error).message };
   }
   const wrong = want
-    ? (['database', 'redis'] as const).filter((k) => want[k] && forwards[ENDPOINT_PROXIES[k]] !== `${want[k]!.host}:${want[k]!.port}`)
+    ? (['database', 'redis'] as const).filter((k) => want[k] && forwards[ENDPOINT_PROXIES[k]] !== hostPort(want[k]!))
     : [];
   const use = await endpointsInUse(ctx, m.name);
   const where = Object.entries(forwards).map(([p, at]) => `${p} → ${at}`).join(', ');
-  if (wrong.length) return { ok: false, forwards, inUse: use.inUse, detail: `${where}: not the live primary's (${wrong.map((k) => `${ENDPOINT_PROXIES[k]} should be ${want![k]!.host}:${want![k]!.port}`).join(', ')})` };
+  if (wrong.length) return { ok: false, forwards, inUse: use.inUse, detail: `${where}: not the live primary's (${wrong.map((k) => `${ENDPOINT_PROXIES[k]} should be ${hostPort(want![k]!)}`).join(', ')})` };
   return { ok: use.inUse, forwards, inUse: use.inUse, detail: use.inUse ? `${where}; the services use them` : `${where}; ${use.why} (a recovery would rewrite and restart instead)` };
 }

@@ -65,6 +65,10 @@ export function deriveFleet(input: Raw, plan: LabPlan, paths: LabPaths, fencingC
   // A fleet's own fencing command calls its real provider: the lab's answers for lab hosts.
   if (fencingCommand) out.fencing = { command: fencingCommand, timeoutS: 30 };
   else delete out.fencing;
+  // /etc is the machine's own (read-only) in lab hosts; /var/lib/lifeboat is each host's: the
+  // CA lives in the ops host (where lifeboat runs), each machine's certificate in that machine.
+  const tls = (out.tls as Raw | undefined) ?? {};
+  out.tls = { ...tls, caDir: '/var/lib/lifeboat/tls-ca', machineDir: '/var/lib/lifeboat/tls' };
   const backups = out.backups as Raw | undefined;
   if (backups?.encryptionKey) backups.encryptionKey = secretRefFor(paths, 'backupKey');
   // The lab's client host is the users' side: its probe reports to a daemon in ops, signed

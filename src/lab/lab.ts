@@ -192,6 +192,11 @@ export class Lab implements LabView {
     return this.state.plan.hosts;
   }
 
+  /** The lab's secret values by name (a drill's wire capture looks for them in clear text). */
+  secretValues(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.secrets).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  }
+
   /** The derived fleet file: lab addresses, lab keys, lab secrets. */
   get fleetFile(): string {
     return this.paths.fleetFile;

@@ -4,9 +4,11 @@
  * to the live primaries, kept running by the manager its services already use, and the
  * services' bindings point at it, each running service restarted once on them.
  */
-import { endpointsOf, liveAt, pointServicesAtEndpoints, switchEndpoints, boundServicesOn } from '../actions/endpoints.ts';
+import { createHash } from 'node:crypto';
+import { endpointsOf, endpointsTlsOf, liveAt, pointServicesAtEndpoints, switchEndpoints, boundServicesOn, type LiveAddresses } from '../actions/endpoints.ts';
 import { ActionError } from '../actions/action.ts';
-import { endpointHolders } from '../fleet/model.ts';
+import { endpointHolders, machine } from '../fleet/model.ts';
+import { servesData, tlsRequired } from '../remote/tls.ts';
 import type { DriverSpec, Fleet, Machine } from '../fleet/schema.ts';
 import { check, parallel, step, type Step } from '../recovery/step.ts';
 import { shq } from '../remote/remote.ts';
@@ -26,11 +28,23 @@ function keeperDriver(fleet: Fleet, m: Machine): DriverSpec {
   return kept;
 }
 
-export function endpointSteps(fleet: Fleet, t: Topology, options: PrepareOptions): Step[] {
+/**
+ * What of a machine's endpoints only a restart of HAProxy changes: which links use TLS, and
+ * the TLS gateway. The live addresses are left out: the runtime API switches those.
+ */
+function endpointsShape(fleet: Fleet, m: Machine, live: LiveAddresses): string {
+  const tls = endpointsTlsOf(fleet, m);
+  if (!tls) return '';
+  const shape = JSON.stringify({ database: Boolean(live.database.tls), redis: Boolean(live.redis?.tls), gateway: tls.gateway ?? null, ca: tls.caFile });
+  return `tls-${createHash('sha256').update(shape).digest('hex').slice(0, 12)}`;
+}
+
+export function endpointSteps(fleet: Fleet, t: Topology, options: PrepareOptions, tlsInRun = false): Step[] {
   const holders = endpointHolders(fleet);
   if (holders.length === 0 || !t.dbPrimary) return [];
   const e = endpointsOf(fleet);
-  const live = liveAt(fleet, t.dbPrimary, t.redisPrimary);
+  // The TLS part of this run issues the data machines' certificates before this part runs.
+  const live = liveAt(fleet, t.dbPrimary, t.redisPrimary, tlsInRun ? (name) => servesData(machine(fleet, name)) || tlsRequired(fleet, name) : undefined);
   return [
     check(`HAProxy is installed on ${holders.map((m) => m.name).join(', ')}`, {
       machines: holders.map((m) => m.name),
@@ -42,9 +56,11 @@ export function endpointSteps(fleet: Fleet, t: Topology, options: PrepareOptions
     }),
     parallel('Stable endpoints for the database and Redis on the app servers', holders.map((m) => step(`Stable endpoints on ${m.name}`, [
       // The configuration first, so HAProxy starts forwarding to the right place.
-      switchEndpoints(m.name, live, { mayBeStopped: true }),
+      switchEndpoints(m.name, live, { mayBeStopped: true, restartFollows: true }),
       keepRunning(`Keep HAProxy running on ${m.name}`, m.name, ENDPOINTS_PROGRAM, `${e.haproxy} -db -f ${e.config}`, keeperDriver(fleet, m), {
         keeper: options.keeper, settleMs: options.settleMs,
+        // HAProxy reads TLS settings and certificates when it starts: a change of them restarts it.
+        fingerprint: () => endpointsShape(fleet, m, live),
       }),
       // Applied right after the start above: HAProxy may take a moment to answer.
       switchEndpoints(m.name, live, { answerWithinMs: options.settleMs }),

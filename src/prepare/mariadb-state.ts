@@ -11,6 +11,8 @@ export interface ReplicaLink {
   secondsBehind: number | null;
   lastError: string;
   gtidSlavePos: string;
+  /** The link uses TLS and checks the primary's certificate and name. */
+  tlsVerified: boolean;
 }
 
 type Row = mysql.RowDataPacket;
@@ -34,6 +36,7 @@ export async function replicaLink(db: mysql.Connection): Promise<ReplicaLink | u
     secondsBehind: r.Seconds_Behind_Master === null || r.Seconds_Behind_Master === undefined ? null : Number(r.Seconds_Behind_Master),
     lastError: String(r.Last_SQL_Error || r.Last_IO_Error || ''),
     gtidSlavePos: String(r.Gtid_Slave_Pos ?? ''),
+    tlsVerified: String(r.Master_SSL_Allowed) === 'Yes' && String(r.Master_SSL_Verify_Server_Cert) === 'Yes',
   };
 }
 

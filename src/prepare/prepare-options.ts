@@ -8,6 +8,8 @@ export interface PrepareOptions {
    * machine its own path (tests whose "machines" share one disk).
    */
   mariadbDropIn: string | ((machine: string) => string);
+  /** The drop-in that points MariaDB at its TLS certificate (fleet `tls`). */
+  mariadbTlsDropIn: string | ((machine: string) => string);
   /**
    * How long the primary waits for the replica's acknowledgement before it gives up and
    * commits asynchronously. The trade-off: while the replica is slow or unreachable each
@@ -40,6 +42,7 @@ export interface PrepareOptions {
 
 export const DEFAULT_PREPARE_OPTIONS: PrepareOptions = {
   mariadbDropIn: '/etc/mysql/mariadb.conf.d/60-lifeboat-replication.cnf',
+  mariadbTlsDropIn: '/etc/mysql/mariadb.conf.d/61-lifeboat-tls.cnf',
   semiSyncTimeoutMs: 5000,
   uploadSyncIntervalS: 2,
   stateDir: '/var/lib/lifeboat',

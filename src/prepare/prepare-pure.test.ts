@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { archiveName } from './install-archive.ts';
 import { withReplicaBlock } from './redis-replica.ts';
-import { gtidFromSeedOutput } from './replica-seed.ts';
+import { clientTlsFlags, gtidFromSeedOutput, seedCommand } from './replica-seed.ts';
+import { tlsSettings, withTlsBlock } from './redis-tls.ts';
+import { tlsDropInText } from './mariadb-tls.ts';
+import { fleetSchema } from '../fleet/schema.ts';
 import { commonRoot } from './upload-sync.ts';
 import type { Machine } from '../fleet/schema.ts';
 import { ActionError } from '../actions/action.ts';
@@ -38,4 +41,33 @@ test('rrsync is confined to the deepest folder holding every synced folder', () 
 test('archive names carry the content hash; off-site ones end in .enc', () => {
   assert.equal(archiveName('primary', '0123456789abcdef', false), 'install-primary-0123456789abcdef.tar.gz');
   assert.equal(archiveName('primary', '0123456789abcdef', true), 'install-primary-0123456789abcdef.tar.gz.enc');
+});
+
+const tlsFleet = () => fleetSchema.parse({
+  version: 1, name: 'f', machines: [{ name: 'primary', address: '198.51.100.12', roles: ['db-primary', 'redis'] }],
+  database: { schema: 's', user: 'u', password: 'env:P', adminPassword: 'env:A', domainTable: { name: 't', domainColumn: 'd', ipColumn: 'i', statusColumn: 's', online: 1, offline: 2 } },
+  redis: {},
+});
+
+test("Redis's TLS block and the replication block settle: each in place after one run of both, in either order", () => {
+  const settings = tlsSettings(tlsFleet());
+  assert.deepEqual(settings.map(([n]) => n), ['tls-cert-file', 'tls-key-file', 'tls-ca-cert-file', 'tls-auth-clients', 'tls-replication', 'tls-port'], 'the port opens last, once the certificate is set');
+  const before = 'port 6379\ntls-port 7000\nsave 60 1000\n';
+  const both = withReplicaBlock(withTlsBlock(before, settings), primary, 6380, undefined);
+  assert.doesNotMatch(both, /tls-port 7000/, "the fleet's TLS port replaces another");
+  assert.equal(withTlsBlock(both, settings), both);
+  assert.equal(withReplicaBlock(withTlsBlock(both, settings), primary, 6380, undefined), both);
+  const other = withTlsBlock(withReplicaBlock(before, primary, 6380, undefined), settings);
+  assert.equal(withReplicaBlock(withTlsBlock(other, settings), primary, 6380, undefined), withReplicaBlock(other, primary, 6380, undefined));
+  assert.match(both, /^tls-port 6380$/m);
+  assert.match(both, /^tls-replication yes$/m);
+});
+
+test("MariaDB's TLS drop-in names the machine's files; the seed's clients check the primary's certificate", () => {
+  const fleet = tlsFleet();
+  const text = tlsDropInText(fleet, fleet.machines[0]!);
+  assert.match(text, /^\[mariadbd\]\nssl_ca = \/etc\/lifeboat\/tls\/ca\.pem\nssl_cert = \/etc\/lifeboat\/tls\/server\.pem\nssl_key = \/etc\/lifeboat\/tls\/mariadb-key\.pem$/m);
+  assert.equal(clientTlsFlags(undefined), '');
+  const command = seedCommand(primary, { name: 'backup', address: '198.51.100.13' } as Machine, 3306, 's', '/etc/lifeboat/tls/ca.pem');
+  assert.equal(command.match(/--ssl --ssl-ca=\/etc\/lifeboat\/tls\/ca\.pem --ssl-verify-server-cert/g)?.length, 2, 'the dump from the primary and the load on the replica');
 });

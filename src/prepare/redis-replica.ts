@@ -10,6 +10,8 @@ import { ActionError, type Action, type ActionContext, type Change } from '../ac
 import type { Machine } from '../fleet/schema.ts';
 import { fileChange, readIfExists } from '../actions/desired-file.ts';
 import type { PrepareOptions } from './prepare-options.ts';
+import { tlsRequired } from '../remote/tls.ts';
+import { tlsPorts } from '../fleet/model.ts';
 import { settle } from './settle.ts';
 import { redisInfo as info, redisPassword, redisPort, withRedis } from '../actions/redis-connection.ts';
 
@@ -35,7 +37,8 @@ export function withReplicaBlock(text: string, primary: Machine, port: number, p
 
 export function redisReplicaOf(primary: Machine, replica: Machine, options: PrepareOptions): Action {
   async function inspect(ctx: ActionContext) {
-    const port = redisPort(ctx);
+    // Both ends hold certificates of the fleet's CA: the replica follows the primary's TLS port.
+    const port = tlsRequired(ctx.fleet, primary.name) && tlsRequired(ctx.fleet, replica.name) ? tlsPorts(ctx.fleet).redis : redisPort(ctx);
     const primaryRole = await withRedis(ctx, primary.name, async (client) => (await info(client, 'replication')).role);
     if (primaryRole !== 'master') {
       // After a failover the fleet file may still name the old primary: never follow it.

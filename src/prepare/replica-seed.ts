@@ -14,6 +14,8 @@ import { fleetDatabase, withAdmin } from '../actions/db-connection.ts';
 import type { Machine } from '../fleet/schema.ts';
 import { RemoteCommandError, shq } from '../remote/remote.ts';
 import { replicationCredentials } from './replication-account.ts';
+import { CHANGE_MASTER_SECRET_PARAM, changeMasterSql } from '../actions/change-master.ts';
+import { machineTlsFiles, tlsRequired } from '../remote/tls.ts';
 import { globals, replicaLink, schemaHasRows, type ReplicaLink } from './mariadb-state.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
@@ -24,28 +26,39 @@ export interface SeedOptions {
   reseed?: boolean;
 }
 
-type LinkState = 'replicating' | 'stopped' | 'broken' | 'none';
+/** `clear`: it replicates from the primary, but not inside verified TLS the primary now serves. */
+type LinkState = 'replicating' | 'stopped' | 'broken' | 'clear' | 'none';
 
 const GTID_MARK = '@@lifeboat-gtid ';
 /** A GTID list: `0-1-42,1-1-7`, or empty when the primary has written nothing yet. */
 const GTID_LIST = /^(\d+-\d+-\d+(,\d+-\d+-\d+)*)?$/;
 
-function linkState(link: ReplicaLink | undefined, primary: Machine, port: number, user: string): LinkState {
+function linkState(link: ReplicaLink | undefined, primary: Machine, port: number, user: string, tls: boolean): LinkState {
   if (!link || link.masterHost !== primary.address || link.masterPort !== port || link.masterUser !== user || link.usingGtid !== 'Slave_Pos') return 'none';
+  if (tls && !link.tlsVerified) return 'clear';
   if (link.lastError) return 'broken';
   return link.sqlRunning === 'Yes' && link.ioRunning !== 'No' ? 'replicating' : 'stopped';
 }
 
+/**
+ * Client options that make mariadb-dump and mariadb reach the primary inside TLS, checking
+ * its certificate against the CA and its address against the certificate's names.
+ */
+export function clientTlsFlags(caFile: string | undefined): string {
+  return caFile ? ` --ssl --ssl-ca=${shq(caFile)} --ssl-verify-server-cert` : '';
+}
+
 /** The shell pipeline run on the replica; credentials arrive on its standard input only. */
-export function seedCommand(primary: Machine, replica: Machine, port: number, schema: string): string {
+export function seedCommand(primary: Machine, replica: Machine, port: number, schema: string, caFile?: string): string {
+  const tls = clientTlsFlags(caFile);
   const script = [
     'set -euo pipefail',
     'cnf=$(mktemp); trap \'rm -f "$cnf"\' EXIT',
     'cat > "$cnf"',
-    `{ echo 'SET SESSION sql_log_bin = 0;'; mariadb-dump --defaults-extra-file="$cnf" --host=${shq(primary.address)} --port=${port}` +
+    `{ echo 'SET SESSION sql_log_bin = 0;'; mariadb-dump --defaults-extra-file="$cnf"${tls} --host=${shq(primary.address)} --port=${port}` +
       ` --single-transaction --gtid --master-data=2 --routines --triggers --events --add-drop-database --databases ${shq(schema)}; }` +
       ` | awk '!seen && /gtid_slave_pos *= *\\x27/ { print "${GTID_MARK}" $0 > "/dev/stderr"; seen = 1 } { print }'` +
-      ` | mariadb --defaults-extra-file="$cnf" --host=${shq(replica.address)} --port=${port}`,
+      ` | mariadb --defaults-extra-file="$cnf"${tls} --host=${shq(replica.address)} --port=${port}`,
   ].join('\n');
   return `bash -c ${shq(script)}`;
 }
@@ -66,12 +79,14 @@ export async function hasOwnWrites(conn: Parameters<typeof replicaLink>[0]): Pro
 }
 
 export function replicaOf(primary: Machine, replica: Machine, options: PrepareOptions, seed: SeedOptions = {}): Action {
+  // Both ends hold certificates of the fleet's CA: the link and the seed go inside TLS.
+  const tlsCa = (ctx: ActionContext) => (tlsRequired(ctx.fleet, primary.name) && tlsRequired(ctx.fleet, replica.name) ? machineTlsFiles(ctx.fleet).ca : undefined);
   async function inspect(ctx: ActionContext) {
     const db = fleetDatabase(ctx);
     const { user } = await replicationCredentials(ctx);
     return withAdmin(ctx, replica.name, async (conn) => {
       const link = await replicaLink(conn);
-      const state = linkState(link, primary, db.port, user);
+      const state = linkState(link, primary, db.port, user, tlsCa(ctx) !== undefined);
       // Data the replica got from provisioning (loaded without binlog) or from the primary is
       // safe to replace; data written on the replica itself (a GTID with its own server_id) is not.
       const own = state === 'replicating' || state === 'stopped' ? false : await hasOwnWrites(conn);
@@ -80,18 +95,24 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
     });
   }
 
-  async function pointAt(ctx: ActionContext, gtid: string | undefined): Promise<Statement[]> {
-    const db = fleetDatabase(ctx);
+  /** CHANGE MASTER to the primary (inside TLS when both ends hold certificates). */
+  async function changeMaster(ctx: ActionContext): Promise<Statement> {
     const { user, password } = await replicationCredentials(ctx);
+    const change = changeMasterSql(ctx.fleet, primary, replica, user, password);
+    return sql(change.sql, change.params, [CHANGE_MASTER_SECRET_PARAM]);
+  }
+
+  async function pointAt(ctx: ActionContext, gtid: string | undefined): Promise<Statement[]> {
     return [
       sql('SET GLOBAL gtid_slave_pos = ?', [gtid ?? '<GTID of the dump\'s snapshot>']),
-      sql(
-        'CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1',
-        [primary.address, db.port, user, password],
-        [3],
-      ),
+      await changeMaster(ctx),
       sql('START SLAVE'),
     ];
+  }
+
+  /** A running link moved into TLS where it is: its position (GTID) is kept. */
+  async function relink(ctx: ActionContext): Promise<Statement[]> {
+    return [sql('STOP SLAVE'), await changeMaster(ctx), sql('START SLAVE')];
   }
 
   const resetFirst: Statement[] = [sql('STOP SLAVE'), sql('RESET SLAVE ALL'), sql('RESET MASTER')];
@@ -111,11 +132,12 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
       const { state, hasRows } = await inspect(ctx);
       if (state === 'replicating') return [];
       if (state === 'stopped') return sqlChanges(replica.name, [sql('START SLAVE')]);
+      if (state === 'clear') return sqlChanges(replica.name, await relink(ctx));
       if ((state === 'broken' || hasRows) && !seed.reseed) refuseOverwrite(ctx, state);
       const db = fleetDatabase(ctx);
       const changes: Change[] = [
         ...sqlChanges(replica.name, resetFirst),
-        { kind: 'command', machine: replica.name, command: seedCommand(primary, replica, db.port, db.schema) },
+        { kind: 'command', machine: replica.name, command: seedCommand(primary, replica, db.port, db.schema, tlsCa(ctx)) },
         { kind: 'note', machine: replica.name, text: 'the admin credentials reach mariadb-dump and mariadb on standard input, in a temporary option file' },
         ...sqlChanges(replica.name, await pointAt(ctx, undefined)),
       ];
@@ -128,12 +150,17 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
         await withAdmin(ctx, replica.name, (conn) => runStatements(conn, [sql('START SLAVE')]));
         return;
       }
+      if (state === 'clear') {
+        const statements = await relink(ctx);
+        await withAdmin(ctx, replica.name, (conn) => runStatements(conn, statements));
+        return;
+      }
       if ((state === 'broken' || hasRows) && !seed.reseed) refuseOverwrite(ctx, state);
       const db = fleetDatabase(ctx);
       await withAdmin(ctx, replica.name, (conn) => runStatements(conn, resetFirst));
       const password = await ctx.secret(db.adminPassword);
       const cnf = `[client]\nuser=${db.adminUser}\npassword="${password.replace(/["\\]/g, (c) => `\\${c}`)}"\n`;
-      const command = seedCommand(primary, replica, db.port, db.schema);
+      const command = seedCommand(primary, replica, db.port, db.schema, tlsCa(ctx));
       const started = performance.now();
       const result = await ctx.remote(replica.name).run(command, { stdin: cnf, timeoutMs: 60 * 60_000 });
       if (result.code !== 0) throw new RemoteCommandError(replica.name, command, result);

@@ -8,8 +8,9 @@
  */
 import mysql from 'mysql2/promise';
 import { ActionError, type Action, type ActionContext } from '../actions/action.ts';
-import { escapeId, fleetDatabase, withAdmin } from '../actions/db-connection.ts';
+import { escapeId, fleetDatabase, mysqlTarget, withAdmin } from '../actions/db-connection.ts';
 import type { Machine } from '../fleet/schema.ts';
+import { tlsRequired } from '../remote/tls.ts';
 import { runStatements, sql, sqlChanges, type Statement } from './sql-statements.ts';
 
 const HOST = '%';
@@ -21,6 +22,8 @@ interface AccountSpec {
   grants(ctx: ActionContext): string;
   /** Text SHOW GRANTS prints once the grant is there. */
   granted(ctx: ActionContext): string;
+  /** The account logs in only inside TLS on a machine that serves it (it crosses the network). */
+  tlsOnly?: boolean;
 }
 
 export async function replicationCredentials(ctx: ActionContext): Promise<{ user: string; password: string }> {
@@ -36,6 +39,7 @@ const REPLICATION: AccountSpec = {
   credentials: replicationCredentials,
   grants: () => 'REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR, BINLOG MONITOR ON *.*',
   granted: () => 'REPLICATION SLAVE',
+  tlsOnly: true,
 };
 
 const APPLICATION: AccountSpec = {
@@ -52,7 +56,7 @@ const APPLICATION: AccountSpec = {
 async function canLogIn(ctx: ActionContext, machine: Machine, spec: AccountSpec): Promise<boolean> {
   const { user, password } = await spec.credentials(ctx);
   try {
-    const c = await mysql.createConnection({ host: machine.address, port: fleetDatabase(ctx).port, user, password, connectTimeout: 2000 });
+    const c = await mysql.createConnection(mysqlTarget(ctx.fleet, machine.name, user, password, 2000));
     await c.end();
     return true;
   } catch {
@@ -63,15 +67,19 @@ async function canLogIn(ctx: ActionContext, machine: Machine, spec: AccountSpec)
 function account(machine: Machine, spec: AccountSpec): Action {
   async function statements(ctx: ActionContext): Promise<Statement[]> {
     const { user, password } = await spec.credentials(ctx);
-    const state = await withAdmin(ctx, machine.name, async (db) => {
-      const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM mysql.user WHERE User = ? AND Host = ?', [user, HOST]);
-      if (Number(rows[0]?.n) === 0) return 'missing' as const;
+    const requireTls = spec.tlsOnly === true && tlsRequired(ctx.fleet, machine.name);
+    const { state, tlsRequiredNow } = await withAdmin(ctx, machine.name, async (db) => {
+      const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?', [user, HOST]);
+      if (rows.length === 0) return { state: 'missing' as const, tlsRequiredNow: false };
+      const tlsRequiredNow = String(rows[0]?.ssl_type ?? '') !== '';
       const [grants] = await db.query<mysql.RowDataPacket[]>('SHOW GRANTS FOR ?@?', [user, HOST]);
       const text = grants.map((g) => String(Object.values(g)[0])).join('\n');
-      return text.includes(spec.granted(ctx)) ? ('present' as const) : ('ungranted' as const);
+      return { state: text.includes(spec.granted(ctx)) ? ('present' as const) : ('ungranted' as const), tlsRequiredNow };
     });
     const out: Statement[] = [];
-    if (state === 'missing') out.push(sql('CREATE USER ?@? IDENTIFIED BY ?', [user, HOST, password], [2]));
+    // A replica (a promoted one's peer one day) may log in only inside TLS: no clear fallback to downgrade to.
+    if (requireTls && !tlsRequiredNow && state !== 'missing') out.push(sql('ALTER USER ?@? REQUIRE SSL', [user, HOST]));
+    if (state === 'missing') out.push(sql(`CREATE USER ?@? IDENTIFIED BY ?${requireTls ? ' REQUIRE SSL' : ''}`, [user, HOST, password], [2]));
     else if (!(await canLogIn(ctx, machine, spec))) out.push(sql('ALTER USER ?@? IDENTIFIED BY ?', [user, HOST, password], [2]));
     if (state !== 'present') out.push(sql(`GRANT ${spec.grants(ctx)} TO ?@?`, [user, HOST]));
     return out.length ? [sql('SET SESSION sql_log_bin = 0'), ...out] : [];

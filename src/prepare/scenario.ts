@@ -18,6 +18,7 @@ import { archiveInstallation, archivedMachines, installSet, storesFor } from './
 import { postCondition } from './post-condition.ts';
 import { topology } from './topology.ts';
 import { endpointSteps } from './endpoints.ts';
+import { tlsSteps } from './tls-steps.ts';
 
 export interface PrepareInput extends ScenarioInput {
   /** Replace a replica's data that does not come from the primary (or a broken replica). */
@@ -26,7 +27,7 @@ export interface PrepareInput extends ScenarioInput {
   parts?: PreparePart[];
 }
 
-export const PREPARE_PARTS = ['mariadb', 'redis', 'endpoints', 'uploads', 'install'] as const;
+export const PREPARE_PARTS = ['tls', 'mariadb', 'redis', 'endpoints', 'uploads', 'install'] as const;
 export type PreparePart = (typeof PREPARE_PARTS)[number];
 
 /** Highest replica lag (seconds) the final check accepts. */
@@ -36,11 +37,13 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
   const options = prepareOptions(overrides);
   return {
     name: 'prepare',
-    describe: 'Bring the fleet to its prepared state: replication, Redis replica, upload sync, installation archives',
+    describe: 'Bring the fleet to its prepared state: TLS between machines, replication, Redis replica, upload sync, installation archives',
     build(input: PrepareInput, ctx: ActionContext): Step[] {
       const parts = new Set(input.parts ?? PREPARE_PARTS);
       const t = topology(ctx.fleet);
       const steps: Step[] = [];
+      const tlsInRun = parts.has('tls') && ctx.fleet.tls.enabled;
+      if (tlsInRun) steps.push(...tlsSteps(ctx.fleet, t, options));
       if (parts.has('mariadb') && t.dbPrimary && t.dbReplicas.length > 0) {
         const primary = t.dbPrimary;
         const replicas = t.dbReplicas;
@@ -62,7 +65,7 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
         const primary = t.redisPrimary;
         steps.push(parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(primary, r, options))));
       }
-      if (parts.has('endpoints')) steps.push(...endpointSteps(ctx.fleet, t, options));
+      if (parts.has('endpoints')) steps.push(...endpointSteps(ctx.fleet, t, options, tlsInRun));
       if (parts.has('uploads')) for (const sync of t.uploads) steps.push(...uploadSyncSteps(sync, options));
       if (parts.has('install') && ctx.fleet.backups) {
         const fleet = ctx.fleet;

@@ -7,10 +7,11 @@
  * when no vantage point sees it, but its singletons (jobs that run by themselves) wait for a
  * fencing command declared in the fleet file or for a person's word.
  */
+import { tlsRequired } from '../remote/tls.ts';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { driverFor } from '../actions/drivers/index.ts';
 import { DEBIAN_MARIADB_PATHS } from '../actions/provision/mariadb-config.ts';
-import { machine as machineNamed, servicesOn } from '../fleet/model.ts';
+import { machine as machineNamed, servicesOn, tlsPorts } from '../fleet/model.ts';
 import { OPERATOR, renderVerdict, verdictOn, type Verdict } from '../health/verdict.ts';
 import { LocalRemote } from '../remote/local.ts';
 import { shq, type Remote } from '../remote/remote.ts';
@@ -123,8 +124,10 @@ export function fenceOldPrimary(machine: string, heir: string | undefined): Acti
       if (parts.redis && heir) {
         const h = machineNamed(ctx.fleet, heir);
         const port = ctx.fleet.redis!.port;
+        // The demoted Redis follows the heir inside TLS when both hold certificates (tls-replication is set by prepare).
+        const heirPort = tlsRequired(ctx.fleet, heir) && tlsRequired(ctx.fleet, machine) ? tlsPorts(ctx.fleet).redis : port;
         const password = ctx.fleet.redis?.password;
-        const script = await redisScript(ctx, [...(password ? [`CONFIG SET masterauth ${JSON.stringify(await ctx.secret(password))}`] : []), `REPLICAOF ${h.address} ${port}`]);
+        const script = await redisScript(ctx, [...(password ? [`CONFIG SET masterauth ${JSON.stringify(await ctx.secret(password))}`] : []), `REPLICAOF ${h.address} ${heirPort}`]);
         const r = await remote.run(`if ${REDIS_RUNNING}; then redis-cli -p ${port}; else echo not-running; fi`, { stdin: script, timeoutMs: 15_000 });
         if (r.code !== 0) throw new ActionError('apply-failed', `${machine}: could not demote Redis${through(path)}: ${r.stderr.trim()}`);
       }

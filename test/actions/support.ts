@@ -15,6 +15,8 @@ export function testFleet(extra: Partial<FleetInput> = {}): Fleet {
   return fleetSchema.parse({
     version: 1,
     name: 'test',
+    // These "machines" share this one: TLS between machines is tested in the lab (test/prepare/lab-prepare.test.ts, the drills' wire capture).
+    tls: { enabled: false },
     machines: [
       { name: 'edge', address: '127.0.0.1', roles: ['edge'] },
       { name: 'app', address: '127.0.0.1', roles: ['app', 'db-primary', 'redis'] },

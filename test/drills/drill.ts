@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { DrillReport } from '../../src/lab/drill/run-drill.ts';
 
@@ -33,4 +36,28 @@ export async function drill(t: TestContext, name: string, fleet?: string, extra:
   assert.ok(report.traffic.ok > 0 && report.steps.length > 0);
   assert.ok(report.steps.every((s) => s.outcome === 'verified'), 'every step verified');
   return report;
+}
+
+/** `--capture` into a folder of the test's own, removed after it. */
+export function wireCaptureArgs(t: TestContext): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-wire-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return ['--capture', join(dir, 'switch.pcap')];
+}
+
+/**
+ * What the capture of the lab's switch shows: no secret of the lab and none of the values
+ * planted in MariaDB and Redis in clear text, though they crossed (the seed copy, replication,
+ * lifeboat's reads), and clear HTTP in it (the capture holds payloads at all).
+ */
+export function assertNothingInClear(report: DrillReport): void {
+  const wire = report.wire;
+  assert.ok(wire, 'the report has the capture');
+  assert.ok(wire.controlSeen, 'the capture holds clear HTTP: it can see clear text');
+  assert.deepEqual(wire.secretsInClear, [], 'no MariaDB, Redis or other lab secret in clear text');
+  assert.ok(wire.markersPlanted >= 2, 'markers were planted before and after prepare');
+  assert.equal(wire.markersInClear, 0, 'no planted row or key in clear text');
+  const flows = Object.values(wire.flows);
+  assert.ok(flows.reduce((n, f) => n + f.encrypted, 0) > 0, 'database traffic crossed, encrypted');
+  assert.equal(flows.reduce((n, f) => n + f.clear, 0), 0, 'no connection to a database port spoke in clear');
 }

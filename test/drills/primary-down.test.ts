@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { drill } from './drill.ts';
+import { drill, wireCaptureArgs, assertNothingInClear } from './drill.ts';
 
 // The seed's fleet with its richer stand-ins (sessions, first-event-of-the-day log rows,
 // uploads). All five scenarios are drilled on shopfront (shopfront.test.ts).
 test('drill primary-down: traffic, fault, recovery, and the runbook holds', async (t) => {
-  const report = await drill(t, 'primary-down');
+  // The whole drill, prepare included, captured on the lab's switch (issue: safe on the wire).
+  const report = await drill(t, 'primary-down', undefined, wireCaptureArgs(t));
+  assertNothingInClear(report);
   assert.equal(report.lostWrites, 0, 'semi-sync replication: no acknowledged write is lost');
   assert.equal(report.lostUploads, 0, 'no upload older than the sync interval is lost');
   assert.ok(report.acknowledged.user_log! > 0 && report.acknowledged.upload! > 0, 'writes of every kind were checked');

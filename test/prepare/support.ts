@@ -35,6 +35,8 @@ export function testFleet(o: TestFleetOptions = {}): Fleet {
   return fleetSchema.parse({
     version: 1,
     name: 'prep-test',
+    // These "machines" share this one: TLS between machines is tested in the lab (test/prepare/lab-prepare.test.ts, the drills' wire capture).
+    tls: { enabled: false },
     ...(o.sshPort ? { ssh: { port: o.sshPort } } : {}),
     machines: [
       { name: 'primary', address: PRIMARY, roles: ['db-primary', 'redis', 'upload', 'app'] },

@@ -2,7 +2,8 @@
  * `lifeboat drill SCENARIO`: prove a recovery on a lab replica of the fleet — traffic,
  * fault, `lifeboat recover`, and a report of RTO, lost writes, lost uploads, double job runs.
  */
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DRILLS, DrillRoleError, drillNamed } from '../../lab/drill/drills.ts';
 import { loadFleet } from '../../fleet/load.ts';
@@ -28,6 +29,7 @@ export function registerDrill(program: Command): void {
     .option('-f, --fleet <file>', `fleet file the lab is built from (default: $LIFEBOAT_FLEET, else ./fleet.yaml, else ${relative(process.cwd(), EXAMPLE_FLEET) || EXAMPLE_FLEET})`)
     .option('--json', 'print the report as JSON')
     .option('--keep', 'leave the lab up afterwards')
+    .option('--capture <file.pcap>', "record every packet on the lab's switch into this pcap (from before prepare to the end) and report which secrets and planted database values crossed in clear text")
     .option('--lab-id <id>', 'lab id (default: a fresh random one)')
     .option('--rate <n>', 'user requests per second during the drill', (v) => Number(v), 20)
     .option('--auto', 'no person involved: the watch daemon (lifeboat serve, policy auto for this scenario) notices the fault and recovers; the report adds the time to notice')
@@ -71,6 +73,7 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
         process.exitCode = report.ok ? EXIT.ok : EXIT.unhealthy;
         return;
       }
+      if (options.capture !== undefined && !existsSync(dirname(resolve(options.capture)))) throw new UsageError(`--capture ${options.capture}: its folder does not exist`);
       for (const flag of ['fault', 'flap', 'hold', 'expect', 'verdict'] as const) {
         if (options[flag] !== undefined) throw new UsageError(`--${flag} belongs to drill custom, not drill ${name}`);
       }
@@ -87,6 +90,7 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
         ...(options.killDaemonAfter !== undefined ? { killDaemonAfterS: killAfter(options) } : {}),
         ...(options.keep ? { keep: true } : {}),
         ...(options.labId ? { labId: options.labId } : {}),
+        ...(options.capture ? { capture: resolve(options.capture) } : {}),
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderDrillReport(report));
@@ -99,6 +103,7 @@ interface DrillFlags {
   fleet?: string;
   json?: boolean;
   keep?: boolean;
+  capture?: string;
   labId?: string;
   rate: number;
   auto?: boolean;

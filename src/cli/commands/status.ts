@@ -46,6 +46,10 @@ export function renderStatus(status: FleetStatus): string {
     if (m.mariadb) lines.push(`      ${m.mariadb.ok ? 'ok ' : 'BAD'} ${'mariadb'.padEnd(12)} ${m.mariadb.detail}`);
     if (m.mariadb?.risk) lines.push(`      RISK ${'replication'.padEnd(12)} ${m.mariadb.risk}`);
     if (m.redis) lines.push(`      ${m.redis.ok ? 'ok ' : 'BAD'} ${'redis'.padEnd(12)} ${m.redis.detail}`);
+    for (const [what, check] of [['mariadb', m.mariadb], ['redis', m.redis]] as const) {
+      // Which links cross the network encrypted: lifeboat's own, and a replica's to its primary.
+      if (check?.wire) lines.push(`      ${'   '} ${`${what} wire`.padEnd(12)} lifeboat's connection ${check.wire.connection}${check.wire.link ? `, replication link ${check.wire.link}` : ''}`);
+    }
     for (const u of m.uploadSync ?? []) lines.push(`      ${u.ok ? 'ok ' : 'BAD'} ${`${u.service} sync`.padEnd(12)} ${u.detail}`);
     if (m.endpoints) lines.push(`      ${m.endpoints.ok ? 'ok ' : 'BAD'} ${'endpoints'.padEnd(12)} ${m.endpoints.detail}`);
   }

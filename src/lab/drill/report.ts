@@ -21,6 +21,11 @@ export function renderDrillReport(r: DrillReport): string {
     `  acknowledged files lost                                   ${r.uploadsChecked ? `${r.lostUploads}${r.uploadsInSyncWindow ? ` (+${r.uploadsInSyncWindow} made within the upload sync interval before the fault)` : ''}` : 'not checked: no machine keeping the upload files survives'}`,
     `  a singleton running twice at once                         ${r.doubleJobRuns}`,
     `  traffic                                                   ${r.traffic.requests} requests, ${r.traffic.ok} ok, ${r.traffic.failed} failed; checked ${Object.entries(r.acknowledged).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing'}`,
+    ...(r.wire ? [
+      `  on the wire (lab switch, prepare to the end)              ${r.wire.packets} packets, ${(r.wire.bytes / 1048576).toFixed(1)} MiB; ` +
+        `secrets in clear: ${r.wire.secretsInClear.length ? r.wire.secretsInClear.join(', ') : 'none'}; markers in clear: ${r.wire.markersInClear} of ${r.wire.markersPlanted}`,
+      `  connections to the database ports (encrypted/clear/no data) ${Object.entries(r.wire.flows).map(([port, f]) => `${port}: ${f.encrypted}/${f.clear}/${f.empty}`).join(', ')}`,
+    ] : []),
     '',
     '  first success after the fault, per domain:',
     ...Object.entries(r.rtoByDomain).map(([d, v]) => `    ${d.padEnd(16)} ${s(v)}`),

@@ -22,6 +22,8 @@ import type { VerifyOutput } from './verify-main.ts';
 import { IN_HOST_CLI, startDaemon, waitForEvents, type DaemonHandle } from './daemon.ts';
 import { restartedBetween, servicePids, survivorPrograms } from './restarts.ts';
 import { BUSINESS_ANSWERS_TITLE } from '../../recovery/verify-business.ts';
+import { startCapture, type Capture } from './capture.ts';
+import type { WireReport } from './wire.ts';
 
 export interface DrillOptions {
   fleetFile: string;
@@ -40,6 +42,12 @@ export interface DrillOptions {
   killDaemonAfterS?: number;
   /** Something else that watches the lab through the fault (a bench's stopwatch, a peer tool). */
   observer?: DrillObserver;
+  /**
+   * Record every packet on the lab's switch into this pcap, from before prepare to the end,
+   * with marker rows and keys planted in MariaDB and Redis; the report says what of the
+   * lab's secrets and markers crossed in clear text (`wire`), and either is a problem.
+   */
+  capture?: string;
   log?: (line: string) => void;
 }
 
@@ -78,6 +86,8 @@ export interface DrillReport {
   restartedServices: string[];
   /** What the drill's observer reported, if it had one. */
   observed?: unknown;
+  /** With --capture: what crossed the lab's switch, and what of it in clear text. */
+  wire?: WireReport;
   /** With --auto: who recovered (the daemon), and fault → the daemon's incident (its verdict confirmed). */
   auto: boolean;
   detectSeconds?: number | null;
@@ -138,7 +148,13 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
   }
   log(`drill ${spec.name}: lab ${labId} coming up`);
   const lab = await Lab.up({ id: labId, fleetFile: options.fleetFile, log: (line) => log(`  ${line}`) });
+  let capture: Capture | undefined;
   try {
+    if (options.capture) {
+      capture = await startCapture(lab, options.capture);
+      await capture.plant();
+      log(`  capturing the lab's switch into ${options.capture}`);
+    }
     const fleetFile = lab.operatorFleetFile;
     const ops = (command: string, timeoutMs: number, stdin?: string) =>
       lab.exec('ops', `cd ${REPO_IN_HOST} && ${command}`, { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
@@ -153,6 +169,8 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       log(`  ${title}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     };
     if (spec.prepare) await must('prepare', `${IN_HOST_CLI} prepare --fleet ${fleetFile} --yes --state /tmp/lifeboat-state.db`, 300_000);
+    // A second marker after prepare: replication, not the seed copy, carries this one.
+    await capture?.plant();
     if (spec.backup) await must('backup', `${IN_HOST_CLI} backup run --fleet ${fleetFile}`, 300_000);
     const backupAt = spec.backup ? Date.now() : undefined;
 
@@ -262,9 +280,19 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
     else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 
+    let wire: WireReport | undefined;
+    if (capture) {
+      wire = await capture.finish();
+      capture = undefined;
+      if (wire.secretsInClear.length) problems.push(`secrets crossed the lab's switch in clear text: ${wire.secretsInClear.join(', ')}`);
+      if (wire.markersInClear) problems.push(`${wire.markersInClear} of ${wire.markersPlanted} marker value(s) planted in MariaDB and Redis crossed the switch in clear text`);
+      if (!wire.controlSeen) problems.push('the capture holds no clear HTTP at all: it proves nothing about clear text');
+    }
     const measured = report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
-    return observer ? { ...measured, observed } : measured;
+    return { ...measured, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
   } finally {
+    // A drill that failed half-way still stops its tcpdump.
+    await capture?.finish().catch(() => undefined);
     if (options.keep) log(`lab ${labId} left up: lifeboat lab down --id ${labId}`);
     else await lab.down();
   }
