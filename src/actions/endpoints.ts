@@ -243,7 +243,7 @@ export function switchEndpoints(machine: string, live: LiveAddresses, options: S
     return { machine, path: e.config, content: renderEndpointsConfig(machine, e, live, endpointsTlsOf(ctx.fleet, m)), mode: 0o600 };
   };
   const refuseRestart = (restart: ReadonlyArray<{ kind: Kind }>): never => {
-    throw new ActionError('apply-failed', `${machine}: ${restart.map(({ kind }) => ENDPOINT_PROXIES[kind]).join(', ')} would change between clear text and TLS, which HAProxy's runtime API cannot do: \`lifeboat prepare --parts endpoints\` restarts the endpoints with it`);
+    throw new ActionError('apply-failed', `${machine}: ${restart.map(({ kind }) => ENDPOINT_PROXIES[kind]).join(', ')} would change between clear text and TLS, which HAProxy's runtime API cannot do: \`lifeboat prepare --only endpoints\` restarts the endpoints with it`);
   };
   // A plan never waits: it shows what is there now.
   const running = async (ctx: ActionContext, wait = true): Promise<Map<string, HostPort> | undefined> => {

@@ -59,7 +59,7 @@ test("Redis's TLS block and the replication block settle: each in place after on
   assert.equal(withReplicaBlock(withTlsBlock(both, settings), primary, 6380, undefined), both);
   const other = withTlsBlock(withReplicaBlock(before, primary, 6380, undefined), settings);
   assert.equal(withReplicaBlock(withTlsBlock(other, settings), primary, 6380, undefined), withReplicaBlock(other, primary, 6380, undefined));
-  assert.match(both, /^tls-port 6380$/m);
+  assert.match(both, /^tls-port 16380$/m, "the default TLS port");
   assert.match(both, /^tls-replication yes$/m);
 });
 

@@ -8,7 +8,7 @@
  * is an error, never a quiet fall back to clear text. A machine not issued one yet (a
  * fleet before its first `prepare`, a spare a recovery just built) is reached in clear.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { posix } from 'node:path';
 import type { Fleet, Machine } from '../fleet/schema.ts';
@@ -47,15 +47,17 @@ export function tlsRequired(fleet: Fleet, machine: string): boolean {
   return fleet.tls.enabled && existsSync(issuedPath(fleet, machine)) && existsSync(caCertPath(fleet));
 }
 
-const caCache = new Map<string, Buffer>();
+const caCache = new Map<string, { mtimeMs: number; pem: Buffer }>();
+/** The CA's certificate, read again when prepare replaced it (a long-running daemon sees the new one). */
 function caCert(fleet: Fleet): Buffer {
   const path = caCertPath(fleet);
+  const mtimeMs = statSync(path).mtimeMs;
   let found = caCache.get(path);
-  if (!found) {
-    found = readFileSync(path);
+  if (!found || found.mtimeMs !== mtimeMs) {
+    found = { mtimeMs, pem: readFileSync(path) };
     caCache.set(path, found);
   }
-  return found;
+  return found.pem;
 }
 /** Prepare replaced the CA: connections from now on use the new one. */
 export function forgetCaCache(): void {
