@@ -4,8 +4,8 @@
  * it is parameterised; identifiers come from the validated fleet and go through escapeId.
  */
 import mysql from 'mysql2/promise';
-import type { Database, Fleet } from '../fleet/schema.ts';
-import { mysqlConnection } from '../remote/tls.ts';
+import type { Database } from '../fleet/schema.ts';
+import { connectMysql } from '../remote/mysql-connect.ts';
 import { ActionError, type ActionContext } from './action.ts';
 
 export interface DbConnectOptions {
@@ -25,28 +25,15 @@ export function machineAddress(ctx: ActionContext, machine: string): string {
   return found.address;
 }
 
-/**
- * How to reach MariaDB on `machine` as `user`: its address and port, encrypted and verified
- * once lifeboat issued the machine a certificate (src/remote/tls.ts). Every connection to a
- * machine's MariaDB is built here, so none can forget the TLS.
- */
-export function mysqlTarget(fleet: Fleet, machine: string, user: string, password: string, connectTimeoutMs: number): mysql.ConnectionOptions {
-  const database = fleet.database;
-  const m = fleet.machines.find((x) => x.name === machine);
-  if (!database || !m) throw new ActionError('precondition', !database ? 'the fleet file has no database section' : `no machine ${JSON.stringify(machine)} in the fleet file`);
-  return mysqlConnection(fleet, m, user, password, connectTimeoutMs);
-}
-
 export async function connectAdmin(ctx: ActionContext, machine: string, options: DbConnectOptions = {}): Promise<mysql.Connection> {
   const database = fleetDatabase(ctx);
   const host = machineAddress(ctx, machine);
   const password = await ctx.secret(database.adminPassword);
   try {
-    return await mysql.createConnection({
-      ...mysqlTarget(ctx.fleet, machine, database.adminUser, password, options.connectTimeoutMs ?? 2000),
+    return await connectMysql(ctx.fleet, ctx.fleet.machines.find((m) => m.name === machine)!, database.adminUser, password, {
+      connectTimeoutMs: options.connectTimeoutMs ?? 2000,
       // Rows as plain objects; numbers beyond 2^53 (GTID sequence numbers) as strings.
-      supportBigNumbers: true,
-      bigNumberStrings: true,
+      extra: { supportBigNumbers: true, bigNumberStrings: true },
     });
   } catch (cause) {
     // The driver's message names host and user, never the password.

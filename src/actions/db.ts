@@ -30,7 +30,8 @@ function describeStatus(s: ReplicaStatus): string {
 
 async function waitApplied(db: Connection, gtid: string, timeoutS: number): Promise<boolean> {
   if (gtid === '') return true;
-  const [rows] = await db.query<RowDataPacket[]>('SELECT MASTER_GTID_WAIT(?, ?) AS r', [gtid, timeoutS]);
+  // The statement waits up to timeoutS by design: its own query time-out leaves it that long.
+  const [rows] = await db.query<RowDataPacket[]>({ sql: 'SELECT MASTER_GTID_WAIT(?, ?) AS r', timeout: (timeoutS + 30) * 1000 }, [gtid, timeoutS]);
   return Number(rows[0]?.r) === 0;
 }
 

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import type { SecretResolver } from '../fleet/secrets.ts';
-import { mysqlConnection, redisTlsOptions } from '../remote/tls.ts';
+import { redisTlsOptions } from '../remote/tls.ts';
+import { connectMysql } from '../remote/mysql-connect.ts';
 
 export interface DataCheck {
   ok: boolean;
@@ -64,7 +65,8 @@ export async function checkMariadb(fleet: Fleet, m: Machine, secret: SecretResol
   }
   let connection: mysql.Connection | undefined;
   try {
-    connection = await mysql.createConnection(mysqlConnection(fleet, m, db.adminUser, password, TIMEOUT_MS));
+    // A status read waits seconds, not minutes, for a server that hangs.
+    connection = await connectMysql(fleet, m, db.adminUser, password, { connectTimeoutMs: TIMEOUT_MS, queryTimeoutMs: 5000 });
     const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT @@read_only AS readOnly, @@version AS version, @@global.gtid_slave_pos AS applied');
     const [replicas] = await connection.query<mysql.RowDataPacket[]>('SHOW ALL SLAVES STATUS');
     const [semi] = await connection.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_no_tx', 'Rpl_semi_sync_master_clients')");

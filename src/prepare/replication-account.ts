@@ -8,7 +8,8 @@
  */
 import mysql from 'mysql2/promise';
 import { ActionError, type Action, type ActionContext } from '../actions/action.ts';
-import { escapeId, fleetDatabase, mysqlTarget, withAdmin } from '../actions/db-connection.ts';
+import { escapeId, fleetDatabase, withAdmin } from '../actions/db-connection.ts';
+import { connectMysql } from '../remote/mysql-connect.ts';
 import type { Machine } from '../fleet/schema.ts';
 import { tlsRequired } from '../remote/tls.ts';
 import { runStatements, sql, sqlChanges, type Statement } from './sql-statements.ts';
@@ -56,7 +57,7 @@ const APPLICATION: AccountSpec = {
 async function canLogIn(ctx: ActionContext, machine: Machine, spec: AccountSpec): Promise<boolean> {
   const { user, password } = await spec.credentials(ctx);
   try {
-    const c = await mysql.createConnection(mysqlTarget(ctx.fleet, machine.name, user, password, 2000));
+    const c = await connectMysql(ctx.fleet, machine, user, password, { connectTimeoutMs: 2000, queryTimeoutMs: 5000 });
     await c.end();
     return true;
   } catch {

@@ -71,6 +71,26 @@ after(async () => {
   await Promise.all([primary?.stop(), replica?.stop()]);
 });
 
+test('every query has a time-out: a hanging statement becomes an error, a caller that waits longer says so', async () => {
+  const { connectMysql } = await import('../../src/remote/mysql-connect.ts');
+  const { fleet } = contextFor(primary, primaryAdmin);
+  const conn = await connectMysql(fleet, fleet.machines.find((m) => m.name === 'app')!, primaryAdmin.user, primaryAdmin.password, { connectTimeoutMs: 2000, queryTimeoutMs: 300 });
+  try {
+    const started = performance.now();
+    await assert.rejects(conn.query('SELECT SLEEP(5)'), /timeout/i);
+    assert.ok(performance.now() - started < 3000, 'the query was given up after its time-out, not after the sleep');
+  } finally {
+    conn.destroy();
+  }
+  const again = await connectMysql(fleet, fleet.machines.find((m) => m.name === 'app')!, primaryAdmin.user, primaryAdmin.password, { connectTimeoutMs: 2000, queryTimeoutMs: 300 });
+  try {
+    const [rows] = await again.query<RowDataPacket[]>({ sql: 'SELECT SLEEP(1) AS s', timeout: 5000 });
+    assert.equal(Number(rows[0]?.s), 0, "a query's own longer time-out wins");
+  } finally {
+    await again.end();
+  }
+});
+
 test('waitForGtid and replicaStatus see the replica catch up', async () => {
   const primaryCtx = contextFor(primary, primaryAdmin);
   const replicaCtx = contextFor(replica, replicaAdmin);

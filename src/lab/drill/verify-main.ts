@@ -11,7 +11,7 @@ import { secretBaseDir, secretResolver } from '../../fleet/secrets.ts';
 import { countOverlappingRuns } from '../apps/job-runs.ts';
 import { RemoteFileNotFoundError } from '../../remote/remote.ts';
 import { remoteFor } from '../../remote/pool.ts';
-import { mysqlConnection } from '../../remote/tls.ts';
+import { connectMysql } from '../../remote/mysql-connect.ts';
 import { verifyAcknowledged } from '../traffic/analysis.ts';
 import { isFileAck, type TrafficRecord } from '../traffic/records.ts';
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const fleet = await loadFleet(input.fleetFile);
   const secret = secretResolver(process.env, secretBaseDir(input.fleetFile));
   const db = fleet.database!;
-  const conn = await mysql.createConnection(mysqlConnection(fleet, machine(fleet, input.databaseAfter), db.adminUser, await secret(db.adminPassword), 3000));
+  const conn = await connectMysql(fleet, machine(fleet, input.databaseAfter), db.adminUser, await secret(db.adminPassword), { connectTimeoutMs: 3000 });
   try {
     // Files are looked for on the disk of the machine that keeps them now, over SSH as
     // lifeboat reaches any machine: lost means gone from the disk, whatever the service does.
