@@ -111,6 +111,8 @@ export interface FindOptions {
   kind?: CopyKind;
   /** The restore target: among equally new copies, one already there needs no transfer. */
   preferStore?: string;
+  /** Only copies this accepts (a point-in-time restore needs one taken before its point). */
+  accept?: (manifest: Manifest, copy: CopyEntry) => boolean;
 }
 
 /**
@@ -131,7 +133,7 @@ export async function findNewestGoodCopy(ctx: ActionContext, settings: BackupSet
         }
         for (const kind of kinds) {
           const entry = copyOf(status.manifest, kind);
-          if (!entry) continue;
+          if (!entry || (options.accept && !options.accept(status.manifest, entry))) continue;
           const checked = await inspectCopy(ctx, store, stampDir(settings.dumpDir(store), stamp), entry, true);
           if (checked.health === 'good') return { store, stamp, manifest: status.manifest, copy: entry };
           skipped.push({ ...status, health: checked.health, copies: [checked], ...(checked.detail ? { detail: checked.detail } : {}) });

@@ -277,6 +277,13 @@ export const backupSchema = z.strictObject({
   schedule: z.string().default('0 * * * *'),
   /** Key for the copies shipped to off-site stores. */
   encryptionKey: secretRef.optional(),
+  /**
+   * The primary's binary log copied continuously to the on-site stores (`prepare`), so a
+   * restore replays up to the last transaction that reached them; false turns it off.
+   */
+  binlogs: z.boolean().default(true),
+  /** Where the stores keep the shipped binary logs, one folder per source machine. */
+  binlogDir: absPath.default('/var/lib/lifeboat/binlogs'),
 });
 
 export const cronEntrySchema = z.strictObject({

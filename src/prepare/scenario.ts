@@ -19,6 +19,7 @@ import { postCondition } from './post-condition.ts';
 import { topology } from './topology.ts';
 import { endpointSteps } from './endpoints.ts';
 import { tlsSteps } from './tls-steps.ts';
+import { binlogShippingSteps } from './binlog-shipping.ts';
 
 export interface PrepareInput extends ScenarioInput {
   /** Replace a replica's data that does not come from the primary (or a broken replica). */
@@ -27,7 +28,7 @@ export interface PrepareInput extends ScenarioInput {
   parts?: PreparePart[];
 }
 
-export const PREPARE_PARTS = ['tls', 'mariadb', 'redis', 'endpoints', 'uploads', 'install'] as const;
+export const PREPARE_PARTS = ['tls', 'mariadb', 'binlogs', 'redis', 'endpoints', 'uploads', 'install'] as const;
 export type PreparePart = (typeof PREPARE_PARTS)[number];
 
 /** Highest replica lag (seconds) the final check accepts. */
@@ -37,7 +38,7 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
   const options = prepareOptions(overrides);
   return {
     name: 'prepare',
-    describe: 'Bring the fleet to its prepared state: TLS between machines, replication, Redis replica, upload sync, installation archives',
+    describe: 'Bring the fleet to its prepared state: TLS between machines, replication, binlogs shipped to the stores, Redis replica, upload sync, installation archives',
     build(input: PrepareInput, ctx: ActionContext): Step[] {
       const parts = new Set(input.parts ?? PREPARE_PARTS);
       const t = topology(ctx.fleet);
@@ -61,6 +62,7 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
           ]),
         );
       }
+      if (parts.has('binlogs')) steps.push(...binlogShippingSteps(ctx.fleet, t.dbPrimary, options));
       if (parts.has('redis') && t.redisPrimary && t.redisReplicas.length > 0) {
         const primary = t.redisPrimary;
         steps.push(parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(primary, r, options))));

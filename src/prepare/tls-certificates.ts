@@ -20,6 +20,7 @@ import { shq } from '../remote/remote.ts';
 import { machineTlsFiles, servesData, SHARED_NAMES, tlsRequired } from '../remote/tls.ts';
 import { certificateProblem, ensureCa, readCa, recordIssued, signRequest, type Ca, type CertificateNames } from './tls-ca.ts';
 import { caCertPath } from '../remote/tls.ts';
+import { shippingStores } from '../backup/binlogs.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -201,9 +202,11 @@ export function fleetCa(fleet: Fleet): Action {
   };
 }
 
-/** Machines that get TLS files: those serving MariaDB or Redis, and those whose endpoints check them. */
+/** Machines that get TLS files: those serving MariaDB or Redis, and those that check them (endpoints, binlog shipping). */
 export function tlsMachines(fleet: Fleet, endpointHolders: readonly Machine[]): Machine[] {
   if (!fleet.tls.enabled) return [];
   const live = fleet.machines.filter((m) => !m.down && !m.roles.includes('spare'));
-  return live.filter((m) => servesData(m) || endpointHolders.some((h) => h.name === m.name));
+  // Stores that ship the primary's binary log check its certificate too.
+  const shipping = new Set(shippingStores(fleet).map((m) => m.name));
+  return live.filter((m) => servesData(m) || endpointHolders.some((h) => h.name === m.name) || shipping.has(m.name));
 }

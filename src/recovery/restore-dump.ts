@@ -12,7 +12,12 @@ export interface RestoreDumpOptions {
   stores?: readonly string[];
 }
 
-export function restoreNewestCopy(to: string, options: RestoreDumpOptions = {}): Action {
+export interface RestoreNewestAction extends Action {
+  /** The GTID of the copy this step restores (chosen once, at its plan or apply). */
+  copyGtid(ctx: ActionContext): Promise<string>;
+}
+
+export function restoreNewestCopy(to: string, options: RestoreDumpOptions = {}): RestoreNewestAction {
   let chosen: { copy: GoodCopy; action: Action } | undefined;
   async function choose(ctx: ActionContext): Promise<{ copy: GoodCopy; action: Action }> {
     if (chosen) return chosen;
@@ -44,6 +49,9 @@ export function restoreNewestCopy(to: string, options: RestoreDumpOptions = {}):
     },
     async verify(ctx) {
       await (await choose(ctx)).action.verify(ctx);
+    },
+    async copyGtid(ctx) {
+      return (await choose(ctx)).copy.copy.gtid;
     },
   };
 }

@@ -9,6 +9,8 @@ import { findNewestGoodCopy, inspectStamp, listStamps } from '../../backup/catal
 import { dateOfStamp } from '../../backup/layout.ts';
 import { COPY_KINDS, type CopyKind } from '../../backup/manifest.ts';
 import { restoreCopy } from '../../backup/restore.ts';
+import { checkUntil, replayBinlogs } from '../../backup/binlog-replay.ts';
+import { gtidAtOrBefore, shippingStores } from '../../backup/binlogs.ts';
 import { runBackup } from '../../backup/run.ts';
 import { crontabLine } from '../../backup/schedule.ts';
 import { backupSettings, isOffsite } from '../../backup/settings.ts';
@@ -130,21 +132,36 @@ export function registerBackup(program: Command): void {
     .requiredOption('--to <machine>', 'machine whose MariaDB receives the data')
     .option('--kind <kind>', 'physical or logical (default: physical when a good one is as new as any)')
     .option('--from <store>', 'only consider copies on this store')
+    .option('--replay', 'then replay the binary log shipped to the on-site stores, to its last transaction')
+    .option('--until <gtid|time>', 'then replay the shipped binary log up to this GTID (0-12-345, included) or time ("2026-12-01 13:45:00", the machine\'s clock), from the newest copy taken before it')
     .option('--plan', 'print what would run; change nothing')
     .option('-y, --yes', 'apply (without it, the plan is printed and nothing changes)')
-    .action(async (file: string | undefined, options: Common & { to: string; kind?: string; from?: string; plan?: boolean; yes?: boolean }) => {
+    .action(async (file: string | undefined, options: Common & { to: string; kind?: string; from?: string; replay?: boolean; until?: string; plan?: boolean; yes?: boolean }) => {
       const kind = kindOf(options.kind);
+      const until = options.until === undefined ? undefined : /^\d+-\d+-\d+(,\d+-\d+-\d+)*$/.test(options.until) ? { gtid: options.until } : { time: options.until };
+      try {
+        checkUntil(until);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       await withSession(file, options, async ({ fleet, ctx }) => {
         if (!fleet.machines.some((m) => m.name === options.to)) throw new UsageError(`--to: no machine ${JSON.stringify(options.to)} in the fleet file`);
         const settings = backupSettings(fleet);
         const good = await findNewestGoodCopy(ctx, settings, {
           ...(kind ? { kind } : {}), ...(options.from ? { stores: [options.from] } : {}), preferStore: options.to,
+          // A copy taken after the point cannot be wound back: the newest one before it.
+          ...(until?.gtid ? { accept: (_m, c) => gtidAtOrBefore(c.gtid, until.gtid!) } : {}),
+          ...(until?.time ? { accept: (m) => Date.parse(m.createdAt) <= Date.parse(until.time!.replace(' ', 'T')) } : {}),
         });
         const lines = [`newest good copy: ${good.copy.kind} ${good.stamp} on ${good.store}${good.copy.encrypted ? ' (encrypted)' : ''}`];
         for (const s of good.skipped) lines.push(`  skipped ${s.store}:${s.stamp} — ${s.health}${s.detail ? `: ${s.detail}` : ''}`);
         const action = restoreCopy({ copy: good, to: options.to, settings });
         for (const change of await action.plan(ctx)) lines.push(renderChange(change));
         process.stdout.write(lines.join('\n') + '\n');
+        const replay = options.replay || until
+          ? replayBinlogs(options.to, { stores: shippingStores(fleet).map((m) => m.name), from: async () => good.copy.gtid, ...(until ? { until } : {}) })
+          : undefined;
+        if (replay) for (const change of await replay.plan(ctx)) process.stdout.write(`${renderChange(change)}\n`);
         if (options.plan || !options.yes) {
           if (!options.plan) process.stdout.write('nothing changed: re-run with --yes to restore\n');
           return;
@@ -152,6 +169,14 @@ export function registerBackup(program: Command): void {
         await action.apply(ctx);
         await action.verify(ctx);
         process.stdout.write(`restored ${good.stamp} into ${options.to}; row counts match the manifest${action.outcome?.aside ? `; previous data kept in ${action.outcome.aside}` : ''}\n`);
+        if (replay) {
+          await replay.apply(ctx);
+          await replay.verify(ctx);
+          const o = replay.outcome;
+          process.stdout.write(o?.chosen
+            ? `replayed ${o.chosen.source}'s binary log from ${o.chosen.store}: GTID ${good.copy.gtid || '-'} → ${o.after || '-'}${o.chosen.gaps.length ? `; stopped at a gap: ${o.chosen.gaps.join('; ')}` : ''}\n`
+            : 'no shipped binary log continues this copy: nothing replayed\n');
+        }
       });
     });
 

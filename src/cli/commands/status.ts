@@ -1,6 +1,7 @@
 /** `lifeboat status [FILE]`: reach every machine and report what is healthy. */
 import type { Command } from 'commander';
 import { fleetStatus, type FleetStatus } from '../../health/fleet-status.ts';
+import { binlogCopies, type BinlogCopyStatus } from '../../backup/binlog-status.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import { secretBaseDir, secretResolver } from '../../fleet/secrets.ts';
 import { RemotePool } from '../../remote/pool.ts';
@@ -23,9 +24,13 @@ export function registerStatus(program: Command): void {
         acceptNewHostKeys: options.acceptNewHostKeys ?? false,
       });
       try {
-        const status = await fleetStatus(fleet, { remote: (m) => pool.get(m), secret });
-        process.stdout.write(options.json ? JSON.stringify(status, null, 2) + '\n' : renderStatus(status));
-        process.exitCode = status.healthy ? EXIT.ok : EXIT.unhealthy;
+        const remote = (m: string) => pool.get(m);
+        const [status, binlogs] = await Promise.all([
+          fleetStatus(fleet, { remote, secret }),
+          binlogCopies({ fleet, remote, secret, log: () => undefined }),
+        ]);
+        process.stdout.write(options.json ? JSON.stringify({ ...status, binlogCopies: binlogs }, null, 2) + '\n' : renderStatus(status) + renderBinlogCopies(binlogs));
+        process.exitCode = status.healthy && binlogs.every((b) => b.ok) ? EXIT.ok : EXIT.unhealthy;
       } finally {
         await pool.closeAll();
       }
@@ -54,4 +59,10 @@ export function renderStatus(status: FleetStatus): string {
     if (m.endpoints) lines.push(`      ${m.endpoints.ok ? 'ok ' : 'BAD'} ${'endpoints'.padEnd(12)} ${m.endpoints.detail}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Each store's copy of the primary's binary log: how much a restore from it would lose. */
+export function renderBinlogCopies(copies: readonly BinlogCopyStatus[]): string {
+  if (copies.length === 0) return '';
+  return ['binary log copies (what a restore from each store replays up to):', ...copies.map((c) => `  ${c.ok ? 'ok ' : 'BAD'} ${c.store.padEnd(10)} ${c.detail}`)].join('\n') + '\n';
 }

@@ -85,6 +85,8 @@ export const supervisor: LabServer = {
   name: 'supervisor',
   wants: (host, _plan, fleet) =>
     host.kind === 'spare' ||
+    // A backup store keeps lifeboat's binlog shipping loop running under it.
+    (host.kind === 'fleet' && host.roles.includes('backup-store') && Boolean(fleet.database) && fleet.backups?.binlogs !== false) ||
     (host.kind === 'fleet' && Object.values(fleet.services).some((s) => s.roles.some((r) => host.roles.includes(r)))),
   async configure(ctx) {
     const etc = join(ctx.dir, 'etc-supervisor');

@@ -24,6 +24,8 @@ import { installServicesFromArchive, servicesMissingOn } from '../install-from-a
 import { parallel, step, type Scenario, type ScenarioInput, type Step } from '../step.ts';
 import { bindingsFor, domainsOf, edgesExcept, forwardedServices, localTarget, servicesByPriority, upstreamsAfter } from '../topology.ts';
 import { businessAnswers } from '../verify-business.ts';
+import { shippingStores } from '../../backup/binlogs.ts';
+import { followNewPrimary } from '../../prepare/binlog-shipping.ts';
 
 /**
  * What `resolve` decided from the fleet's state, journaled with the input. A resumed run
@@ -170,6 +172,9 @@ export const primaryDown: Scenario = {
     if (fleet.crontabs['db-primary']) {
       steps.push(step("Align the backup's crontab with the primary's", installCrontab(heir.name, ['db-primary'])));
     }
+    // The stores' copy of the binary log follows the new primary (backups extend from it).
+    const shipping = shippingStores(fleet).filter((m) => m.name !== failed.name && m.name !== heir.name);
+    if (shipping.length) steps.push(parallel(`The on-site stores ship ${heir.name}'s binary log from now on`, shipping.map((m) => followNewPrimary(m, heir))));
     return steps;
   },
 

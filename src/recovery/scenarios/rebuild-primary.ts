@@ -21,6 +21,8 @@ import { edgesHealthy, machineFailed, spareIsBare } from '../checks.ts';
 import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
 import { installServicesFromArchive } from '../install-from-archive.ts';
 import { restoreNewestCopy } from '../restore-dump.ts';
+import { replayBinlogs } from '../../backup/binlog-replay.ts';
+import { shippingStores } from '../../backup/binlogs.ts';
 import { parallel, step, type Scenario, type ScenarioInput, type Step } from '../step.ts';
 import { bindingsFor, domainsOf, edgesExcept, forwardedServices, localTarget, upstreamsAfter } from '../topology.ts';
 import { businessAnswers } from '../verify-business.ts';
@@ -52,6 +54,8 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
   const edges = edgesExcept(fleet, l.machines.map((m) => m.name));
   const serverId = Number(spare.address.split('.').pop()) + 1000;
   const singletons = services.filter((name) => fleet.services[name]?.singleton);
+  const restore = restoreNewestCopy(spare.name, { stores: l.stores });
+  const shipping = shippingStores(fleet).map((m) => m.name).filter((s) => l.stores.includes(s));
   return [
     parallel('Confirm the edges are healthy, the lost machines really failed, and the spare is bare', [
       edgesHealthy(ctx, l.machines.map((m) => m.name)),
@@ -62,7 +66,12 @@ function rebuildSteps(fleet: Fleet, input: ScenarioInput, l: Lost, ctx: Paramete
       provisionMariadb(spare.name, { serverId, role: 'primary' }),
       ...(fleet.redis ? [provisionRedis(spare.name)] : []),
     ]),
-    step(`Restore the newest good copy from ${l.stores.join(' or ')} into MariaDB on ${spare.name}`, restoreNewestCopy(spare.name, { stores: l.stores })),
+    step(`Restore the newest good copy from ${l.stores.join(' or ')} into MariaDB on ${spare.name}`, restore),
+    // Every write the stores received after the copy, up to the last one before the loss.
+    ...(shipping.length
+      ? [step(`Replay the binary log shipped to ${shipping.join(' or ')} on ${spare.name}, from the copy to the last transaction`,
+          replayBinlogs(spare.name, { stores: shipping, from: (c) => restore.copyGtid(c) }))]
+      : []),
     step(`Install ${services.join(', ')} on ${spare.name} from ${primary.name}'s installation archive`, installServicesFromArchive(primary.name, spare.name, services, l.stores)),
     step(`Point every service on ${spare.name} at its own MariaDB and Redis`, rewriteBindings(spare.name, bindingsFor(fleet, services), localTarget(fleet, spare))),
     step(`Load the units of ${services.join(', ')} on ${spare.name}`, loadServiceUnits(spare.name, services)),
@@ -97,7 +106,7 @@ function rolesAfter(fleet: Fleet, input: ScenarioInput, l: Lost): RoleChange[] {
 function followUps(input: ScenarioInput): string[] {
   return [
     `${input.replacement} is the primary now (the fleet file says so): provision a new backup app server and run \`lifeboat prepare\` (replication, upload sync, archives).`,
-    'Writes acknowledged after the restored copy was taken are lost: the plan names the copy and its time.',
+    'Writes that reached no on-site store after the restored copy was taken are lost: the run names the copy, the shipped log it replayed and where that log ended.',
     'Upload files lived on the lost machines: restore them from wherever they were copied last.',
   ];
 }
