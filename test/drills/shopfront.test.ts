@@ -37,14 +37,20 @@ test('shopfront edge-down: the other two edges carry the traffic', async (t) => 
   assert.ok(Object.keys(report.rtoByDomain).length === 3, 'traffic went through all three edges\' domains');
 });
 
-test('shopfront both-app-down: a spare becomes the primary from the on-site store', async (t) => {
+test('shopfront both-app-down: a spare becomes the primary from the on-site store, and the binary log shipped since the copy is replayed', async (t) => {
   const report = await drill(t, 'both-app-down', FLEET);
-  assert.equal(report.lostWrites, report.lostWritesAfterBackup, 'only writes after the newest backup are lost');
+  assert.ok(report.backupAgeSeconds! >= 30, `30 s of writes between the copy and the fault (${report.backupAgeSeconds} s)`);
+  assert.equal(report.lossBound, 'last-second');
+  assert.ok(report.lostWrites <= report.lostWritesLastSecond!.length, `only writes of the last second before the fault may be lost: ${report.lostWrites} lost, ${report.lostWritesLastSecond!.length} of them in the last second`);
+  assert.ok(report.acknowledged.row! > 0, 'rows were written and checked');
   assert.ok(report.steps.some((s) => / vault\b/.test(s.title)), 'the surviving on-site store is the source');
+  assert.ok(report.steps.some((s) => /^Replay the binary log shipped to vault/.test(s.title.trim())), 'the shipped log was replayed');
 });
 
 test('shopfront total-loss: a spare is rebuilt from the off-site copy', async (t) => {
   const report = await drill(t, 'total-loss', FLEET);
+  // The off-site store keeps no copy of the binary log yet: the newest backup bounds the loss.
+  assert.equal(report.lossBound, 'newest-backup');
   assert.equal(report.lostWrites, report.lostWritesAfterBackup, 'only writes after the newest backup are lost');
   assert.ok(report.steps.some((s) => /far-vault/.test(s.title)), 'the only surviving store, off-site, is the source');
 });

@@ -5,6 +5,7 @@
  * that has the roles it needs and says which one is missing otherwise. `lifeboat drill
  * --list` prints them; adding a drill is adding an entry here.
  */
+import { shippingStores } from '../../backup/binlogs.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import type { FaultSpec } from '../fault-kinds.ts';
 
@@ -22,6 +23,8 @@ export interface DrillCast {
   databaseAfter: string;
   /** The machine whose upload service serves the files after the recovery, if uploads survive. */
   uploadsAfter?: string;
+  /** A store that ships the primary's binary log survives the faults: a restore replays it. */
+  binlogsSurvive?: boolean;
 }
 
 export interface DrillSpec {
@@ -32,8 +35,13 @@ export interface DrillSpec {
   prepare: boolean;
   /** Take a backup to every store before the fault (the copy the recovery restores). */
   backup: boolean;
-  /** Losing writes made after the newest backup is expected (no replica survives). */
+  /**
+   * No replica survives: the newest backup bounds the loss, or, where a store that ships the
+   * binary log survives (`DrillCast.binlogsSurvive`), the last second before the fault.
+   */
   lossBoundedByBackup: boolean;
+  /** Seconds of traffic between the backup and the fault, at least: what a replay must bring back. */
+  minBackupAgeS?: number;
   /** Picks the machines from a fleet (the lab's, with its spares); throws `DrillRoleError`. */
   cast(fleet: Fleet): DrillCast;
 }
@@ -111,10 +119,11 @@ export const DRILLS: readonly DrillSpec[] = [
   },
   {
     name: 'both-app-down',
-    describe: "both app servers die; a spare is built from scratch as the new primary from a surviving store's newest good copy",
+    describe: "both app servers die; a spare is built from scratch as the new primary from a surviving store's newest good copy and the binary log shipped since",
     prepare: true,
     backup: true,
     lossBoundedByBackup: true,
+    minBackupAgeS: 30,
     cast(fleet) {
       const primary = primaryOf(fleet, this.name);
       const others = otherAppServers(fleet, primary);
@@ -122,7 +131,12 @@ export const DRILLS: readonly DrillSpec[] = [
       const lost = new Set([primary.name, ...others.map((m) => m.name)]);
       if (!(fleet.backups?.stores ?? []).some((s) => !lost.has(s))) throw new DrillRoleError(`drill ${this.name} needs a backup store that is not an app server`);
       const spare = spareOf(fleet, this.name);
-      return { faults: down([primary, ...others]), recover: ['--failed', primary.name, '--replacement', spare.name, '--confirm-fenced', primary.name], databaseAfter: spare.name };
+      return {
+        faults: down([primary, ...others]),
+        recover: ['--failed', primary.name, '--replacement', spare.name, '--confirm-fenced', primary.name],
+        databaseAfter: spare.name,
+        binlogsSurvive: shippingStores(fleet).some((m) => !lost.has(m.name)),
+      };
     },
   },
   {

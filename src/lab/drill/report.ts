@@ -17,7 +17,7 @@ export function renderDrillReport(r: DrillReport): string {
       : [`  lifeboat recover run                                      ${s(r.recoverSeconds)}`]),
     `  the run's start → the business answers again              ${s(r.businessAnsweredSeconds)}`,
     `  services the recovery restarted on the surviving machines ${r.restartedServices.length ? r.restartedServices.join(', ') : 'none'}`,
-    `  acknowledged writes lost                                  ${r.lostWrites}${r.lostWritesAfterBackup !== undefined ? ` (${r.lostWritesAfterBackup} made after the newest backup, taken ${r.backupAgeSeconds} s before the fault: the loss is bounded by the backup interval)` : ''}`,
+    `  acknowledged writes lost                                  ${r.lostWrites}${lossNote(r)}`,
     `  acknowledged files lost                                   ${r.uploadsChecked ? `${r.lostUploads}${r.uploadsInSyncWindow ? ` (+${r.uploadsInSyncWindow} made within the upload sync interval before the fault)` : ''}` : 'not checked: no machine keeping the upload files survives'}`,
     `  a singleton running twice at once                         ${r.doubleJobRuns}`,
     `  traffic                                                   ${r.traffic.requests} requests, ${r.traffic.ok} ok, ${r.traffic.failed} failed; checked ${Object.entries(r.acknowledged).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing'}`,
@@ -37,4 +37,13 @@ export function renderDrillReport(r: DrillReport): string {
   ];
   if (r.problems.length) lines.push('', '  problems:', ...r.problems.map((p) => `    - ${p}`));
   return lines.join('\n') + '\n';
+}
+
+function lossNote(r: DrillReport): string {
+  if (r.lossBound === 'last-second') {
+    const last = r.lostWritesLastSecond ?? [];
+    return ` (the newest backup was taken ${r.backupAgeSeconds} s before the fault; the shipped binary log was replayed: ${last.length} lost write(s) sent in the last second${last.length ? `, ${last.map((w) => `${w.beforeFaultS} s`).join(', ')} before it` : ''})`;
+  }
+  if (r.lossBound === 'newest-backup') return ` (${r.lostWritesAfterBackup} made after the newest backup, taken ${r.backupAgeSeconds} s before the fault, and no store that ships the binary log survived: the loss is bounded by the backup interval)`;
+  return '';
 }

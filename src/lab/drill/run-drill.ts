@@ -104,6 +104,13 @@ export interface DrillReport {
   uploadsChecked: boolean;
   /** Writes lost after the newest backup, when no replica survives (scenario 5, §4.4). */
   lostWritesAfterBackup?: number;
+  /**
+   * What may be lost: nothing (a replica survives), the writes of the last second before the
+   * fault (a store shipping the binary log survives), or those after the newest backup.
+   */
+  lossBound: 'none' | 'last-second' | 'newest-backup';
+  /** The lost writes sent in the last second before the fault, each with how long before it. */
+  lostWritesLastSecond?: Array<Record<string, unknown> & { beforeFaultS: number }>;
   /** How old the newest backup was at the fault: the window of writes a restore cannot have. */
   backupAgeSeconds?: number;
   doubleJobRuns: number;
@@ -202,6 +209,14 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     // A fault falls at any moment of the daemon's rhythm: a fixed delay after its first
     // round would measure one phase of it only (which one, the drill's own pace decides).
     if (daemon) await new Promise((resolve) => setTimeout(resolve, Math.random() * SERVE_INTERVAL_S * 1000));
+    // Writes after the backup that only a replay of the shipped binary log brings back.
+    if (backupAt !== undefined && spec.minBackupAgeS) {
+      const wait = backupAt + spec.minBackupAgeS * 1000 - Date.now();
+      if (wait > 0) {
+        log(`  ${Math.ceil(wait / 1000)} s more traffic after the backup before the fault`);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
     const faultAt = Date.now();
     await Promise.all(cast.faults.map((f) => lab.fault(f)));
     // Requests sent while the fault was being put in place may still have been served by the
@@ -370,9 +385,16 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
   const lostUploads = uploads.length - uploadsInSyncWindow;
   const lostWrites = missing.length - uploads.length;
   const afterBackup = m.backupAt === undefined ? 0 : missing.filter((x) => !isFileAck(x.ack) && x.t >= m.backupAt!).length;
+  // Sent in the last second before the fault: a transaction the primary acknowledged but had
+  // not yet streamed to a store when it died.
+  const lastSecond = missing.filter((x) => !isFileAck(x.ack) && x.t >= m.faultAt - 1000);
   const problems = [...m.problems];
-  const allowedLoss = spec.lossBoundedByBackup ? afterBackup : 0;
-  if (lostWrites > allowedLoss) problems.push(`${lostWrites - allowedLoss} acknowledged write(s) lost that the recovery must keep`);
+  const lossBound: DrillReport['lossBound'] = !spec.lossBoundedByBackup ? 'none' : cast.binlogsSurvive ? 'last-second' : 'newest-backup';
+  const allowedLoss = lossBound === 'none' ? 0 : lossBound === 'last-second' ? lastSecond.length : afterBackup;
+  if (lostWrites > allowedLoss) {
+    const older = missing.filter((x) => !isFileAck(x.ack) && !(lossBound === 'last-second' ? x.t >= m.faultAt - 1000 : lossBound === 'newest-backup' ? x.t >= (m.backupAt ?? 0) : false));
+    problems.push(`${lostWrites - allowedLoss} acknowledged write(s) lost that the recovery must keep (sent ${older.slice(0, 5).map((x) => `${((m.faultAt - x.t) / 1000).toFixed(1)} s`).join(', ')} before the fault)`);
+  }
   if (lostUploads > 0) {
     const ages = uploads.filter((x) => x.t < syncWindowStart).map((x) => ((m.faultAt - x.t) / 1000).toFixed(1));
     problems.push(`${lostUploads} acknowledged upload(s) older than the sync interval lost (acknowledged ${ages.join(', ')} s before the fault)`);
@@ -398,7 +420,8 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
     lostUploads,
     uploadsInSyncWindow,
     uploadsChecked: cast.uploadsAfter !== undefined,
-    ...(spec.lossBoundedByBackup ? { lostWritesAfterBackup: afterBackup } : {}),
+    lossBound,
+    ...(spec.lossBoundedByBackup ? { lostWritesAfterBackup: afterBackup, lostWritesLastSecond: lastSecond.map((x) => ({ ...x.ack, beforeFaultS: Math.round(m.faultAt - x.t) / 1000 })) } : {}),
     ...(m.backupAt !== undefined ? { backupAgeSeconds: Math.round((m.faultAt - m.backupAt) / 100) / 10 } : {}),
     doubleJobRuns: m.verdict.doubleJobRuns,
     acknowledged: m.verdict.checked,
