@@ -27,7 +27,7 @@ export interface WireState {
   /** lifeboat's own connection to the server. */
   connection: string;
   /** A replica's link to its primary. */
-  link?: 'tls, server verified' | 'tls, server not verified' | 'clear';
+  link?: 'tls, server verified' | 'tls, server not verified' | 'tls, certificate checked, name not' | 'clear' | 'unknown';
 }
 
 function linkWire(sslAllowed: unknown, verify: unknown): NonNullable<WireState['link']> {
@@ -155,9 +155,11 @@ export async function checkRedis(fleet: Fleet, m: Machine, secret: SecretResolve
     if (role === 'slave') {
       const link = /master_link_status:(\w+)/.exec(info)?.[1];
       const host = /master_host:(\S+)/.exec(info)?.[1];
-      // Redis checks the primary's certificate against the CA but not its name.
-      const tlsReplication = ((await client.config('GET', 'tls-replication').catch(() => [])) as string[])[1] === 'yes';
-      return { ok: link === 'up', answers: true, role: 'replica', detail: `replica of ${host}, link ${link}`, wire: { connection, link: tlsReplication ? 'tls, server not verified' : 'clear' } };
+      // Redis checks the primary's certificate against the CA, but not its name.
+      // CONFIG may be renamed away: then the link's encryption is not known, and not called clear.
+      const tlsReplication = ((await client.config('GET', 'tls-replication').catch(() => undefined)) as string[] | undefined)?.[1];
+      const wireLink = tlsReplication === undefined ? 'unknown' : tlsReplication === 'yes' ? 'tls, certificate checked, name not' : 'clear';
+      return { ok: link === 'up', answers: true, role: 'replica', detail: `replica of ${host}, link ${link}`, wire: { connection, link: wireLink } };
     }
     return { ok: true, answers: true, role: 'primary', detail: 'answers PING, primary', wire: { connection } };
   } catch (error) {

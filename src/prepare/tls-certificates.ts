@@ -106,6 +106,12 @@ export function tlsFilesFor(fleet: Fleet, m: Machine): Action {
     return { ca, problems, reissue, writeCa };
   }
 
+  /** The key's copies for its servers, and HAProxy's file of certificate and key, from the key in place. */
+  const copyLines = () => [
+    ...keyCopies(fleet, m).map((c) => `install -m 0600 -o ${c.user} -g ${c.user} ${shq(files.key)} ${shq(`${c.path}.new`)} && mv -f ${shq(`${c.path}.new`)} ${shq(c.path)}`),
+    ...(gateway ? [`cat ${shq(files.cert)} ${shq(files.key)} > ${shq(`${files.haproxyPem}.new`)} && mv -f ${shq(`${files.haproxyPem}.new`)} ${shq(files.haproxyPem)}`] : []),
+  ];
+
   /** Makes the key on the machine and prints its certificate request. */
   const requestScript = () => [
     `dir=${shq(files.dir)}`,
@@ -124,15 +130,13 @@ export function tlsFilesFor(fleet: Fleet, m: Machine): Action {
     'chmod 0644 "$dir/server.pem.new"',
     'mv -f "$dir/server-key.pem.new" ' + shq(files.key),
     'mv -f "$dir/server.pem.new" ' + shq(files.cert),
-    ...keyCopies(fleet, m).map((c) => `install -m 0600 -o ${c.user} -g ${c.user} ${shq(files.key)} ${shq(`${c.path}.new`)} && mv -f ${shq(`${c.path}.new`)} ${shq(c.path)}`),
-    ...(gateway ? [`cat ${shq(files.cert)} ${shq(files.key)} > ${shq(`${files.haproxyPem}.new`)} && mv -f ${shq(`${files.haproxyPem}.new`)} ${shq(files.haproxyPem)}`] : []),
+    ...copyLines(),
   ].join('\n');
 
   /** Key copies and the HAProxy file again, from the key in place (its certificate is fine). */
   const copiesScript = () => [
     'umask 077',
-    ...keyCopies(fleet, m).map((c) => `install -m 0600 -o ${c.user} -g ${c.user} ${shq(files.key)} ${shq(`${c.path}.new`)} && mv -f ${shq(`${c.path}.new`)} ${shq(c.path)}`),
-    ...(gateway ? [`cat ${shq(files.cert)} ${shq(files.key)} > ${shq(`${files.haproxyPem}.new`)} && mv -f ${shq(`${files.haproxyPem}.new`)} ${shq(files.haproxyPem)}`] : []),
+    ...copyLines(),
   ].join('\n');
 
   return {
