@@ -60,9 +60,19 @@ describe('lifeboat prepare in the lab', { skip }, () => {
     for (const name of ['primary', 'backup']) {
       const e = parsed.machines.find((m) => m.name === name)!.endpoints;
       assert.ok(e?.ok && e.inUse, `${name}: ${JSON.stringify(e)}`);
-      assert.deepEqual(e.forwards, { mariadb: `${primaryAddress}:3306`, redis: `${primaryAddress}:6379` });
+      // Inside TLS: to the primary's TLS gateway in front of MariaDB, and to Redis's TLS port.
+      assert.deepEqual(e.forwards, { mariadb: `${primaryAddress}:13307 tls`, redis: `${primaryAddress}:16380 tls` });
     }
-    assert.match(text.stdout, /ok\s+endpoints\s+mariadb → 198\.51\.100\.\d+:3306, redis → 198\.51\.100\.\d+:6379; the services use them/);
+    assert.match(text.stdout, /ok\s+endpoints\s+mariadb → 198\.51\.100\.\d+:13307 tls, redis → 198\.51\.100\.\d+:16380 tls; the services use them/);
+    // status says which links are encrypted: lifeboat's own, and the replicas' to the primary.
+    assert.match(backup.mariadb?.wire?.connection ?? '', /^tls \(TLSv1\.[23]\)$/, JSON.stringify(backup.mariadb?.wire));
+    assert.equal(backup.mariadb?.wire?.link, 'tls, server verified');
+    assert.deepEqual(backup.redis?.wire, { connection: 'tls', link: 'tls, certificate checked, name not' });
+    assert.match(text.stdout, /mariadb wire\s+lifeboat's connection tls \(TLSv1\.[23]\), replication link tls, server verified/);
+    // The on-site stores hold the primary's binary log as it is written.
+    const copies = (JSON.parse(status.stdout) as { binlogCopies: Array<{ store: string; ok: boolean; detail: string }> }).binlogCopies;
+    assert.deepEqual(copies.map((c) => c.store).sort(), ['backup', 'report']);
+    assert.ok(copies.every((c) => c.ok), JSON.stringify(copies));
     const config = await lab.exec('backup', 'cat /wwwroot/go/go-fly/config/mysql.json');
     assert.match(config.stdout, /"Port": "?13306"?/, `go-fly reaches MariaDB through the endpoint: ${config.stdout}`);
 

@@ -42,13 +42,13 @@ const PLANS: PlanCase[] = [
     // The example fleet has stable endpoints: the backup's are switched at runtime, no
     // service config is rewritten and nothing is restarted.
     shows: ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only', 'UPDATE', 't_app_dns', '--- a/var/lib/lifeboat/endpoints.cfg',
-      'set server mariadb/live addr 198.51.100.13 port 3306', 'shutdown sessions server redis/live',
+      'set server mariadb/live addr 198.51.100.13 port 13307', 'shutdown sessions server redis/live',
       '--- a/etc/nginx/conf.d/lifeboat-upstreams.conf', 'nginx -t', 'supervisorctl stop go-job'],
   },
   {
     scenario: 'both-app-down',
     args: '--failed primary --replacement spare-1',
-    shows: ['mariadb-install-db', '--- a/etc/redis/lifeboat.conf', /newest good copy: \S+ \d{8}T\d{6}Z on (report|hk)/, 'supervisorctl update',
+    shows: ['mariadb-install-db', '--- a/etc/redis/lifeboat.conf', /newest good copy: \S+ \d{8}T\d{6}Z on (report|hk)/, 'supervisorctl update', 'mariadb-binlog --verify-binlog-checksum',
       't_app_dns', '--- a/etc/nginx/conf.d/lifeboat-upstreams.conf', 'nginx -t'],
   },
   {
