@@ -235,16 +235,33 @@ function splitDifferences(live: LiveAddresses, running: Map<string, HostPort>) {
 }
 
 /** The endpoints of `machine` forward to `live`: recorded in the config, switched at runtime. */
-export function switchEndpoints(machine: string, live: LiveAddresses, options: SwitchOptions = {}): Action {
-  const file = (ctx: ActionContext): DesiredFile => {
+/**
+ * In a recovery the running HAProxy says whether a link goes inside TLS (prepare set it up,
+ * and only a restart could change it): the new address keeps that, whatever this operator
+ * machine knows of the certificates (another operator's CA records may be the ones).
+ */
+function keepingTls(fleet: Fleet, live: LiveAddresses, running: Map<string, HostPort>): LiveAddresses {
+  const ports = tlsPorts(fleet);
+  const adapt = (kind: Kind, to: HostPort): HostPort => {
+    const now = running.get(ENDPOINT_PROXIES[kind]);
+    if (!now || Boolean(now.tls) === Boolean(to.tls)) return to;
+    const plain = kind === 'database' ? fleet.database?.port ?? 3306 : fleet.redis?.port ?? 6379;
+    return now.tls ? { host: to.host, port: kind === 'database' ? ports.database : ports.redis, tls: true } : { host: to.host, port: plain };
+  };
+  return { database: adapt('database', live.database), ...(live.redis ? { redis: adapt('redis', live.redis) } : {}) };
+}
+
+/** The endpoints of `machine` forward to `live`: recorded in the config, switched at runtime. */
+export function switchEndpoints(machine: string, wanted: LiveAddresses, options: SwitchOptions = {}): Action {
+  const file = (ctx: ActionContext, live: LiveAddresses): DesiredFile => {
     const e = endpointsOf(ctx.fleet);
     const m = ctx.fleet.machines.find((x) => x.name === machine);
     if (!m) throw new ActionError('precondition', `no machine ${machine} in the fleet file`);
     return { machine, path: e.config, content: renderEndpointsConfig(machine, e, live, endpointsTlsOf(ctx.fleet, m)), mode: 0o600 };
   };
-  const refuseRestart = (restart: ReadonlyArray<{ kind: Kind }>): never => {
-    throw new ActionError('apply-failed', `${machine}: ${restart.map(({ kind }) => ENDPOINT_PROXIES[kind]).join(', ')} would change between clear text and TLS, which HAProxy's runtime API cannot do: \`lifeboat prepare --only endpoints\` restarts the endpoints with it`);
-  };
+  // prepare decides TLS (it restarts HAProxy after); a recovery keeps what runs.
+  const target = (ctx: ActionContext, now: Map<string, HostPort> | undefined): LiveAddresses =>
+    now && !options.restartFollows ? keepingTls(ctx.fleet, wanted, now) : wanted;
   // A plan never waits: it shows what is there now.
   const running = async (ctx: ActionContext, wait = true): Promise<Map<string, HostPort> | undefined> => {
     const deadline = Date.now() + (wait ? options.answerWithinMs ?? 0 : 0);
@@ -259,17 +276,19 @@ export function switchEndpoints(machine: string, live: LiveAddresses, options: S
     }
   };
   return {
-    title: `Switch the stable endpoints on ${machine} to ${describeLive(live)}`,
+    title: `Switch the stable endpoints on ${machine} to ${describeLive(wanted)}`,
     machines: [machine],
     mutating: true,
     async plan(ctx) {
-      const f = file(ctx);
-      const { before, after } = await fileDelta(ctx, f);
-      const changes: Change[] = fileChange(f, before, after);
+      const changes: Change[] = [];
       const now = await running(ctx, false).catch((error: Error) => {
         changes.push({ kind: 'note', machine, text: error.message });
         return undefined;
       });
+      const live = target(ctx, now);
+      const f = file(ctx, live);
+      const { before, after } = await fileDelta(ctx, f);
+      changes.unshift(...fileChange(f, before, after));
       const { runtime: todo, restart } = now ? splitDifferences(live, now) : { runtime: [], restart: [] };
       if (todo.length) changes.push({ kind: 'command', machine, command: runtimeCommand(endpointsOf(ctx.fleet).socket, switchCommands(todo)) });
       if (restart.length) changes.push({ kind: 'note', machine, text: `${restart.map(({ kind }) => ENDPOINT_PROXIES[kind]).join(', ')}: clear text ↔ TLS, at the restart of HAProxy` });
@@ -280,18 +299,19 @@ export function switchEndpoints(machine: string, live: LiveAddresses, options: S
       // keeps the new place. A HAProxy restarted in between forwards to the old place
       // again: verify compares both, so the step is applied again then.
       const now = await running(ctx);
-      const { runtime: todo, restart } = now ? splitDifferences(live, now) : { runtime: [], restart: [] };
-      if (restart.length && !options.restartFollows) refuseRestart(restart);
+      const live = target(ctx, now);
+      const { runtime: todo } = now ? splitDifferences(live, now) : { runtime: [] };
       if (todo.length > 0) {
         const result = await ctx.remote(machine).run(runtimeCommand(endpointsOf(ctx.fleet).socket, switchCommands(todo)), { timeoutMs: 8000 });
         if (result.code !== 0) throw new ActionError('apply-failed', `${machine}: the endpoints' runtime API refused the switch: ${(result.stderr || result.stdout).trim()}`);
         ctx.log(`${machine}: endpoints now forward to ${describeLive(live)}`);
       }
-      await writeDesired(ctx, file(ctx));
+      await writeDesired(ctx, file(ctx, live));
     },
     async verify(ctx) {
-      await verifyDesired(ctx, file(ctx));
       const now = await running(ctx);
+      const live = target(ctx, now);
+      await verifyDesired(ctx, file(ctx, live));
       if (!now) return;
       const { runtime, restart } = splitDifferences(live, now);
       const wrong = options.restartFollows ? runtime : [...runtime, ...restart];
@@ -408,7 +428,10 @@ export function pointServicesAtEndpoints(machine: string): Action {
       await p.rewrite.apply(ctx);
       const up = await running(ctx, p.services);
       if (up.length) {
-        const restart = restartServices(machine, up);
+        // All of a machine's services restart at once here, while prepare works on the others:
+        // under that load a service may need more than a recovery's 5 s to answer (measured 5.2 s
+        // on the lab's 2 cores), and prepare has no user waiting on it.
+        const restart = restartServices(machine, up, { verifyWithinMs: 30_000 });
         await restart.apply(ctx);
         await restart.verify(ctx);
       }
