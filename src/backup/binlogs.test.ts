@@ -31,7 +31,7 @@ test('a replay takes the unbroken run of files from the one holding the copy\'s 
   assert.match(binlogGaps([f(1, '0-12-50'), f(2, '0-12-40')], '').join(), /not one history/);
 });
 
-test('the shipping loop: a server id per store, TLS only where both ends hold certificates, a script bash accepts, off-site stores left out', () => {
+test('the shipping loop: a server id per store, TLS as the fleet has it, a script bash accepts, off-site stores left out', () => {
   const fleet = fleetSchema.parse({
     version: 1, name: 'f',
     machines: [
@@ -48,7 +48,9 @@ test('the shipping loop: a server id per store, TLS only where both ends hold ce
   assert.match(conf, /^SOURCE=db$/m);
   assert.match(conf, /^HOST=198\.51\.100\.12$/m);
   assert.match(conf, /^SERVER_ID=60000$/m);
-  assert.match(conf, /^TLS=''$/m, 'no certificate issued: no TLS flags');
+  assert.match(conf, /^TLS='--ssl --ssl-ca=\/etc\/lifeboat\/tls\/ca\.pem --ssl-verify-server-cert'$/m, 'the fleet has TLS: the store checks the primary');
+  const clear = shipConf(fleetSchema.parse({ ...fleet, tls: { ...fleet.tls, enabled: false } }), fleet.machines[1]!, fleet.machines[0]!);
+  assert.match(clear, /^TLS=''$/m, 'TLS off: no flags');
   execFileSync('bash', ['-n'], { input: shipScript(shipPaths(fleet)) });
   assert.deepEqual(shippingStores(fleetSchema.parse({ ...fleet, backups: { ...fleet.backups, binlogs: false } })), []);
 });

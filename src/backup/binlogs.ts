@@ -16,7 +16,7 @@
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { shq, type Remote } from '../remote/remote.ts';
 import { runBash } from '../remote/shell.ts';
-import { machineTlsFiles, tlsRequired } from '../remote/tls.ts';
+import { machineTlsFiles, servesData } from '../remote/tls.ts';
 
 export const SHIP_PROGRAM = 'lifeboat-binlog-ship';
 /** Binary log files as MariaDB names them: `<basename>.<six digits>`. */
@@ -54,7 +54,10 @@ export function shippingStores(fleet: Fleet): Machine[] {
  */
 export function shipConf(fleet: Fleet, store: Machine, source: Machine): string {
   const ids = fleet.backups?.stores ?? [];
-  const tls = tlsRequired(fleet, source.name) && tlsRequired(fleet, store.name)
+  // With the fleet's TLS on, prepare gave the source its certificate and the store the CA
+  // (its TLS part runs first), and the replication account logs in only inside TLS: decided by
+  // the fleet, not by this operator's records, so a recovery run elsewhere writes the same.
+  const tls = fleet.tls.enabled && servesData(source)
     ? `--ssl --ssl-ca=${machineTlsFiles(fleet).ca} --ssl-verify-server-cert`
     : '';
   return [
