@@ -50,12 +50,23 @@ export function checkUntil(until: Until | undefined): void {
   if (until?.time !== undefined && !TIME.test(until.time)) throw new ActionError('precondition', `--until ${until.time}: expected a time like "2026-12-01 13:45:00"`);
 }
 
-/** The store holding the newest copy of the log, and its files to replay after `from`. */
+/**
+ * The store holding the newest copy of the log, and its files to replay after `from`. A
+ * store whose copy cannot be read is never taken for one without a log: when no other store
+ * continues the copy, that is an error naming it, not "nothing to replay".
+ */
 export async function chooseReplaySource(ctx: ActionContext, stores: readonly string[], from: string): Promise<ReplaySource | undefined> {
   const shipping = new Set(shippingStores(ctx.fleet).map((m) => m.name));
   let best: (ReplaySource & { newest: number }) | undefined;
+  const unread: string[] = [];
   for (const store of stores.filter((s) => shipping.has(s))) {
-    const sources = await listShipped(ctx.remote(store), ctx.fleet).catch(() => []);
+    let sources;
+    try {
+      sources = await listShipped(ctx.remote(store), ctx.fleet);
+    } catch (error) {
+      unread.push(`${store}: ${(error as Error).message}`);
+      continue;
+    }
     for (const s of sources) {
       const newest = Math.max(0, ...s.files.map((f) => f.mtime));
       const run = replayRun(s.files, from);
@@ -63,6 +74,8 @@ export async function chooseReplaySource(ctx: ActionContext, stores: readonly st
       if (!best || newest > best.newest) best = { store, source: s.source, files: run.files, gaps: run.gaps, newest };
     }
   }
+  if (!best && unread.length) throw new ActionError('precondition', `the shipped binary log cannot be read on ${unread.join('; ')}`);
+  if (unread.length) ctx.log(`replaying from ${best!.store}; not read: ${unread.join('; ')}`);
   if (!best) return undefined;
   const { newest: _newest, ...chosen } = best;
   return chosen;
@@ -105,10 +118,11 @@ export function replayBinlogs(to: string, options: ReplayOptions): ReplayAction 
       return outcome;
     },
     async plan(ctx) {
-      const from = await options.from(ctx).catch(() => '');
-      const chosen = from ? await chooseReplaySource(ctx, options.stores, from) : undefined;
+      // The copy is chosen by the restore step's plan, which reports why when there is none.
+      const from = await options.from(ctx);
+      const chosen = await chooseReplaySource(ctx, options.stores, from);
       const changes: Change[] = [];
-      if (!chosen) return [{ kind: 'note', machine: to, text: `no shipped binary log on ${options.stores.join(', ')} continues the copy${from ? ` (GTID ${from})` : ''}: writes after the copy are lost` }];
+      if (!chosen) return [{ kind: 'note', machine: to, text: `no shipped binary log on ${options.stores.join(', ')} continues the copy (GTID ${from || '-'}): writes after the copy are lost` }];
       changes.push({ kind: 'note', machine: to, text: `from ${chosen.store}: ${chosen.source}'s ${chosen.files.map((f) => f.name).join(', ')}, after GTID ${from}${chosen.gaps.length ? `; STOPS at a gap: ${chosen.gaps.join('; ')}` : ''}` });
       changes.push({ kind: 'command', machine: to, command: `mariadb-binlog --verify-binlog-checksum --start-position=${from}${stop} ${chosen.files.map((f) => f.name).join(' ')} | mariadb` });
       return changes;

@@ -90,8 +90,11 @@ export function mariadbTls(m: Machine, options: PrepareOptions): Action {
       const f = dropIn(ctx);
       const { before, after } = await fileDelta(ctx, f);
       const changes: Change[] = fileChange(f, before, after);
-      const s = await tlsState(ctx, m).catch((error: Error) => ({ state: 'no-tls' as const, detail: error.message }));
-      if (s.state === 'no-tls' || s.state === 'other-files') {
+      // Unreadable is said as such, never planned as a restart.
+      const s = await tlsState(ctx, m).catch((error: Error) => ({ state: 'unknown' as const, detail: `cannot tell whether MariaDB on ${m.name} serves TLS: ${error.message}` }));
+      if (s.state === 'unknown') {
+        changes.push({ kind: 'note', machine: m.name, text: s.detail });
+      } else if (s.state === 'no-tls' || s.state === 'other-files') {
         changes.push({ kind: 'command', machine: m.name, command: driver(ctx).commands.restart });
         changes.push({ kind: 'note', machine: m.name, text: `${s.detail}: MariaDB restarts once to load its certificate (seconds without the database on ${m.name})` });
       } else if (s.state === 'old-certificate') {

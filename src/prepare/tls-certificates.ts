@@ -88,10 +88,13 @@ export function tlsFilesFor(fleet: Fleet, m: Machine): Action {
       const problem = certificateProblem(certPem, ca, names, (fleet.tls.certDays / 3) * 86_400_000);
       const pub = facts.get('pub')?.[0];
       const [keyOwner, keySum] = facts.get('key') ?? [];
+      // A certificate or key that is not right is made again, with a new key.
+      const keyProblem = problem ? undefined
+        : pub !== sha256(new X509Certificate(certPem!).publicKey.export({ type: 'spki', format: 'pem' }).toString()) ? `${files.key} does not belong to ${files.cert}`
+          : keyOwner !== 'root:600' ? `${files.key} is ${keyOwner}, not root:600` : undefined;
       if (problem) problems.push(`${files.cert}: ${problem}`);
-      else if (certPem && pub !== sha256(new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'pem' }).toString())) problems.push(`${files.key} does not belong to ${files.cert}`);
-      else if (keyOwner !== 'root:600') problems.push(`${files.key} is ${keyOwner}, not root:600`);
-      reissue = problems.some((p) => p.startsWith(files.cert) || p.startsWith(files.key));
+      if (keyProblem) problems.push(keyProblem);
+      reissue = Boolean(problem || keyProblem);
       for (const copy of keyCopies(fleet, m)) {
         const [owner, sum] = facts.get(`copy:${copy.path}`) ?? [];
         if (reissue || owner !== `${copy.user}:600` || sum !== keySum) problems.push(`${copy.path} is not the key, ${copy.user}'s alone`);
