@@ -6,7 +6,8 @@
  * The store with the newest copy of the log is used; its files are checked as one unbroken
  * history from the copy's position (a missing file is a gap: the replay stops before it and
  * says so), copied to the machine through the operator's connections, and replayed there by
- * `mariadb-binlog --verify-binlog-checksum` into MariaDB over its socket. The events keep
+ * `mariadb-binlog --verify-binlog-checksum` into MariaDB over its socket (an off-site store's
+ * sealed files are opened on the operator's machine on the way). The events keep
  * their GTIDs, so a replay interrupted and applied again starts after what it already
  * applied. The newest file may end in the middle of an event (the primary died while it was
  * being sent): the replay ends at the last whole event, and a transaction cut there is
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { ActionError, type Action, type ActionContext, type Change } from '../actions/action.ts';
 import { shq } from '../remote/remote.ts';
 import { privateWorkDir, runBash } from '../remote/shell.ts';
+import { openSealedFile, SealedLogError } from './binlog-seal.ts';
 import { binlogDir, gtidAtOrBefore, listShipped, replayRun, shippingStores, type ShippedFile } from './binlogs.ts';
 import { backupSettings } from './settings.ts';
 
@@ -95,6 +97,56 @@ function later(a: string, b: string): string {
   return gtidAtOrBefore(a, b) ? b : a;
 }
 
+interface Brought {
+  /** The files brought whole up to where the history stops (a gap inside a sealed file ends it). */
+  files: ShippedFile[];
+  stopped?: string;
+  cutShort: boolean;
+}
+
+/**
+ * The chosen files, copied from the store to the operator's folder `local` (sealed ones
+ * opened there with the backup key) and handed to `send` one by one.
+ */
+async function bringFiles(ctx: ActionContext, chosen: ReplaySource, local: string, send: (name: string) => Promise<void>): Promise<Brought> {
+  const files: ShippedFile[] = [];
+  const dir = `${binlogDir(ctx.fleet)}/${chosen.source}`;
+  let secret: string | undefined;
+  for (const f of chosen.files) {
+    if (!f.sealed) {
+      await ctx.remote(chosen.store).download(`${dir}/${f.name}`, join(local, f.name));
+    } else {
+      const ref = ctx.fleet.backups?.encryptionKey;
+      if (!ref) throw new ActionError('precondition', `${chosen.store} keeps ${f.name} sealed: set backups.encryptionKey (the key it was sealed for) to open it`);
+      secret ??= await ctx.secret(ref);
+      await ctx.remote(chosen.store).download(`${dir}/${f.name}.sealed`, join(local, `${f.name}.sealed`));
+      let opened;
+      try {
+        opened = await openSealedFile(join(local, `${f.name}.sealed`), f.name, join(local, f.name), secret);
+      } catch (error) {
+        if (error instanceof SealedLogError) throw new ActionError('precondition', `${chosen.store}: ${error.message}`);
+        throw error;
+      }
+      await rm(join(local, `${f.name}.sealed`), { force: true });
+      if (opened.stopped) {
+        await send(f.name);
+        files.push(f);
+        return { files, stopped: opened.stopped, cutShort: false };
+      }
+      if (opened.cutShort && f !== chosen.files.at(-1)) {
+        // Only the newest file may end in a record cut short; an older one lost its end.
+        await send(f.name);
+        files.push(f);
+        return { files, stopped: `${f.name}'s sealed copy ends in a record cut short, and newer files follow: nothing after it is used`, cutShort: false };
+      }
+      if (opened.cutShort) ctx.log(`${chosen.store}: ${f.name}'s sealed copy ends in a record cut short (the store stopped while sealing it)`);
+    }
+    await send(f.name);
+    files.push(f);
+  }
+  return { files, cutShort: false };
+}
+
 export interface ReplayOutcome {
   chosen?: ReplaySource;
   /** @@gtid_binlog_pos before and after the replay. */
@@ -123,7 +175,7 @@ export function replayBinlogs(to: string, options: ReplayOptions): ReplayAction 
       const chosen = await chooseReplaySource(ctx, options.stores, from);
       const changes: Change[] = [];
       if (!chosen) return [{ kind: 'note', machine: to, text: `no shipped binary log on ${options.stores.join(', ')} continues the copy (GTID ${from || '-'}): writes after the copy are lost` }];
-      changes.push({ kind: 'note', machine: to, text: `from ${chosen.store}: ${chosen.source}'s ${chosen.files.map((f) => f.name).join(', ')}, after GTID ${from}${chosen.gaps.length ? `; STOPS at a gap: ${chosen.gaps.join('; ')}` : ''}` });
+      changes.push({ kind: 'note', machine: to, text: `from ${chosen.store}: ${chosen.source}'s ${chosen.files.map((f) => f.name).join(', ')}${chosen.files.some((f) => f.sealed) ? ' (sealed: opened on the operator\'s machine with backups.encryptionKey)' : ''}, after GTID ${from}${chosen.gaps.length ? `; STOPS at a gap: ${chosen.gaps.join('; ')}` : ''}` });
       changes.push({ kind: 'command', machine: to, command: `mariadb-binlog --verify-binlog-checksum --start-position=${from}${stop} ${chosen.files.map((f) => f.name).join(' ')} | mariadb` });
       return changes;
     },
@@ -144,11 +196,8 @@ export function replayBinlogs(to: string, options: ReplayOptions): ReplayAction 
       const remote = ctx.remote(to);
       const work = await privateWorkDir(remote, settings.workDir(to), 'lifeboat-replay');
       try {
-        for (const f of chosen.files) {
-          await ctx.remote(chosen.store).download(`${binlogDir(ctx.fleet)}/${chosen.source}/${f.name}`, join(local, f.name));
-          await remote.upload(join(local, f.name), `${work}/${f.name}`);
-        }
-        const files = chosen.files.map((f) => shq(`${work}/${f.name}`)).join(' ');
+        const brought = await bringFiles(ctx, chosen, local, async (name) => remote.upload(join(local, name), `${work}/${name}`));
+        const files = brought.files.map((f) => shq(`${work}/${f.name}`)).join(' ');
         const script = [
           'set -u',
           `mariadb-binlog --verify-binlog-checksum --start-position=${shq(from)}${stop} ${files} 2>${shq(`${work}/binlog.err`)} | mariadb --socket=${shq(socket)} --user=root`,
@@ -159,14 +208,15 @@ export function replayBinlogs(to: string, options: ReplayOptions): ReplayAction 
         const r = await runBash(remote, script, { timeoutMs: 6 * 3600_000 });
         const [, readCode, loadCode] = /exit (\d+) (\d+)/.exec(r.stdout) ?? [];
         // The newest file cut in the middle of an event is the end of the log, not damage.
-        const cutShort = /Event truncated|Could not read entry at offset/.test(r.stderr);
+        const cutShort = /Event truncated|Could not read entry at offset/.test(r.stderr) || brought.cutShort;
+        const gaps = [...chosen.gaps, ...(brought.stopped ? [brought.stopped] : [])];
         if (loadCode !== '0') throw new ActionError('apply-failed', `${to}: MariaDB refused the replayed log: ${r.stderr.trim().slice(-500)}`);
         if (readCode !== '0' && !cutShort) throw new ActionError('apply-failed', `${to}: the shipped log from ${chosen.store} could not be read whole (checksums): ${r.stderr.trim().slice(-500)}`);
         const after = await binlogPos(ctx, to, socket);
-        outcome = { chosen, before, after };
-        ctx.log(`${to}: replayed ${chosen.source}'s binary log from ${chosen.store} (${chosen.files.length} file(s)) from GTID ${from || '-'} to ${after || '-'}` +
+        outcome = { chosen: { ...chosen, files: brought.files, gaps }, before, after };
+        ctx.log(`${to}: replayed ${chosen.source}'s binary log from ${chosen.store} (${brought.files.length} file(s)${brought.files.some((f) => f.sealed) ? ', sealed, opened on the operator\'s machine' : ''}) from GTID ${from || '-'} to ${after || '-'}` +
           `${cutShort ? '; its newest file ends in an incomplete event (the primary stopped while sending it)' : ''}` +
-          `${chosen.gaps.length ? `; STOPPED at a gap, nothing after it replayed: ${chosen.gaps.join('; ')}` : ''}`);
+          `${gaps.length ? `; STOPPED at a gap, nothing after it replayed: ${gaps.join('; ')}` : ''}`);
       } finally {
         await rm(local, { recursive: true, force: true });
         await remote.run(`rm -rf -- ${shq(work)}`, { timeoutMs: 60_000 }).catch(() => undefined);

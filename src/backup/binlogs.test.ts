@@ -31,7 +31,7 @@ test('a replay takes the unbroken run of files from the one holding the copy\'s 
   assert.match(binlogGaps([f(1, '0-12-50'), f(2, '0-12-40')], '').join(), /not one history/);
 });
 
-test('the shipping loop: a server id per store, TLS as the fleet has it, a script bash accepts, off-site stores left out', () => {
+test('the shipping loop: a server id per store, TLS as the fleet has it, a script bash accepts, off-site stores only with a key to seal for', () => {
   const fleet = fleetSchema.parse({
     version: 1, name: 'f',
     machines: [
@@ -53,4 +53,8 @@ test('the shipping loop: a server id per store, TLS as the fleet has it, a scrip
   assert.match(clear, /^TLS=''$/m, 'TLS off: no flags');
   execFileSync('bash', ['-n'], { input: shipScript(shipPaths(fleet)) });
   assert.deepEqual(shippingStores(fleetSchema.parse({ ...fleet, backups: { ...fleet.backups, binlogs: false } })), []);
+  const keyed = fleetSchema.parse({ ...fleet, backups: { ...fleet.backups, encryptionKey: 'env:K' } });
+  assert.deepEqual(shippingStores(keyed).map((m) => m.name), ['s1', 's2'], 'with a backup key the off-site store keeps the log too, sealed');
+  assert.match(shipConf(keyed, keyed.machines[2]!, keyed.machines[0]!), /^SEALED=1$/m);
+  assert.match(shipConf(keyed, keyed.machines[1]!, keyed.machines[0]!), /^SEALED=0$/m);
 });

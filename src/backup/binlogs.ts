@@ -12,6 +12,11 @@
  * replayed across. Files are kept per source machine (`<dir>/<source>/`): a promotion
  * points the loop at the new primary (`ship.conf`, re-read at each start) and its files go
  * beside the old one's.
+ *
+ * Off-site stores keep the log sealed (binlog-seal.ts): mariadb-binlog writes into a private
+ * folder in memory (`/run`), and the loop seals what arrived every half second into an
+ * authenticated CMS envelope for the operator's public key, appended to `<file>.sealed`;
+ * the clear bytes are then punched out of memory. The store holds no key that opens them.
  */
 import type { Fleet, Machine } from '../fleet/schema.ts';
 import { shq, type Remote } from '../remote/remote.ts';
@@ -21,6 +26,10 @@ import { machineTlsFiles, servesData } from '../remote/tls.ts';
 export const SHIP_PROGRAM = 'lifeboat-binlog-ship';
 /** Binary log files as MariaDB names them: `<basename>.<six digits>`. */
 export const BINLOG_FILE = /^[A-Za-z0-9_.-]+\.[0-9]{6}$/;
+/** A shipped file on a store: the binary log file itself, or its sealed copy. */
+const SHIPPED_FILE = /^[A-Za-z0-9_.-]+\.[0-9]{6}(\.sealed)?$/;
+/** Where an off-site store's loop lets mariadb-binlog write before sealing: memory, never disk. */
+export const SEAL_STAGING = '/run/lifeboat-binlogs';
 
 export interface ShipPaths {
   dir: string;
@@ -29,6 +38,8 @@ export interface ShipPaths {
   script: string;
   pid: string;
   lastError: string;
+  /** The operator's public key (a certificate) that off-site stores seal the log for. */
+  sealCert: string;
 }
 
 export function binlogDir(fleet: Fleet): string {
@@ -37,15 +48,20 @@ export function binlogDir(fleet: Fleet): string {
 
 export function shipPaths(fleet: Fleet): ShipPaths {
   const dir = binlogDir(fleet);
-  return { dir, conf: `${dir}/ship.conf`, credentials: `${dir}/ship.cnf`, script: `${dir}/ship.sh`, pid: `${dir}/ship.pid`, lastError: `${dir}/ship.last-error` };
+  return { dir, conf: `${dir}/ship.conf`, credentials: `${dir}/ship.cnf`, script: `${dir}/ship.sh`, pid: `${dir}/ship.pid`, lastError: `${dir}/ship.last-error`, sealCert: `${dir}/seal.crt` };
 }
 
-/** The on-site stores in service: the off-site ones get no binlogs (they would lie there in clear). */
+/**
+ * The stores in service that keep the log: every on-site one, and the off-site ones when
+ * `backups.encryptionKey` is set (their copy is sealed for the key's public half; without
+ * it they would hold the log in clear, and get none).
+ */
 export function shippingStores(fleet: Fleet): Machine[] {
   if (!fleet.database || !fleet.backups || fleet.backups.binlogs === false) return [];
+  const sealable = Boolean(fleet.backups.encryptionKey);
   return fleet.backups.stores
     .map((s) => fleet.machines.find((m) => m.name === s))
-    .filter((m): m is Machine => m !== undefined && !m.down && !m.offsite);
+    .filter((m): m is Machine => m !== undefined && !m.down && (!m.offsite || sealable));
 }
 
 /**
@@ -67,29 +83,85 @@ export function shipConf(fleet: Fleet, store: Machine, source: Machine): string 
     `PORT=${fleet.database?.port ?? 3306}`,
     `SERVER_ID=${60_000 + Math.max(0, ids.indexOf(store.name))}`,
     `TLS=${shq(tls)}`,
+    `SEALED=${store.offsite ? 1 : 0}`,
     '',
   ].join('\n');
 }
 
-/** The loop (bash): started by the keeper, it never ends by itself. */
+/** The loop's `seal IN OUT` (bash; `$dir` is the shipping folder, holding seal.crt and ship.last-error). */
+export const SEAL_FUNCTION = `# Seals the new bytes of each file in $1 (memory) into $2/<file>.sealed.
+seal() {
+  local in=$1 out=$2 f name size upto sealed newest="" rec
+  for f in "$in"/*; do [[ \${f##*/} =~ ${BINLOG_FILE.source} ]] && newest=\${f##*/}; done
+  for f in "$in"/*; do
+    name=\${f##*/}
+    [[ $name =~ ${BINLOG_FILE.source} ]] || continue
+    size=$(stat -c %s "$f") || continue
+    { read -r upto sealed < "$out/$name.sealed-upto"; } 2>/dev/null || { upto=0; sealed=0; }
+    if [ "$size" -gt "$upto" ]; then
+      rec="$in/.record"
+      # What a crash left half-appended goes first.
+      [ -f "$out/$name.sealed" ] && [ "$(stat -c %s "$out/$name.sealed")" -gt "$sealed" ] && truncate -s "$sealed" "$out/$name.sealed"
+      { printf 'LBBINLOG %s %s %s\\n' "$name" "$upto" $((size - upto)); tail -c +$((upto + 1)) "$f" | head -c $((size - upto)); } > "$rec"
+      if openssl cms -encrypt -binary -aes-256-gcm -outform DER -recip "$dir/seal.crt" -in "$rec" -out "$rec.cms" 2>>"$dir/ship.last-error"; then
+        { printf 'LBREC %s %s\\n' "$upto" "$(stat -c %s "$rec.cms")"; cat "$rec.cms"; } > "$rec.out"
+        cat "$rec.out" >> "$out/$name.sealed"
+        sealed=$(stat -c %s "$out/$name.sealed")
+        upto=$size
+        echo "$upto $sealed" > "$out/$name.sealed-upto.new" && mv -f "$out/$name.sealed-upto.new" "$out/$name.sealed-upto"
+      fi
+      rm -f "$rec" "$rec.cms" "$rec.out"
+    fi
+    if [ ! -s "$out/$name.gtid" ]; then
+      mariadb-binlog --base64-output=never "$f" 2>/dev/null | awk '/Gtid list/ { sub(/.*Gtid list \\[/, ""); sub(/\\].*/, ""); print; exit }' > "$out/$name.gtid.new"
+      if [ -s "$out/$name.gtid.new" ]; then mv -f "$out/$name.gtid.new" "$out/$name.gtid"; else rm -f "$out/$name.gtid.new"; fi
+    fi
+    # Sealed bytes leave memory once the file's GTID state is read; a finished file goes whole.
+    if [ -s "$out/$name.gtid" ] && [ "$upto" -ge "$size" ]; then
+      if [ "$name" != "$newest" ]; then rm -f "$f"; else fallocate -p -o 0 -l "$upto" "$f" 2>/dev/null || true; fi
+    fi
+  done
+}`;
+
+/**
+ * The loop (bash): started by the keeper, it never ends by itself. Sealed (SEALED=1), the
+ * files arrive in memory and `seal` turns each round's new bytes into one record: a line
+ * `LBREC <offset> <length>` and a CMS AuthEnvelopedData (AES-256-GCM, ECDH to the operator's
+ * key) whose content starts `LBBINLOG <file> <offset> <bytes>`, so a record cannot be moved
+ * to another file or place unnoticed. `<file>.sealed-upto` holds how many clear bytes and
+ * how many sealed bytes are final (a record cut by a crash is cut off again before the next);
+ * `<file>.gtid` the file's starting GTID state, read before its bytes leave memory.
+ */
 export function shipScript(paths: ShipPaths): string {
   return `#!/bin/bash
 # Written by \`lifeboat prepare\`: keeps a copy of the primary's binary log in ${paths.dir}.
 set -u
 dir=${shq(paths.dir)}
+stage=${shq(SEAL_STAGING)}
 umask 077
+
+${SEAL_FUNCTION}
 while :; do
   . "$dir/ship.conf"
   mkdir -p "$dir/$SOURCE"
+  into="$dir/$SOURCE/"
+  if [ "\${SEALED:-0}" = 1 ]; then mkdir -p "$stage/$SOURCE" && chmod 0700 "$stage" "$stage/$SOURCE"; into="$stage/$SOURCE/"; fi
   logs=$(mariadb --defaults-extra-file="$dir/ship.cnf" $TLS --host="$HOST" --port="$PORT" --connect-timeout=3 -N -e 'SHOW BINARY LOGS' 2>"$dir/ship.last-error" | cut -f1)
   if [ -n "$logs" ]; then
-    last=$(ls -1 "$dir/$SOURCE" | grep -E '${BINLOG_FILE.source}' | sort | tail -n 1)
+    last=$(ls -1 "$dir/$SOURCE" | sed 's/\\.sealed$//' | grep -E '${BINLOG_FILE.source}' | sort | tail -n 1)
     # The newest file kept here, if the primary still has it; else its oldest (a gap, named at restore).
     if [ -z "$last" ] || ! printf '%s\\n' "$logs" | grep -qxF "$last"; then last=$(printf '%s\\n' "$logs" | head -n 1); fi
     mariadb-binlog --defaults-extra-file="$dir/ship.cnf" $TLS --read-from-remote-server --host="$HOST" --port="$PORT" \\
-      --raw --stop-never --stop-never-slave-server-id="$SERVER_ID" --to-last-log --result-file="$dir/$SOURCE/" "$last" 2>>"$dir/ship.last-error" &
-    echo $! > "$dir/ship.pid"
-    wait $!
+      --raw --stop-never --stop-never-slave-server-id="$SERVER_ID" --to-last-log --result-file="$into" "$last" 2>>"$dir/ship.last-error" &
+    pid=$!
+    echo $pid > "$dir/ship.pid"
+    if [ "\${SEALED:-0}" = 1 ]; then
+      while kill -0 "$pid" 2>/dev/null; do seal "$stage/$SOURCE" "$dir/$SOURCE"; sleep 0.5; done
+      wait "$pid"
+      seal "$stage/$SOURCE" "$dir/$SOURCE"
+    else
+      wait "$pid"
+    fi
   fi
   sleep 1
 done
@@ -98,16 +170,24 @@ done
 
 export interface ShippedFile {
   name: string;
+  /** Bytes of the primary's file the store holds (sealed: those sealed). */
   bytes: number;
   /** Seconds since the epoch of its last change. */
   mtime: number;
   /** The GTID state before its first event (its Gtid_list event), e.g. `0-12-40`. */
   startsAfter: string;
+  /** Kept as `<name>.sealed` (an off-site store): only the operator's key opens it. */
+  sealed?: boolean;
 }
 
 export interface ShippedSource {
   source: string;
   files: ShippedFile[];
+}
+
+/** The files on a store that hold one shipped binary log file (for removal). */
+export function shippedFileParts(path: string): string[] {
+  return [path, `${path}.sealed`, `${path}.sealed-upto`, `${path}.gtid`];
 }
 
 /** Every source folder on `store` and its files, oldest first, each with its starting GTID state. */
@@ -118,10 +198,15 @@ export async function listShipped(remote: Remote, fleet: Fleet): Promise<Shipped
     '[ -d "$dir" ] || exit 0',
     'for src in "$dir"/*/; do',
     '  [ -d "$src" ] || continue',
-    `  for f in $(ls -1 "$src" | grep -E '${BINLOG_FILE.source}' | sort); do`,
+    `  for f in $(ls -1 "$src" | grep -E '${SHIPPED_FILE.source}' | sort); do`,
+    '    case "$f" in',
+    // A sealed file: what the loop recorded beside it (the store cannot read inside it).
+    '      *.sealed) n=${f%.sealed}; { read -r bytes _ < "$src$n.sealed-upto"; } 2>/dev/null || bytes=0; list=$(cat "$src$n.gtid" 2>/dev/null || true); sealed=1 ;;',
     // awk stops reading at the Gtid_list event: mariadb-binlog then ends on a closed pipe.
-    '    list=$(mariadb-binlog --base64-output=never "$src$f" 2>/dev/null | awk \'/Gtid list/ { sub(/.*Gtid list \\[/, ""); sub(/\\].*/, ""); print; exit }\' || true)',
-    '    printf "%s\\t%s\\t%s\\t%s\\t%s\\n" "$(basename "$src")" "$f" "$(stat -c %s "$src$f")" "$(stat -c %Y "$src$f")" "$list"',
+    '      *) n=$f; bytes=$(stat -c %s "$src$f"); sealed=0',
+    '         list=$(mariadb-binlog --base64-output=never "$src$f" 2>/dev/null | awk \'/Gtid list/ { sub(/.*Gtid list \\[/, ""); sub(/\\].*/, ""); print; exit }\' || true) ;;',
+    '    esac',
+    '    printf "%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n" "$(basename "$src")" "$n" "$bytes" "$(stat -c %Y "$src$f")" "$list" "$sealed"',
     '  done',
     'done',
   ].join('\n');
@@ -129,10 +214,12 @@ export async function listShipped(remote: Remote, fleet: Fleet): Promise<Shipped
   if (r.code !== 0) throw new Error(`${remote.machine}: cannot list the shipped binary logs in ${dir}: ${r.stderr.trim().slice(-300)}`);
   const bySource = new Map<string, ShippedFile[]>();
   for (const line of r.stdout.split('\n').filter(Boolean)) {
-    const [source, name, bytes, mtime, list] = line.split('\t');
+    const [source, name, bytes, mtime, list, sealed] = line.split('\t');
     if (!source || !name) continue;
     const files = bySource.get(source) ?? [];
-    files.push({ name, bytes: Number(bytes), mtime: Number(mtime), startsAfter: (list ?? '').replace(/\s/g, '') });
+    // A file kept both ways (a store that went off-site) counts once: the clear copy is whole.
+    if (files.at(-1)?.name === name) continue;
+    files.push({ name, bytes: Number(bytes), mtime: Number(mtime), startsAfter: (list ?? '').replace(/\s/g, ''), ...(sealed === '1' ? { sealed: true } : {}) });
     bySource.set(source, files);
   }
   return [...bySource].map(([source, files]) => ({ source, files }));

@@ -3,7 +3,7 @@
  * each of the last `daily` days (UTC) that has one. Incomplete folders (no manifest) are
  * removed once a newer complete copy exists; a younger one may still be arriving.
  */
-import { binlogDir, listShipped, shippingStores } from './binlogs.ts';
+import { binlogDir, listShipped, shippedFileParts, shippingStores } from './binlogs.ts';
 import type { ActionContext } from '../actions/action.ts';
 import { inspectStamp, listStamps } from './catalog.ts';
 import { dateOfStamp, stampDir } from './layout.ts';
@@ -63,6 +63,6 @@ async function pruneBinlogs(ctx: ActionContext, store: string, oldestCopy: Date)
   const sources = await listShipped(ctx.remote(store), ctx.fleet).catch(() => []);
   const old = sources.flatMap((s) => s.files.slice(0, -1).filter((f) => f.mtime < before).map((f) => `${binlogDir(ctx.fleet)}/${s.source}/${f.name}`));
   if (old.length === 0) return;
-  await ctx.remote(store).run(`rm -f -- ${old.map(shq).join(' ')}`, { timeoutMs: 60_000 });
+  await ctx.remote(store).run(`rm -f -- ${old.flatMap(shippedFileParts).map(shq).join(' ')}`, { timeoutMs: 60_000 });
   ctx.log(`${store}: retention removed ${old.length} shipped binary log file(s) older than the oldest copy kept`);
 }

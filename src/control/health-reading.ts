@@ -1,14 +1,16 @@
 /**
  * One reading of the conditions on the machines that are alive (src/health/conditions.ts
  * decides what is wrong): the fleet's status, the disks under the fleet's own folders, the
- * newest copy on every backup store, and the certificates the daemon's probes saw.
+ * newest copy on every backup store, how far each store's binary log copy is behind, and the
+ * certificates the daemon's probes saw.
  */
 import type { ActionContext } from '../actions/action.ts';
+import { binlogCopies } from '../backup/binlog-status.ts';
 import { inspectStamp, listStamps } from '../backup/catalog.ts';
 import { dateOfStamp } from '../backup/layout.ts';
 import { DEBIAN_DATADIR } from '../backup/mariadb-local.ts';
 import { backupSettings } from '../backup/settings.ts';
-import { dataDirs, installationDirs, storesInService } from '../fleet/model.ts';
+import { dataDirs, installationDirs, machinesWithRole, storesInService } from '../fleet/model.ts';
 import type { Machine } from '../fleet/schema.ts';
 import type { BackupReading, CertReading, DiskReading, HealthReading } from '../health/conditions.ts';
 import { parseDf } from '../health/conditions.ts';
@@ -49,18 +51,22 @@ async function newestCopy(ctx: ActionContext, store: string, now: number): Promi
 export async function readHealth(ctx: ActionContext, alive: ReadonlySet<string>, status: () => Promise<FleetStatus>, certs: readonly CertReading[]): Promise<HealthReading> {
   const fleet = ctx.fleet;
   const living = fleet.machines.filter((m) => alive.has(m.name) && !m.down);
-  const [fleetNow, disks, backups] = await Promise.all([
+  // The copies are measured against the primary: with it not judged alive there is nothing to measure.
+  const primary = machinesWithRole(fleet, 'db-primary')[0];
+  const [fleetNow, disks, backups, copies] = await Promise.all([
     status(),
     fanOut(living, 2, (m) => disksOf(ctx, m)),
     fleet.backups && fleet.database
       ? fanOut(storesInService(fleet).filter((s) => alive.has(s)), 2, (store) => newestCopy(ctx, store, Date.now()))
       : Promise.resolve([]),
+    primary && alive.has(primary.name) ? binlogCopies(ctx).then((all) => all.filter((c) => alive.has(c.store))) : Promise.resolve(undefined),
   ]);
   return {
     status: fleetNow,
     disks: disks.flatMap((r) => (r.ok ? r.value : [])),
     diskErrors: disks.flatMap((r) => (r.ok ? [] : [{ machine: r.item.name, error: (r.error as Error).message }])),
     backups: backups.map((r) => (r.ok ? r.value : { store: r.item, error: (r.error as Error).message })),
+    ...(copies ? { binlogCopies: copies } : {}),
     certs,
   };
 }

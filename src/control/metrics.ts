@@ -4,6 +4,7 @@
  * process metrics mixed in unless asked: the names are lifeboat's own and stable.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BinlogCopyReading } from '../health/conditions.ts';
 import { VERDICT_KINDS, type Verdict } from '../health/verdict.ts';
 import type { WatchEvent } from './watch.ts';
 
@@ -22,6 +23,7 @@ export class WatchMetrics {
   private readonly started: Gauge;
   private readonly blocked: Gauge;
   private readonly condition: Gauge;
+  private readonly binlogBehind: Gauge;
   private usersSideAges: () => Array<{ probe: string; ageS: number }> = () => [];
 
   constructor() {
@@ -36,6 +38,7 @@ export class WatchMetrics {
     this.started.set(Date.now() / 1000);
     this.blocked = new Gauge({ name: 'lifeboat_blocked', help: 'Blocked verdicts confirmed from the users\' side: 1 while it holds, 0 once cleared', labelNames: ['kind', 'target'], registers });
     this.condition = new Gauge({ name: 'lifeboat_condition', help: 'Conditions confirmed on living machines (service-down, disk-full…): 1 while it holds, 0 once cleared', labelNames: ['kind', 'target'], registers });
+    this.binlogBehind = new Gauge({ name: 'lifeboat_binlog_copy_behind_seconds', help: "How far each store's copy of the primary's binary log is behind it (its RPO); +Inf when it holds none, -1 when it could not be read", labelNames: ['store'], registers });
     const ages = () => this.usersSideAges();
     new Gauge({
       name: 'lifeboat_users_side_report_age_seconds', help: 'Age of the newest report of each users\'-side probe', labelNames: ['probe'], registers,
@@ -53,6 +56,13 @@ export class WatchMetrics {
       for (const kind of KINDS) this.verdict.set({ machine: v.machine, kind }, v.kind === kind ? 1 : 0);
       for (const view of v.views) this.seen.set({ machine: v.machine, vantage: view.vantage }, SEEN[view.seen]);
     }
+  }
+
+  /** Each reading of the stores' binary log copies (health-reading.ts). */
+  observeBinlogCopies(copies: readonly BinlogCopyReading[] | undefined): void {
+    if (!copies) return;
+    this.binlogBehind.reset();
+    for (const c of copies) this.binlogBehind.set({ store: c.store }, c.state === 'caught-up' ? 0 : c.state === 'unknown' ? -1 : c.behindSeconds ?? Infinity);
   }
 
   /** Where the users'-side report ages come from (read at every scrape). */

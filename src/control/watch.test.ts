@@ -290,7 +290,7 @@ test('a daemon killed mid-recovery: its successor resumes the interrupted automa
 test('conditions on living machines: read every health interval beside the rounds, confirmed over N readings, alerted, never acted on', async () => {
   const alive: Array<ReadonlySet<string>> = [];
   let broken = true;
-  const w = watchWith([{ edge: 'dead' }, {}], { health: { intervalS: 5, diskFullPercent: 90, backupMaxAgeS: 3600, certWarnDays: 14 }, policy: { 'primary-down': 'auto' } }, false, undefined, async (_ctx, living) => {
+  const w = watchWith([{ edge: 'dead' }, {}], { health: { intervalS: 5, diskFullPercent: 90, backupMaxAgeS: 3600, binlogMaxLagS: 60, certWarnDays: 14 }, policy: { 'primary-down': 'auto' } }, false, undefined, async (_ctx, living) => {
     alive.push(living);
     const services = [{ name: 'web', state: broken ? 'stopped' as const : 'running' as const, healthy: !broken, detail: broken ? 'not running' : 'ok' }];
     return {

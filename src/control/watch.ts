@@ -310,7 +310,7 @@ export class Watch {
   private async healthVerdicts(reading: HealthReading): Promise<void> {
     const fleet = this.ctx.fleet;
     const h = this.o.settings.health;
-    const found = conditionsOf(reading, { diskFullPercent: h.diskFullPercent, backupMaxAgeS: h.backupMaxAgeS, certWarnDays: h.certWarnDays });
+    const found = conditionsOf(reading, { diskFullPercent: h.diskFullPercent, backupMaxAgeS: h.backupMaxAgeS, binlogMaxLagS: h.binlogMaxLagS, certWarnDays: h.certWarnDays });
     const unreadable = found.unreadable.join('; ');
     if (unreadable !== this.unreadable) {
       this.unreadable = unreadable;

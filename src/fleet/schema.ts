@@ -278,8 +278,9 @@ export const backupSchema = z.strictObject({
   /** Key for the copies shipped to off-site stores. */
   encryptionKey: secretRef.optional(),
   /**
-   * The primary's binary log copied continuously to the on-site stores (`prepare`), so a
-   * restore replays up to the last transaction that reached them; false turns it off.
+   * The primary's binary log copied continuously to the stores (`prepare`), so a restore
+   * replays up to the last transaction that reached them; off-site stores keep it sealed for
+   * `encryptionKey` (none without it). false turns it off.
    */
   binlogs: z.boolean().default(true),
   /** Where the stores keep the shipped binary logs, one folder per source machine. */
@@ -336,7 +337,7 @@ export type AlertSpec = z.infer<typeof alertSchema>;
  */
 export const BLOCK_VERDICTS = ['ip-blocked', 'port-blocked', 'domain-blocked'] as const;
 /** What is wrong on machines that are alive (src/health/conditions.ts): alerted, never acted on. */
-export const CONDITION_VERDICTS = ['service-down', 'db-down', 'replication-broken', 'replication-at-risk', 'backup-stale', 'cert-expiring', 'disk-full'] as const;
+export const CONDITION_VERDICTS = ['service-down', 'db-down', 'replication-broken', 'replication-at-risk', 'backup-stale', 'binlog-behind', 'cert-expiring', 'disk-full'] as const;
 /** Verdicts no runbook acts on yet: their only policy is `notify`. */
 export const NOTIFY_ONLY = [...BLOCK_VERDICTS, ...CONDITION_VERDICTS] as const;
 /** What `watch.policy` and `watch.rounds` may name. */
@@ -393,8 +394,10 @@ export const watchSchema = z.strictObject({
     diskFullPercent: z.number().min(50).max(100).default(90),
     /** The newest copy on a store may be this old. */
     backupMaxAgeS: z.number().int().min(60).default(3 * 3600),
+    /** A store's copy of the primary's binary log may fall this far behind (its RPO). */
+    binlogMaxLagS: z.number().int().min(1).default(60),
     certWarnDays: z.number().int().min(0).max(365).default(14),
-  }).default({ intervalS: 30, diskFullPercent: 90, backupMaxAgeS: 3 * 3600, certWarnDays: 14 }),
+  }).default({ intervalS: 30, diskFullPercent: 90, backupMaxAgeS: 3 * 3600, binlogMaxLagS: 60, certWarnDays: 14 }),
   /** After an automatic recovery, no other starts until this has passed or a person acknowledges it. */
   cooldownS: z.number().int().min(0).default(3600),
   alerts: z.array(alertSchema).default([]),

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { conditionsOf, parseDf, type HealthReading } from './conditions.ts';
 import type { FleetStatus, MachineStatus } from './fleet-status.ts';
 
-const LIMITS = { diskFullPercent: 90, backupMaxAgeS: 3600, certWarnDays: 14 };
+const LIMITS = { diskFullPercent: 90, backupMaxAgeS: 3600, binlogMaxLagS: 60, certWarnDays: 14 };
 
 const machine = (name: string, over: Partial<MachineStatus> = {}): MachineStatus => ({ name, address: '192.0.2.1', roles: ['app'], reachable: true, services: [], healthy: true, ...over });
 const reading = (machines: MachineStatus[], over: Partial<HealthReading> = {}): HealthReading => ({
@@ -51,6 +51,23 @@ test('disks over the limit, stale or missing backups, expiring certificates; unr
   const found = conditionsOf(r, LIMITS);
   assert.match(found.conditions.find((c) => c.target === 'old.example')!.reason, /expired 2 day\(s\) ago/);
   assert.deepEqual(found.unreadable, ['disks of edge: ssh timed out', 'backups on broken: ls failed', 'certificate of odd.example at 192.0.2.5: no TLS answer']);
+});
+
+test("a store's binary log copy too far behind, or holding none, is binlog-behind; one that could not be read is neither", () => {
+  const r = reading([machine('core')], {
+    binlogCopies: [
+      { store: 'vault', state: 'caught-up', behindSeconds: 0, detail: 'caught up' },
+      { store: 'near', state: 'behind', behindSeconds: 2, detail: 'in flight' },
+      { store: 'far', state: 'behind', behindSeconds: 600, detail: 'BEHIND core' },
+      { store: 'empty', state: 'behind', detail: 'holds no binary log of core' },
+      { store: 'odd', state: 'unknown', detail: 'cannot be read: ssh timed out' },
+    ],
+  });
+  assert.deepEqual(kinds(r), ['binlog-behind far', 'binlog-behind empty']);
+  const found = conditionsOf(r, LIMITS);
+  assert.match(found.conditions[0]!.reason, /600 s behind \(limit 60 s\)/);
+  assert.match(found.conditions[1]!.reason, /is missing/);
+  assert.deepEqual(found.unreadable, ['binary log copy on odd: cannot be read: ssh timed out']);
 });
 
 test('df -P output: used percent per mount point', () => {

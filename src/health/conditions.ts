@@ -9,7 +9,7 @@
 import type { FleetStatus } from './fleet-status.ts';
 import type { EvidenceRow } from './reachability.ts';
 
-export const CONDITION_KINDS = ['service-down', 'db-down', 'replication-broken', 'replication-at-risk', 'backup-stale', 'cert-expiring', 'disk-full'] as const;
+export const CONDITION_KINDS = ['service-down', 'db-down', 'replication-broken', 'replication-at-risk', 'backup-stale', 'binlog-behind', 'cert-expiring', 'disk-full'] as const;
 export type ConditionKind = (typeof CONDITION_KINDS)[number];
 
 export interface Condition {
@@ -34,6 +34,15 @@ export interface BackupReading {
   error?: string;
 }
 
+/** How far a store's copy of the primary's binary log is behind it (src/backup/binlog-status.ts). */
+export interface BinlogCopyReading {
+  store: string;
+  state: 'caught-up' | 'behind' | 'unknown';
+  /** Seconds since the copy last received bytes while the primary wrote more: the RPO of a restore from it. */
+  behindSeconds?: number;
+  detail: string;
+}
+
 export interface CertReading {
   domain: string;
   address: string;
@@ -48,12 +57,16 @@ export interface HealthReading {
   /** Machines whose disks could not be read, with why. */
   diskErrors: ReadonlyArray<{ machine: string; error: string }>;
   backups: readonly BackupReading[];
+  /** Each store's copy of the binary log; absent when not read (no shipping, or the primary not alive). */
+  binlogCopies?: readonly BinlogCopyReading[];
   certs: readonly CertReading[];
 }
 
 export interface HealthLimits {
   diskFullPercent: number;
   backupMaxAgeS: number;
+  /** A store's binary log copy may fall this many seconds behind. */
+  binlogMaxLagS: number;
   certWarnDays: number;
 }
 
@@ -116,6 +129,20 @@ export function conditionsOf(r: HealthReading, limits: HealthLimits): HealthVerd
         kind: 'backup-stale', target: b.store,
         reason: b.newest ? `the newest copy on ${b.store} (${b.newest}) is ${Math.round(b.ageS! / 60)} min old (limit ${Math.round(limits.backupMaxAgeS / 60)} min)` : `${b.store} holds no backup copy`,
         evidence: [{ vantage: 'daemon', check: `newest copy on ${b.store}`, seen: b.newest ?? 'none' }],
+      });
+    }
+  }
+  for (const b of r.binlogCopies ?? []) {
+    if (b.state === 'unknown') {
+      unreadable.push(`binary log copy on ${b.store}: ${b.detail}`);
+      continue;
+    }
+    // Behind without a figure: the store holds nothing of the primary's log, the worst case.
+    if (b.state === 'behind' && (b.behindSeconds === undefined || b.behindSeconds > limits.binlogMaxLagS)) {
+      conditions.push({
+        kind: 'binlog-behind', target: b.store,
+        reason: `${b.store}'s copy of the binary log is ${b.behindSeconds === undefined ? 'missing' : `${b.behindSeconds} s behind (limit ${limits.binlogMaxLagS} s)`}: a restore from it loses what it lacks — ${b.detail}`,
+        evidence: [{ vantage: 'daemon', check: `binary log copy on ${b.store}`, seen: b.behindSeconds === undefined ? 'none' : `${b.behindSeconds} s behind` }],
       });
     }
   }

@@ -1,11 +1,13 @@
 /**
- * `prepare`'s part for binlog shipping (src/backup/binlogs.ts): on every on-site store, the
- * shipping loop's files (what to follow, the replication account's credentials, the loop)
- * and the loop kept running; then each store must hold the primary's current binlog file.
+ * `prepare`'s part for binlog shipping (src/backup/binlogs.ts): on every store that keeps the
+ * log, the shipping loop's files (what to follow, the replication account's credentials, the
+ * loop, and on an off-site store the certificate it seals for) and the loop kept running;
+ * then each store must hold the primary's current binary log file.
  */
 import { ActionError, type Action, type ActionContext } from '../actions/action.ts';
 import { withAdmin } from '../actions/db-connection.ts';
 import { verifyDesired, writeDesired, fileChange, fileDelta, type DesiredFile } from '../actions/desired-file.ts';
+import { certificateMatches, sealCertificate } from '../backup/binlog-seal.ts';
 import { listShipped, SHIP_PROGRAM, shipConf, shipPaths, shippingStores, shipScript } from '../backup/binlogs.ts';
 import { servicesOn } from '../fleet/model.ts';
 import type { DriverSpec, Fleet, Machine } from '../fleet/schema.ts';
@@ -25,9 +27,16 @@ export function storeKeeperDriver(fleet: Fleet, m: Machine): DriverSpec {
   return own ?? any ?? { type: 'systemd', unit: SHIP_PROGRAM };
 }
 
-function shipFiles(fleet: Fleet, store: Machine, source: Machine, credentials: string): DesiredFile[] {
+function shipFiles(fleet: Fleet, store: Machine, source: Machine, credentials: string, sealSecret: string | undefined): DesiredFile[] {
   const p = shipPaths(fleet);
+  // The public half of the operator's key: any certificate for that key will do, so one
+  // already there is kept (a new one differs in its signature every time it is made).
+  const sealCert: DesiredFile[] = sealSecret === undefined ? [] : [{
+    machine: store.name, path: p.sealCert, mode: 0o644,
+    content: async (current) => (current !== undefined && certificateMatches(current, sealSecret) ? current : sealCertificate(sealSecret)),
+  }];
   return [
+    ...sealCert,
     { machine: store.name, path: p.conf, content: shipConf(fleet, store, source), mode: 0o600 },
     { machine: store.name, path: p.credentials, content: credentials, mode: 0o600, mask: (line) => (line.startsWith('password=') ? 'password=***' : line) },
     { machine: store.name, path: p.script, content: shipScript(p), mode: 0o700 },
@@ -40,9 +49,17 @@ async function credentialsText(ctx: ActionContext): Promise<string> {
   return `[client]\nuser=${user}\npassword="${password.replace(/["\\]/g, (c) => `\\${c}`)}"\n`;
 }
 
+/** The backup key an off-site store's log is sealed for (shippingStores has one only with it). */
+async function sealSecret(ctx: ActionContext, store: Machine): Promise<string | undefined> {
+  if (!store.offsite) return undefined;
+  const ref = ctx.fleet.backups?.encryptionKey;
+  if (!ref) throw new ActionError('precondition', `${store.name} is off-site: set backups.encryptionKey so the binary log it keeps is sealed`);
+  return ctx.secret(ref);
+}
+
 /** The shipping loop's files on `store`, following `source`: written, or planned. */
 export function shippingFiles(store: Machine, source: Machine): Action {
-  const files = async (ctx: ActionContext) => shipFiles(ctx.fleet, store, source, await credentialsText(ctx));
+  const files = async (ctx: ActionContext) => shipFiles(ctx.fleet, store, source, await credentialsText(ctx), await sealSecret(ctx, store));
   return {
     title: `${store.name} follows ${source.name}'s binary log`,
     machines: [store.name],
@@ -82,7 +99,7 @@ export function binlogShippingSteps(fleet: Fleet, source: Machine | undefined, o
   if (!source || stores.length === 0) return [];
   const p = shipPaths(fleet);
   return [
-    parallel(`The on-site stores keep ${source.name}'s binary log as it is written`, stores.map((store) => step(`Binary log shipping to ${store.name}`, [
+    parallel(`The stores keep ${source.name}'s binary log as it is written${stores.some((m) => m.offsite) ? ' (sealed on the off-site ones)' : ''}`, stores.map((store) => step(`Binary log shipping to ${store.name}`, [
       shippingFiles(store, source),
       keepRunning(`Keep the shipping loop running on ${store.name}`, store.name, SHIP_PROGRAM, `/bin/bash ${p.script}`, storeKeeperDriver(fleet, store), {
         keeper: options.keeper, settleMs: options.settleMs,

@@ -73,10 +73,31 @@ describe('point-in-time restore from the shipped binary log', { skip }, () => {
     await lab.fault({ kind: 'partition', hosts: ['report', 'primary'] });
     const during = await sql('primary', 'INSERT INTO pitr VALUES (10); INSERT INTO pitr VALUES (11); SELECT @@gtid_binlog_pos;');
     const cut = await ops(`status --fleet ${lab.fleetFile} --json`, 60_000);
-    const report = (JSON.parse(cut.stdout) as { binlogCopies: Array<{ store: string; ok: boolean; detail: string }> }).binlogCopies.find((c) => c.store === 'report');
+    const report = (JSON.parse(cut.stdout) as { binlogCopies: Array<{ store: string; ok: boolean; state: string; detail: string }> }).binlogCopies.find((c) => c.store === 'report');
     assert.equal(report?.ok, false, `a store that cannot have the newest transactions is not caught up: ${report?.detail}`);
+    assert.equal(report?.state, 'behind', `behind, not unknown: ${report?.detail}`);
     await lab.heal({ kind: 'partition', hosts: ['report', 'primary'] });
     await caughtUp(during, 60_000);
+  });
+
+  test('the off-site store keeps the log sealed: no clear byte of it on its disk or in memory, and a restore from it alone replays every row', async () => {
+    const canary = `lifeboat-canary-${Date.now()}`;
+    await sql('primary', `CREATE TABLE IF NOT EXISTS canary (t VARCHAR(64)); INSERT INTO canary VALUES ('${canary}');`);
+    const end = await sql('primary', 'INSERT INTO pitr VALUES (12); SELECT @@gtid_binlog_pos;');
+    await caughtUp(end);
+    // The round that sealed the bytes punches them out of memory right after.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const onsite = await lab.exec('report', `grep -rlaF ${canary} /var/lib/lifeboat/binlogs`);
+    assert.equal(onsite.code, 0, 'an on-site store keeps the log in clear: the canary is there to be found');
+    const offsite = await lab.exec('hk', `grep -rlaF ${canary} /var/lib/lifeboat/binlogs /run/lifeboat-binlogs`);
+    assert.equal(offsite.code, 1, `the canary is nowhere on the off-site store (grep found nothing, and read everything): ${offsite.stdout}${offsite.stderr}`);
+    const listed = await lab.exec('hk', `ls -1 ${SHIPPED}`);
+    assert.match(listed.stdout, /\.sealed\n/, 'its copy is sealed');
+    const restored = await ops(`backup restore --fleet ${lab.fleetFile} --to backup --from hk --replay --yes`);
+    assert.equal(restored.code, 0, restored.stdout + restored.stderr);
+    assert.match(restored.stdout, /sealed, opened on the operator's machine/);
+    assert.equal((await ids('backup')).split(',').slice(-1)[0], '12', 'the last row committed came back from the sealed log');
+    assert.equal(await sql('backup', `SELECT COUNT(*) FROM canary WHERE t = '${canary}';`), '1');
   });
 
   test('a file missing in the middle of the shipped log is a gap: named, and nothing after it replayed', async () => {
@@ -87,7 +108,8 @@ describe('point-in-time restore from the shipped binary log', { skip }, () => {
     await caughtUp(last);
     const files = (await lab.exec('report', `ls -1 ${SHIPPED}`)).stdout.trim().split('\n');
     const missing = files.at(-2)!;
-    for (const store of ['backup', 'report']) await lab.exec(store, `rm -f ${SHIPPED}/${missing}`);
+    // Every store keeps it, the off-site one sealed (`<file>.sealed` and what the loop notes beside it).
+    for (const store of ['backup', 'report', 'hk']) await lab.exec(store, `rm -f ${SHIPPED}/${missing} ${SHIPPED}/${missing}.*`);
     const restored = await ops(`backup restore --fleet ${lab.fleetFile} --to backup --replay --yes`);
     assert.equal(restored.code, 0, restored.stdout + restored.stderr);
     assert.match(restored.stdout, new RegExp(`stopped at a gap: files \\S+ → \\S+: 1 file\\(s\\) missing`));

@@ -52,7 +52,7 @@ ${MINIMAL_DATABASE_YAML}`);
   assert.deepEqual(reading.diskErrors, []);
   const web = reading.disks.find((d) => d.mount === join(dir, 'web'));
   assert.equal(web?.usedPercent, 100, JSON.stringify(reading.disks));
-  const found = conditionsOf(reading, { diskFullPercent: 90, backupMaxAgeS: 3600, certWarnDays: 14 });
+  const found = conditionsOf(reading, { diskFullPercent: 90, backupMaxAgeS: 3600, binlogMaxLagS: 60, certWarnDays: 14 });
   assert.deepEqual(found.conditions.map((c) => `${c.kind} ${c.target}`).sort(), [`backup-stale here`, `disk-full here:${join(dir, 'web')}`, 'service-down here/web']);
   assert.deepEqual(found.unreadable, []);
 });

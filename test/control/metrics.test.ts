@@ -37,6 +37,12 @@ test('the metrics are served on /metrics and pass promtool check metrics', async
   metrics.observeEvent({ at: '', type: 'blocked', kind: 'ip-blocked', target: 'gw-a', reason: '', policy: 'notify', evidence: [] });
   metrics.watchUsersSide(() => [{ probe: 'office', ageS: 2.54 }]);
   metrics.observeEvent({ at: '', type: 'condition', kind: 'disk-full', target: 'core:/data', reason: '', policy: 'notify', evidence: [] });
+  metrics.observeBinlogCopies([
+    { store: 'vault', state: 'caught-up', behindSeconds: 0, detail: '' },
+    { store: 'far', state: 'behind', behindSeconds: 12, detail: '' },
+    { store: 'empty', state: 'behind', detail: '' },
+    { store: 'odd', state: 'unknown', detail: '' },
+  ]);
   const server = await serveApi({ metrics }, '127.0.0.1', 0);
   try {
     const port = (server.address() as AddressInfo).port;
@@ -51,6 +57,10 @@ test('the metrics are served on /metrics and pass promtool check metrics', async
     assert.match(text, /^lifeboat_blocked\{kind="ip-blocked",target="gw-a"\} 1$/m);
     assert.match(text, /^lifeboat_condition\{kind="disk-full",target="core:\/data"\} 1$/m);
     assert.match(text, /^lifeboat_users_side_report_age_seconds\{probe="office"\} 2\.5$/m);
+    assert.match(text, /^lifeboat_binlog_copy_behind_seconds\{store="vault"\} 0$/m);
+    assert.match(text, /^lifeboat_binlog_copy_behind_seconds\{store="far"\} 12$/m);
+    assert.match(text, /^lifeboat_binlog_copy_behind_seconds\{store="empty"\} \+Inf$/m);
+    assert.match(text, /^lifeboat_binlog_copy_behind_seconds\{store="odd"\} -1$/m);
     const checked = await promtool(text);
     assert.equal(checked.code, 0, checked.out);
     assert.equal(checked.out.trim(), '', `promtool reports: ${checked.out}`);

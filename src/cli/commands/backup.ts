@@ -131,8 +131,8 @@ export function registerBackup(program: Command): void {
     .description('Restore the newest good copy into MariaDB on a machine (physical: swaps the data folder, old one kept aside; logical: loads into the running server)')
     .requiredOption('--to <machine>', 'machine whose MariaDB receives the data')
     .option('--kind <kind>', 'physical or logical (default: physical when a good one is as new as any)')
-    .option('--from <store>', 'only consider copies on this store')
-    .option('--replay', 'then replay the binary log shipped to the on-site stores, to its last transaction')
+    .option('--from <store>', 'only consider copies (and the shipped binary log) on this store')
+    .option('--replay', 'then replay the binary log shipped to the stores, to its last transaction')
     .option('--until <gtid|time>', 'then replay the shipped binary log up to this GTID (0-12-345, included) or time ("2026-12-01 13:45:00", the machine\'s clock), from the newest copy taken before it')
     .option('--plan', 'print what would run; change nothing')
     .option('-y, --yes', 'apply (without it, the plan is printed and nothing changes)')
@@ -159,7 +159,7 @@ export function registerBackup(program: Command): void {
         for (const change of await action.plan(ctx)) lines.push(renderChange(change));
         process.stdout.write(lines.join('\n') + '\n');
         const replay = options.replay || until
-          ? replayBinlogs(options.to, { stores: shippingStores(fleet).map((m) => m.name), from: async () => good.copy.gtid, ...(until ? { until } : {}) })
+          ? replayBinlogs(options.to, { stores: shippingStores(fleet).map((m) => m.name).filter((s) => !options.from || s === options.from), from: async () => good.copy.gtid, ...(until ? { until } : {}) })
           : undefined;
         if (replay) for (const change of await replay.plan(ctx)) process.stdout.write(`${renderChange(change)}\n`);
         if (options.plan || !options.yes) {
@@ -174,7 +174,7 @@ export function registerBackup(program: Command): void {
           await replay.verify(ctx);
           const o = replay.outcome;
           process.stdout.write(o?.chosen
-            ? `replayed ${o.chosen.source}'s binary log from ${o.chosen.store}: GTID ${good.copy.gtid || '-'} → ${o.after || '-'}${o.chosen.gaps.length ? `; stopped at a gap: ${o.chosen.gaps.join('; ')}` : ''}\n`
+            ? `replayed ${o.chosen.source}'s binary log from ${o.chosen.store}: GTID ${good.copy.gtid || '-'} → ${o.after || '-'}${o.chosen.files.some((f) => f.sealed) ? ' (sealed, opened on the operator\'s machine)' : ''}${o.chosen.gaps.length ? `; stopped at a gap: ${o.chosen.gaps.join('; ')}` : ''}\n`
             : 'no shipped binary log continues this copy: nothing replayed\n');
         }
       });

@@ -29,7 +29,7 @@ export interface PrepareCliOptions {
 
 export function registerPrepare(program: Command): void {
   fleetOption(legacyFleetArgument(program.command('prepare')))
-    .description('Bring the fleet to its prepared state: TLS between machines (a private CA, MariaDB and Redis serving it), replication, binlogs shipped to the on-site stores, Redis replica, stable endpoints, upload sync, installation archives')
+    .description('Bring the fleet to its prepared state: TLS between machines (a private CA, MariaDB and Redis serving it), replication, binlogs shipped to the stores (sealed off-site), Redis replica, stable endpoints, upload sync, installation archives')
     .option('--plan', 'print every command, SQL statement and file diff; change nothing')
     .option('-y, --yes', 'apply every step without asking (the default asks on a terminal)')
     .option('--reseed', "replace a replica's data that does not come from the primary (or a broken replica) with a fresh copy")

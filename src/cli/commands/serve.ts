@@ -168,7 +168,11 @@ async function serve(options: ServeOptions): Promise<number> {
       onRound: (verdicts, seconds) => metrics.observeRound(verdicts, seconds),
       ...(usersSide ? { usersSide } : {}),
       // Four machines at a time: the reading must not load the machines the rounds judge.
-      readHealth: (ctx, alive) => readHealth(ctx, alive, () => fleetStatus({ ...ctx.fleet, machines: ctx.fleet.machines.filter((m) => alive.has(m.name)) }, { remote: ctx.remote, secret: ctx.secret, concurrency: 4 }), inside.certReadings()),
+      readHealth: async (ctx, alive) => {
+        const reading = await readHealth(ctx, alive, () => fleetStatus({ ...ctx.fleet, machines: ctx.fleet.machines.filter((m) => alive.has(m.name)) }, { remote: ctx.remote, secret: ctx.secret, concurrency: 4 }), inside.certReadings());
+        metrics.observeBinlogCopies(reading.binlogCopies);
+        return reading;
+      },
     });
     if (options.once) {
       await watch.round();

@@ -141,10 +141,11 @@ export const DRILLS: readonly DrillSpec[] = [
   },
   {
     name: 'total-loss',
-    describe: 'both app servers and the on-site stores die; a spare is rebuilt from the encrypted off-site copy',
+    describe: "both app servers and the on-site stores die; a spare is rebuilt from the encrypted off-site copy and the binary log sealed there since",
     prepare: true,
     backup: true,
     lossBoundedByBackup: true,
+    minBackupAgeS: 30,
     cast(fleet) {
       const primary = primaryOf(fleet, this.name);
       const others = otherAppServers(fleet, primary);
@@ -158,6 +159,7 @@ export const DRILLS: readonly DrillSpec[] = [
         faults: down([primary, ...others, ...onsite]),
         recover: ['--failed', primary.name, '--replacement', spare.name, '--confirm-fenced', primary.name],
         databaseAfter: spare.name,
+        binlogsSurvive: shippingStores(fleet).some((m) => m.offsite),
       };
     },
   },

@@ -174,7 +174,7 @@ export const primaryDown: Scenario = {
     }
     // The stores' copy of the binary log follows the new primary (backups extend from it).
     const shipping = shippingStores(fleet).filter((m) => m.name !== failed.name && m.name !== heir.name);
-    if (shipping.length) steps.push(parallel(`The on-site stores ship ${heir.name}'s binary log from now on`, shipping.map((m) => followNewPrimary(m, heir))));
+    if (shipping.length) steps.push(parallel(`The stores ship ${heir.name}'s binary log from now on`, shipping.map((m) => followNewPrimary(m, heir))));
     return steps;
   },
 
