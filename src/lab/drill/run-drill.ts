@@ -154,7 +154,15 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     throw new DrillRoleError(`drill ${spec.name} needs user traffic: no service the edges forward to (nginx.upstreams) writes to the database or keeps files`);
   }
   log(`drill ${spec.name}: lab ${labId} coming up`);
-  const lab = await Lab.up({ id: labId, fleetFile: options.fleetFile, log: (line) => log(`  ${line}`) });
+  let lab: Lab;
+  try {
+    lab = await Lab.up({ id: labId, fleetFile: options.fleetFile, log: (line) => log(`  ${line}`) });
+  } catch (error) {
+    // A lab that failed to come up is the drill's own: it goes, unless asked to stay for a look.
+    if (options.keep) log(`lab ${labId} left up as it failed: lifeboat lab down --id ${labId}`);
+    else await Lab.down(labId).catch((e: unknown) => log(`  lab ${labId} could not be taken down: ${(e as Error).message}`));
+    throw error;
+  }
   let capture: Capture | undefined;
   try {
     if (options.capture) {
