@@ -10,12 +10,12 @@
  * run from the journal before anything else.
  */
 import type { ActionContext } from '../actions/action.ts';
-import { deadForS, type WatchSettings } from '../fleet/schema.ts';
+import { deadForS, type Fleet, type WatchSettings } from '../fleet/schema.ts';
 import { fleetStatus, type FleetStatus } from '../health/fleet-status.ts';
 import { answersFromHere, judgeMachines, portsOf, rememberVerdict, type Verdict, type VerdictKind } from '../health/verdict.ts';
 import { cooldown } from '../recovery/cooldown.ts';
 import { diagnose, type Diagnosis } from '../recovery/diagnose.ts';
-import type { Journal } from '../recovery/journal.ts';
+import type { Journal, RunRecord } from '../recovery/journal.ts';
 import { scenarioNamed } from '../recovery/scenarios/index.ts';
 import { startRecovery, type StartedRun } from '../recovery/start.ts';
 import type { ScenarioInput } from '../recovery/step.ts';
@@ -141,6 +141,43 @@ export class Watch {
     this.o.emit(redactValue({ at: iso(this.now()), ...event }) as WatchEvent);
   }
 
+  /** Plans a person approved (the dashboard), run before the next round. */
+  private readonly approved: Array<{ planned: RunRecord; by: string }> = [];
+  /** Ends the wait between rounds early (an approval came in). */
+  private wake: (() => void) | undefined;
+
+  /** The fleet as the daemon knows it now (roles follow its recoveries). */
+  get fleet(): Fleet {
+    return this.ctx.fleet;
+  }
+
+  /**
+   * A person approved a plan this daemon made under a confirm policy: it is recorded as
+   * theirs and runs before the next round, as an automatic recovery would (one at a time,
+   * roles followed). Refused when it is not a plan still waiting.
+   */
+  approve(runId: string, by: string): RunRecord {
+    const planned = this.o.journal.run(this.o.journal.resolveId(runId));
+    if (planned.outcome !== 'planned') throw new Error(`run ${planned.id} is ${planned.outcome}, not a plan waiting for approval`);
+    if (planned.acknowledgements.length > 0 || this.approved.some((a) => a.planned.id === planned.id)) throw new Error(`run ${planned.id} was already decided: ${planned.acknowledgements.map((a) => `${a.comment ?? 'acknowledged'} by ${a.by}`).join(', ') || 'approved'}`);
+    if (planned.fleet !== this.ctx.fleet.name) throw new Error(`run ${planned.id} is for fleet ${planned.fleet}, not ${this.ctx.fleet.name}`);
+    if (!scenarioNamed(planned.scenario)) throw new Error(`run ${planned.id} names an unknown scenario ${planned.scenario}`);
+    if (this.o.observe) throw new Error('this daemon runs in observe mode: it changes nothing');
+    this.o.journal.acknowledge(planned.id, by, 'approved');
+    this.approved.push({ planned, by });
+    this.wake?.();
+    return planned;
+  }
+
+  private async runApproved(): Promise<void> {
+    for (let next = this.approved.shift(); next; next = this.approved.shift()) {
+      const { planned, by } = next;
+      const failed = (planned.input as { failed?: string } | null)?.failed ?? '';
+      this.event({ type: 'decision', scenario: planned.scenario, failed, policy: 'confirm', action: 'started', detail: `approved by ${by} (plan ${planned.id})` });
+      await this.runAutomatic(() => startRecovery({ scenario: scenarioNamed(planned.scenario)!, input: planned.input as ScenarioInput, ctx: this.ctx, journal: this.o.journal, mode: 'auto', ...this.fleetFileOption() }));
+    }
+  }
+
   /** Runs rounds until `signal` aborts; the current round or recovery finishes first. */
   async run(signal: AbortSignal): Promise<void> {
     const fleet = this.ctx.fleet;
@@ -149,6 +186,7 @@ export class Watch {
     while (!signal.aborted) {
       const started = this.now();
       try {
+        await this.runApproved();
         await this.round();
       } catch (error) {
         this.event({ type: 'error', message: (error as Error).message });
@@ -174,11 +212,12 @@ export class Watch {
   private async between(until: number, signal: AbortSignal): Promise<void> {
     // Each wait removes its abort listener: a daemon waits thousands of times.
     const sleep = (ms: number) => new Promise<void>((resolve) => {
-      const done = () => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+      const done = () => { clearTimeout(timer); signal.removeEventListener('abort', done); this.wake = undefined; resolve(); };
       const timer = setTimeout(done, Math.max(0, ms));
       signal.addEventListener('abort', done, { once: true });
+      this.wake = done;
     });
-    while (!signal.aborted && this.now() < until) {
+    while (!signal.aborted && this.now() < until && this.approved.length === 0) {
       const suspects = this.detector.suspects().filter((m) => !this.handled.has(m));
       if (suspects.length === 0) return sleep(until - this.now());
       const t = this.now();

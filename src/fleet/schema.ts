@@ -387,6 +387,8 @@ export const watchSchema = z.strictObject({
     }),
   /** Users'-side probes report to the daemon (needs `lifeboat serve --listen`). */
   usersSide: usersSideSchema.optional(),
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>` (or a dashboard session); open otherwise. */
+  metricsToken: secretRef.optional(),
   /** The conditions read on machines that are alive, and their limits. */
   health: z.strictObject({
     /** Seconds between two readings (a fleet status, disks, backups, certificates). */

@@ -114,6 +114,14 @@ export class Journal {
     this.finishRun(run.id, 'abandoned', `abandoned by ${by}`);
   }
 
+  /** A person refused a plan the daemon made under a confirm policy: it is never run. */
+  reject(runId: string, by: string): void {
+    const run = this.run(runId);
+    if (run.outcome !== 'planned') throw new JournalError('not-resumable', `run ${runId} is ${run.outcome}, not a plan waiting for approval`);
+    this.acknowledge(run.id, by, 'rejected');
+    this.finishRun(run.id, 'abandoned', `rejected by ${by}`);
+  }
+
   close(): void {
     this.db.close();
   }

@@ -86,6 +86,31 @@ export const MIGRATIONS: readonly string[] = [
    INSERT INTO steps_v3 SELECT * FROM steps;
    DROP TABLE steps;
    ALTER TABLE steps_v3 RENAME TO steps;`,
+  // 4: the dashboard's users (scrypt hashes) and their sessions (only a hash of each token).
+  `CREATE TABLE web_users (
+     name TEXT PRIMARY KEY,
+     hash TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE web_sessions (
+     token_hash TEXT PRIMARY KEY,
+     user TEXT NOT NULL REFERENCES web_users (name) ON DELETE CASCADE,
+     csrf TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) STRICT;`,
+  // 5: the drills run from this machine, for their RTO and lost-writes history.
+  `CREATE TABLE drill_reports (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     fleet TEXT NOT NULL,
+     drill TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     passed INTEGER NOT NULL,
+     rto_s REAL,
+     lost_writes INTEGER NOT NULL,
+     auto INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX drill_reports_fleet ON drill_reports (fleet, at);`,
 ];
 
 /** `~/.lifeboat/state.db` unless the operator names another file with `--state`. */

@@ -15,7 +15,10 @@ const cli = new URL('../../bin/lifeboat.mjs', import.meta.url).pathname;
 /** `fleet`: a fleet file other than the CLI's default (the seed's example fleet). */
 export async function drill(t: TestContext, name: string, fleet?: string, extra: string[] = []): Promise<DrillReport> {
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [cli, 'drill', name, '--json', ...(fleet ? ['--fleet', fleet] : []), ...extra], { timeout: 15 * 60_000, maxBuffer: 64 << 20 }, (error, out, err) => {
+    // The drill's figures go to a state file of the test's own, not the operator's.
+    const state = join(mkdtempSync(join(tmpdir(), 'lifeboat-drill-state-')), 'state.db');
+    t.after(() => rmSync(join(state, '..'), { recursive: true, force: true }));
+    execFile(process.execPath, [cli, 'drill', name, '--json', '--state', state, ...(fleet ? ['--fleet', fleet] : []), ...extra], { timeout: 15 * 60_000, maxBuffer: 64 << 20 }, (error, out, err) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: out, stderr: err });
     });
   });

@@ -16,7 +16,8 @@ import { VERDICT_KINDS } from '../../health/verdict.ts';
 import { repoPath } from '../../util/repo.ts';
 import { nearest } from '../../util/suggest.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { fleetFileOf } from '../options.ts';
+import { fleetFileOf, stateFileFrom } from '../options.ts';
+import { DrillHistory } from '../../state/drill-history.ts';
 
 const EXAMPLE_FLEET = repoPath('examples', 'go-speed', 'fleet.yaml');
 
@@ -29,6 +30,7 @@ export function registerDrill(program: Command): void {
     .option('-f, --fleet <file>', `fleet file the lab is built from (default: $LIFEBOAT_FLEET, else ./fleet.yaml, else ${relative(process.cwd(), EXAMPLE_FLEET) || EXAMPLE_FLEET})`)
     .option('--json', 'print the report as JSON')
     .option('--keep', 'leave the lab up afterwards')
+    .option('--state <path>', 'state file the drill\'s figures are kept in, for the dashboard\'s history (default: $LIFEBOAT_STATE or ~/.lifeboat/state.db)')
     .option('--capture <file.pcap>', "record every packet on the lab's switch into this pcap (from before prepare to the end) and report which secrets and planted database values crossed in clear text")
     .option('--lab-id <id>', 'lab id (default: a fresh random one)')
     .option('--rate <n>', 'user requests per second during the drill', (v) => Number(v), 20)
@@ -95,11 +97,23 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
       });
       process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderDrillReport(report));
       process.exitCode = report.ok ? EXIT.ok : EXIT.unhealthy;
+      // The figures for the dashboard's history; a state file that cannot be written costs a warning, not the drill.
+      try {
+        const history = DrillHistory.open(stateFileFrom(options.state));
+        try {
+          history.record({ fleet: (await loadFleet(options.fleet)).name, drill: name, at: Date.now(), passed: report.ok, rtoS: report.rtoSeconds, lostWrites: report.lostWrites, auto: report.auto });
+        } finally {
+          history.close();
+        }
+      } catch (error) {
+        process.stderr.write(`lifeboat: the drill's figures were not kept in the state file: ${(error as Error).message}\n`);
+      }
     });
 }
 
 interface DrillFlags {
   list?: boolean;
+  state?: string;
   fleet?: string;
   json?: boolean;
   keep?: boolean;

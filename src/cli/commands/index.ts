@@ -12,6 +12,7 @@ import { registerSchema } from './schema.ts';
 import { registerServe } from './serve.ts';
 import { registerStatus } from './status.ts';
 import { registerLab } from './lab.ts';
+import { registerUsers } from './users.ts';
 
 export function registerCommands(program: Command): void {
   registerBackup(program);
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerStatus(program);
   registerLab(program);
+  registerUsers(program);
 }

@@ -4,6 +4,11 @@
  * `confirm` policy.
  */
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { WebAuth } from '../../control/web/auth.ts';
+import { DashboardModel } from '../../control/web/model.ts';
+import { DrillHistory } from '../../state/drill-history.ts';
 import { Alerter, alertChannels } from '../../control/alerts.ts';
 import type { Server } from 'node:http';
 import { serveApi } from '../../control/http-api.ts';
@@ -26,6 +31,8 @@ import { fleetFileOf, fleetOption, stateFileFrom } from '../options.ts';
 import { openSession } from '../session.ts';
 
 const STATE_HELP = 'state file (default: $LIFEBOAT_STATE or ~/.lifeboat/state.db)';
+/** Where the daemon serves its dashboard and metrics unless told otherwise: this machine only. */
+const DEFAULT_LISTEN = '127.0.0.1:9464';
 
 interface ServeOptions {
   fleet?: string;
@@ -34,7 +41,9 @@ interface ServeOptions {
   deadRounds?: string;
   deadFor?: string;
   healthInterval?: string;
-  listen?: string;
+  listen?: string | false;
+  tlsCert?: string;
+  tlsKey?: string;
   observe?: boolean;
   once?: boolean;
   json?: boolean;
@@ -72,7 +81,10 @@ export function registerServe(program: Command): void {
     .option('--dead-for <seconds>', 'override watch.deadForS (how long a machine must have been seen dead; default interval × (dead rounds − 1))')
     .option('--health-interval <seconds>', 'override watch.health.intervalS (conditions: services, databases, disks, backups, certificates)')
     .option('--once', 'one round, then exit')
-    .option('--listen <host:port>', 'serve Prometheus metrics on GET /metrics (e.g. 127.0.0.1:9464)')
+    .option('--listen <[host:]port>', `serve the dashboard, GET /metrics and the users'-side probe API here (a bare port: 127.0.0.1; default ${DEFAULT_LISTEN}, none with --once)`)
+    .option('--no-listen', 'serve nothing over HTTP')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--json', 'events as JSON lines on stdout')
     .option('--state <path>', STATE_HELP)
     .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
@@ -81,6 +93,9 @@ Policy (fleet file, \`watch.policy\`, per scenario): notify (default), confirm (
 journaled and alerted; \`lifeboat approve RUN\` runs it), auto. A machine is acted on only when
 every vantage point that should see it agrees it is dead for \`watch.deadRounds\` rounds.
 After an automatic recovery none starts for \`watch.cooldownS\` unless \`lifeboat runs ack\`.
+
+Dashboard (on the --listen address): log in as a user made by \`lifeboat users add NAME\` (same --state);
+it shows the fleet, incidents and runs live, and approves or rejects plans.
 
 Exit codes: 0 stopped by SIGTERM/SIGINT (or --once done), 2 bad input.`)
     .action(async (options: ServeOptions) => {
@@ -136,13 +151,17 @@ async function serve(options: ServeOptions): Promise<number> {
   const onSignal = () => stop.abort();
   let metricsServer: Server | undefined;
   let stopInside = () => undefined as void;
+  let closeAuth = () => undefined as void;
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
     const settings = settingsFrom(session.fleet.watch ?? watchSchema.parse({}), options);
     const alerter = new Alerter(alertChannels(settings.alerts, session.ctx.secret), (line) => process.stderr.write(`${line}\n`));
     const metrics = new WatchMetrics();
-    const listen = options.listen === undefined ? undefined : listenAddress(options.listen);
+    const listen = options.listen === false ? undefined : options.listen === undefined ? (options.once ? undefined : listenAddress(DEFAULT_LISTEN)) : listenAddress(options.listen);
+    if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+    if (options.tlsCert && !listen) throw new UsageError('--tls-cert needs --listen');
+    const tls = options.tlsCert && options.tlsKey ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) } : undefined;
     // The daemon's own probes of what users reach (ports, names, certificates), on its scheduler.
     const targets = usersSideTargets(session.fleet, settings.usersSide ?? { intervalS: settings.intervalS, timeoutMs: 2000 });
     const inside = new InsideProbes(session.fleet, targets, settings.health.intervalS * 1000);
@@ -153,27 +172,46 @@ async function serve(options: ServeOptions): Promise<number> {
       const token = await session.ctx.secret(settings.usersSide.token);
       usersSide = { store: new UsersSideStore(3 * settings.usersSide.intervalS * 1000), inside, token, targets };
     }
+    const metricsToken = settings.metricsToken ? await session.ctx.secret(settings.metricsToken) : undefined;
+    // The watch is made below; the dashboard reaches it through this box.
+    const box: { watch?: Watch } = {};
+    const auth = listen ? WebAuth.open(stateFileFrom(options.state)) : undefined;
+    const drills = listen ? DrillHistory.open(stateFileFrom(options.state)) : undefined;
+    closeAuth = () => { auth?.close(); drills?.close(); };
+    const model = new DashboardModel(() => box.watch?.fleet ?? session.fleet, journal, (name) => drills?.recent(name) ?? []);
+    if (auth && auth.users().length === 0) process.stderr.write(`lifeboat: the dashboard has no users yet: \`lifeboat users add NAME${options.state ? ` --state ${options.state}` : ''}\`\n`);
     metricsServer = listen
-      ? await serveApi({ metrics, ...(usersSide ? { usersSide } : {}), log: (line) => process.stderr.write(`${line}\n`) }, listen.host, listen.port)
+      ? await serveApi({
+        metrics, ...(usersSide ? { usersSide } : {}), ...(metricsToken ? { metricsToken } : {}), log: (line) => process.stderr.write(`${line}\n`),
+        dashboard: {
+          auth: auth!, fleetName: session.fleet.name, view: () => model.view(), log: (line) => process.stderr.write(`${line}\n`),
+          approve: (id, by) => { if (!box.watch) throw new Error('the daemon is starting'); box.watch.approve(id, by); },
+          reject: (id, by) => journal.reject(id, by),
+        },
+      }, listen.host, listen.port, tls)
       : undefined;
+    if (listen) process.stderr.write(`lifeboat: dashboard on ${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}/\n`);
     if (usersSide) metrics.watchUsersSide(() => usersSide.store.ages());
     inside.start();
     stopInside = () => inside.stop();
     const emit = (e: WatchEvent) => {
       metrics.observeEvent(e);
+      model.observeEvent(e);
       process.stdout.write(`${options.json ? JSON.stringify(e) : renderEvent(e)}\n`);
     };
     const watch = new Watch({
       ctx: session.ctx, journal, settings, observe: options.observe ?? false, alerter, emit, fleetFile: session.fleetFile,
-      onRound: (verdicts, seconds) => metrics.observeRound(verdicts, seconds),
+      onRound: (verdicts, seconds) => { metrics.observeRound(verdicts, seconds); model.observeRound(verdicts); },
       ...(usersSide ? { usersSide } : {}),
       // Four machines at a time: the reading must not load the machines the rounds judge.
       readHealth: async (ctx, alive) => {
         const reading = await readHealth(ctx, alive, () => fleetStatus({ ...ctx.fleet, machines: ctx.fleet.machines.filter((m) => alive.has(m.name)) }, { remote: ctx.remote, secret: ctx.secret, concurrency: 4 }), inside.certReadings());
         metrics.observeBinlogCopies(reading.binlogCopies);
+        model.observeHealth(reading);
         return reading;
       },
     });
+    box.watch = watch;
     if (options.once) {
       await watch.round();
       await watch.settled();
@@ -186,12 +224,14 @@ async function serve(options: ServeOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     stopInside();
     metricsServer?.close();
+    closeAuth();
     await session.close();
     journal.close();
   }
 }
 
 function listenAddress(text: string): { host: string; port: number } {
+  if (/^\d{1,5}$/.test(text)) text = `127.0.0.1:${text}`;
   const m = /^(.+):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
   if (!m || port < 1 || port > 65535) throw new UsageError(`--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:9464`);
@@ -209,7 +249,9 @@ async function approve(runId: string, options: ServeOptions & { by?: string }): 
     const session = await openSession(fleetFileOf(options), { acceptNewHostKeys: options.acceptNewHostKeys ?? false });
     try {
       if (planned.fleet !== session.fleet.name) throw new UsageError(`run ${planned.id} is for fleet ${planned.fleet}, not ${session.fleet.name}`);
-      if (options.by) journal.acknowledge(planned.id, options.by, 'approved');
+      if (planned.acknowledgements.length > 0) throw new UsageError(`run ${planned.id} was already decided: ${planned.acknowledgements.map((a) => `${a.comment ?? 'acknowledged'} by ${a.by}`).join(', ')}`);
+      // Who approved is always recorded (the dashboard shows a plan without it as waiting).
+      journal.acknowledge(planned.id, options.by ?? userInfo().username, 'approved');
       const run = await startRecovery({
         scenario, input: planned.input as ScenarioInput, ctx: session.ctx, journal, mode: 'auto', onProgress: progressPrinter(out), fleetFile: session.fleetFile,
       });

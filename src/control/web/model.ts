@@ -1,0 +1,189 @@
+/**
+ * What the dashboard shows, gathered in the daemon as it works: the last verdict of every
+ * machine (with what each vantage point saw, and since when), the last reading of the
+ * conditions (services, databases, replication, backups, binlog copies), the daemon's recent
+ * events, and the journal's runs (any process's: a recovery started by `lifeboat approve` on
+ * the command line shows too). `view()` is one JSON-able snapshot; the page renders it whole.
+ */
+import { servicesOn } from '../../fleet/model.ts';
+import type { Fleet } from '../../fleet/schema.ts';
+import type { HealthReading } from '../../health/conditions.ts';
+import type { Verdict } from '../../health/verdict.ts';
+import type { Journal, RunRecord, StepRecord } from '../../recovery/journal.ts';
+import type { DrillEntry } from '../../state/drill-history.ts';
+import type { WatchEvent } from '../watch.ts';
+
+const EVENTS_KEPT = 300;
+const RUNS_SHOWN = 12;
+const OUTPUT_TAIL = 4000;
+
+export interface CellView {
+  /** ok, bad, warn or unknown: the colour; `text` says the same in words. */
+  tone: 'ok' | 'bad' | 'warn' | 'unknown';
+  text: string;
+  detail?: string;
+}
+
+export interface MachineView {
+  name: string;
+  address: string;
+  roles: string[];
+  down: boolean;
+  verdict: CellView & { since?: string };
+  /** Vantage point → what it saw in the last round. */
+  seen: Record<string, 'up' | 'down' | 'unknown'>;
+  /** Column (a service, `MariaDB`, `Redis`) → cell. */
+  cells: Record<string, CellView>;
+}
+
+export interface StepView {
+  index: number;
+  parent: number | null;
+  title: string;
+  state: StepRecord['state'];
+  startedAt: number | null;
+  endedAt: number | null;
+  output: string;
+  error: string | null;
+  changes: string[];
+}
+
+export interface RunView {
+  id: string;
+  scenario: string;
+  input: unknown;
+  mode: string;
+  outcome: string;
+  automatic: boolean;
+  startedAt: number;
+  endedAt: number | null;
+  error: string | null;
+  steps: StepView[];
+  acknowledgements: Array<{ at: number; by: string; comment: string | null }>;
+  /** A plan a person has not yet approved or rejected. */
+  pending: boolean;
+}
+
+export interface DashboardView {
+  fleet: string;
+  at: string;
+  columns: string[];
+  machines: MachineView[];
+  domains: Array<{ domain: string; machine: string; address: string; tone: CellView['tone']; state: string; certDaysLeft?: number; certError?: string }>;
+  replication: Array<{ machine: string; role: string; semiSync?: string; receiving?: string; applying?: string; gtid?: string; risk?: string }>;
+  backups: Array<{ store: string; newest?: string; ageS?: number; error?: string; binlog?: string; binlogTone?: CellView['tone'] }>;
+  events: WatchEvent[];
+  runs: RunView[];
+  /** The drills run from this machine on this fleet, oldest first. */
+  drills: DrillEntry[];
+  readingAt?: string;
+}
+
+const TIMELINE: ReadonlySet<WatchEvent['type']> = new Set(['verdict', 'incident-opened', 'decision', 'recovery-finished', 'roles', 'incident-closed', 'flapping', 'blocked', 'unblocked', 'condition', 'condition-cleared', 'error']);
+
+function tail(text: string): string {
+  return text.length > OUTPUT_TAIL ? `…${text.slice(-OUTPUT_TAIL)}` : text;
+}
+
+export function runView(r: RunRecord): RunView {
+  return {
+    id: r.id, scenario: r.scenario, input: r.input, mode: r.mode, outcome: r.outcome, automatic: r.automatic,
+    startedAt: r.startedAt, endedAt: r.endedAt, error: r.error,
+    steps: r.steps.map((s) => ({
+      index: s.index, parent: s.parent, title: s.title, state: s.state, startedAt: s.startedAt, endedAt: s.endedAt,
+      output: tail(s.output), error: s.error,
+      changes: s.changes.map((c) => ('text' in c && c.text ? `${c.machine ?? ''} ${c.text}` : 'command' in c && c.command ? `${c.machine ?? ''} $ ${c.command}` : 'path' in c ? `${c.machine ?? ''} ${c.path}` : c.kind).trim()),
+    })),
+    acknowledgements: r.acknowledgements.map((a) => ({ at: a.at, by: a.by, comment: a.comment })),
+    pending: r.outcome === 'planned' && r.acknowledgements.length === 0,
+  };
+}
+
+export class DashboardModel {
+  private readonly verdicts = new Map<string, { verdict: Verdict; since: string }>();
+  private reading: { at: string; value: HealthReading } | undefined;
+  private readonly events: WatchEvent[] = [];
+
+  constructor(
+    private readonly fleet: () => Fleet,
+    private readonly journal: Journal,
+    private readonly drills: (fleet: string) => DrillEntry[] = () => [],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  observeRound(verdicts: readonly Verdict[]): void {
+    for (const v of verdicts) {
+      const before = this.verdicts.get(v.machine);
+      this.verdicts.set(v.machine, { verdict: v, since: before && before.verdict.kind === v.kind ? before.since : new Date(this.now()).toISOString() });
+    }
+  }
+
+  observeHealth(reading: HealthReading): void {
+    this.reading = { at: new Date(this.now()).toISOString(), value: reading };
+  }
+
+  observeEvent(e: WatchEvent): void {
+    if (!TIMELINE.has(e.type)) return;
+    this.events.push(e);
+    if (this.events.length > EVENTS_KEPT) this.events.splice(0, this.events.length - EVENTS_KEPT);
+  }
+
+  view(): DashboardView {
+    const fleet = this.fleet();
+    const status = this.reading?.value.status;
+    const services = Object.keys(fleet.services);
+    const columns = [...services, ...(fleet.database ? ['MariaDB'] : []), ...(fleet.redis ? ['Redis'] : [])];
+    const machines = fleet.machines.map((m): MachineView => {
+      const v = this.verdicts.get(m.name);
+      const st = status?.machines.find((x) => x.name === m.name);
+      const cells: Record<string, CellView> = {};
+      // Not read this time (judged not alive, or no reading yet): nothing about it is known.
+      if (!st && this.reading && !m.down) {
+        const own = [...servicesOn(fleet, m).map(([name]) => name), ...(m.roles.some((r) => r === 'db-primary' || r === 'db-replica') && fleet.database ? ['MariaDB'] : []), ...(m.roles.some((r) => r === 'redis' || r === 'redis-replica') && fleet.redis ? ['Redis'] : [])];
+        for (const c of own) cells[c] = { tone: 'unknown', text: 'not read', detail: 'the last reading of the conditions covered only the machines judged alive' };
+      }
+      for (const s of st?.services ?? []) {
+        cells[s.name] = s.state === 'unknown' ? { tone: 'unknown', text: 'unknown', detail: s.detail } : s.healthy ? { tone: 'ok', text: 'up', detail: s.detail } : { tone: 'bad', text: s.state === 'running' ? 'failing' : 'down', detail: s.detail };
+      }
+      if (st?.mariadb) cells['MariaDB'] = { tone: st.mariadb.ok ? (st.mariadb.risk ? 'warn' : 'ok') : st.mariadb.answers === false ? 'bad' : 'unknown', text: st.mariadb.role ?? (st.mariadb.ok ? 'up' : 'down'), detail: st.mariadb.risk ?? st.mariadb.detail };
+      if (st?.redis) cells['Redis'] = { tone: st.redis.ok ? 'ok' : st.redis.answers === false ? 'bad' : 'unknown', text: st.redis.role ?? (st.redis.ok ? 'up' : 'down'), detail: st.redis.detail };
+      const kind = v?.verdict.kind;
+      const verdict: MachineView['verdict'] = !v
+        ? { tone: 'unknown', text: m.down ? 'out of service' : 'not judged yet' }
+        : { tone: kind === 'alive' ? 'ok' : kind === 'dead' ? 'bad' : kind === 'unreachable-from-some' ? 'warn' : 'unknown', text: kind!, detail: v.verdict.reason, since: v.since };
+      const seen: MachineView['seen'] = {};
+      for (const view of v?.verdict.views ?? []) seen[view.vantage] = view.seen;
+      return { name: m.name, address: m.address, roles: st?.roles ?? m.roles, down: Boolean(m.down), verdict, seen, cells };
+    });
+    const certs = this.reading?.value.certs ?? [];
+    const domains = fleet.machines.flatMap((m) => m.domains.map((domain) => {
+      const mv = machines.find((x) => x.name === m.name)!;
+      const cert = certs.find((c) => c.domain === domain);
+      return {
+        domain, machine: m.name, address: m.address, tone: m.down ? 'bad' as const : mv.verdict.tone, state: m.down ? 'offline (machine out of service)' : mv.verdict.text,
+        ...(cert?.daysLeft !== undefined ? { certDaysLeft: cert.daysLeft } : {}), ...(cert?.error ? { certError: cert.error } : {}),
+      };
+    }));
+    const replication = (status?.machines ?? []).filter((m) => m.mariadb?.role).map((m) => {
+      const rep = m.mariadb!.replication;
+      return {
+        machine: m.name, role: m.mariadb!.role!,
+        ...(rep?.semiSync ? { semiSync: rep.semiSync } : {}), ...(rep?.receiving ? { receiving: rep.receiving } : {}), ...(rep?.applying ? { applying: rep.applying } : {}),
+        ...(rep?.gtidApplied ? { gtid: rep.gtidApplied } : {}), ...(m.mariadb!.risk ? { risk: m.mariadb!.risk } : {}),
+      };
+    });
+    const copies = this.reading?.value.binlogCopies ?? [];
+    const backups = (this.reading?.value.backups ?? []).map((b) => {
+      const copy = copies.find((c) => c.store === b.store);
+      return {
+        ...b,
+        ...(copy ? { binlog: copy.state === 'caught-up' ? 'caught up' : copy.state === 'unknown' ? `unknown: ${copy.detail}` : `${copy.behindSeconds ?? '∞'} s behind`, binlogTone: copy.state === 'caught-up' ? 'ok' as const : copy.state === 'unknown' ? 'unknown' as const : 'warn' as const } : {}),
+      };
+    });
+    const runs = this.journal.runs({ limit: RUNS_SHOWN }).filter((r) => r.fleet === null || r.fleet === fleet.name).map((r) => runView(this.journal.run(r.id)));
+    return {
+      fleet: fleet.name, at: new Date(this.now()).toISOString(), columns, machines, domains, replication, backups,
+      events: this.events.slice(-100), runs, drills: this.drills(fleet.name), ...(this.reading ? { readingAt: this.reading.at } : {}),
+    };
+  }
+}
