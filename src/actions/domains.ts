@@ -115,3 +115,23 @@ export function setDomainsStatus(dbMachine: string, ip: string, status: DomainSt
     },
   };
 }
+
+export interface DomainListRow {
+  domain: string;
+  ip: string;
+  state: DomainStatus | 'other';
+}
+
+/** The domain list as the app clients read it: every row, with its state in the fleet's terms. */
+export async function readDomainList(ctx: ActionContext, dbMachine: string, options: DbConnectOptions = {}): Promise<DomainListRow[]> {
+  const db = fleetDatabase(ctx);
+  const t = db.domainTable;
+  const sql = `SELECT ${escapeId(t.domainColumn)} AS domain, ${escapeId(t.ipColumn)} AS ip, ${escapeId(t.statusColumn)} AS status FROM ${qualified(db.schema, t.name)} ORDER BY 1 LIMIT 1000`;
+  return withAdmin(ctx, dbMachine, async (conn) => {
+    const [rows] = await conn.query<RowDataPacket[]>(sql);
+    return rows.map((r) => ({
+      domain: String(r.domain), ip: String(r.ip),
+      state: Number(r.status) === t.online ? 'online' as const : Number(r.status) === t.offline ? 'offline' as const : 'other' as const,
+    }));
+  }, options);
+}

@@ -5,6 +5,7 @@
  * certificates the daemon's probes saw.
  */
 import type { ActionContext } from '../actions/action.ts';
+import { readDomainList } from '../actions/domains.ts';
 import { binlogCopies } from '../backup/binlog-status.ts';
 import { inspectStamp, listStamps } from '../backup/catalog.ts';
 import { dateOfStamp } from '../backup/layout.ts';
@@ -43,7 +44,7 @@ async function newestCopy(ctx: ActionContext, store: string, now: number): Promi
   const stamps = (await listStamps(ctx, settings, store)).slice(0, 5);
   for (const stamp of stamps) {
     const status = await inspectStamp(ctx, settings, store, stamp, false);
-    if (status.manifest) return { store, newest: stamp, ageS: Math.round((now - dateOfStamp(stamp).getTime()) / 1000) };
+    if (status.manifest) return { store, newest: stamp, ageS: Math.round((now - dateOfStamp(stamp).getTime()) / 1000), bytes: status.copies.reduce((n, c) => n + c.bytes, 0) };
   }
   return { store };
 }
@@ -53,13 +54,17 @@ export async function readHealth(ctx: ActionContext, alive: ReadonlySet<string>,
   const living = fleet.machines.filter((m) => alive.has(m.name) && !m.down);
   // The copies are measured against the primary: with it not judged alive there is nothing to measure.
   const primary = machinesWithRole(fleet, 'db-primary')[0];
-  const [fleetNow, disks, backups, copies] = await Promise.all([
+  const primaryAlive = primary !== undefined && alive.has(primary.name);
+  const [fleetNow, disks, backups, copies, domains] = await Promise.all([
     status(),
     fanOut(living, 2, (m) => disksOf(ctx, m)),
     fleet.backups && fleet.database
       ? fanOut(storesInService(fleet).filter((s) => alive.has(s)), 2, (store) => newestCopy(ctx, store, Date.now()))
       : Promise.resolve([]),
-    primary && alive.has(primary.name) ? binlogCopies(ctx).then((all) => all.filter((c) => alive.has(c.store))) : Promise.resolve(undefined),
+    primaryAlive ? binlogCopies(ctx).then((all) => all.filter((c) => alive.has(c.store))) : Promise.resolve(undefined),
+    primaryAlive && fleet.database
+      ? readDomainList(ctx, primary.name, { connectTimeoutMs: 3000 }).then((rows) => ({ rows }), (error: unknown) => ({ error: (error as Error).message }))
+      : Promise.resolve(undefined),
   ]);
   return {
     status: fleetNow,
@@ -67,6 +72,8 @@ export async function readHealth(ctx: ActionContext, alive: ReadonlySet<string>,
     diskErrors: disks.flatMap((r) => (r.ok ? [] : [{ machine: r.item.name, error: (r.error as Error).message }])),
     backups: backups.map((r) => (r.ok ? r.value : { store: r.item, error: (r.error as Error).message })),
     ...(copies ? { binlogCopies: copies } : {}),
+    ...(domains && 'rows' in domains ? { domainList: domains.rows } : {}),
+    ...(domains && 'error' in domains ? { domainListError: domains.error } : {}),
     certs,
   };
 }

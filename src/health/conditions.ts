@@ -31,6 +31,8 @@ export interface BackupReading {
   /** The newest stamp with a manifest, and its age; absent when the store has none. */
   newest?: string;
   ageS?: number;
+  /** Bytes of the newest copy (every file of it). */
+  bytes?: number;
   error?: string;
 }
 
@@ -57,6 +59,10 @@ export interface HealthReading {
   /** Machines whose disks could not be read, with why. */
   diskErrors: ReadonlyArray<{ machine: string; error: string }>;
   backups: readonly BackupReading[];
+  /** The domain list as the primary holds it; absent when not read (no database, or the primary not alive). */
+  domainList?: ReadonlyArray<{ domain: string; ip: string; state: 'online' | 'offline' | 'other' }>;
+  /** Why the domain list could not be read, when it could not. */
+  domainListError?: string;
   /** Each store's copy of the binary log; absent when not read (no shipping, or the primary not alive). */
   binlogCopies?: readonly BinlogCopyReading[];
   certs: readonly CertReading[];

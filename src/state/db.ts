@@ -111,6 +111,18 @@ export const MIGRATIONS: readonly string[] = [
      auto INTEGER NOT NULL
    ) STRICT;
    CREATE INDEX drill_reports_fleet ON drill_reports (fleet, at);`,
+  // 6: restore tests (`backup verify`), for the dashboard's backups.
+  `CREATE TABLE restore_tests (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     fleet TEXT NOT NULL,
+     store TEXT NOT NULL,
+     stamp TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     ok INTEGER NOT NULL,
+     ms INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX restore_tests_fleet ON restore_tests (fleet, store, at);`,
 ];
 
 /** `~/.lifeboat/state.db` unless the operator names another file with `--state`. */

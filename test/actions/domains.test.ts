@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'mysql2/promise';
 import { ActionError, renderChange } from '../../src/actions/action.ts';
-import { setDomainsStatus } from '../../src/actions/domains.ts';
+import { readDomainList, setDomainsStatus } from '../../src/actions/domains.ts';
 import { startMariadb, type MariadbServer } from '../support/mariadb.ts';
 import { localContext, testFleet } from './support.ts';
 import { adminAccount } from './support-db.ts';
@@ -74,4 +74,15 @@ test('an unreachable database fails apply with a precondition error and no passw
   );
   await assert.rejects(setDomainsStatus('app', '198.51.100.20', 'offline').apply(dead), (e) =>
     e instanceof ActionError && e.code === 'precondition' && !e.message.includes(password));
+});
+
+test('the domain list as the apps read it: every row, its state in the fleet\'s terms', async () => {
+  await db.query("UPDATE speed.t_app_dns SET status = CASE domain WHEN 'old.xyz' THEN 2 WHEN 'beiyo.xyz' THEN 7 ELSE 1 END");
+  const rows = await readDomainList(ctx, 'app');
+  assert.deepEqual(rows, [
+    { domain: 'beiyo.xyz', ip: '198.51.100.21', state: 'other' },
+    { domain: 'eigrrht.xyz', ip: '198.51.100.20', state: 'online' },
+    { domain: 'old.xyz', ip: '198.51.100.20', state: 'offline' },
+    { domain: 'siaax.xyz', ip: '198.51.100.20', state: 'online' },
+  ]);
 });

@@ -16,7 +16,8 @@ import { crontabLine } from '../../backup/schedule.ts';
 import { backupSettings, isOffsite } from '../../backup/settings.ts';
 import { verifyBackups, type VerifyReport } from '../../backup/verify.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { fleetFileOf, fleetOption, legacyFleetArgument } from '../options.ts';
+import { fleetFileOf, fleetOption, legacyFleetArgument, stateFileFrom } from '../options.ts';
+import { History } from '../../state/history.ts';
 import { openSession, type Session } from '../session.ts';
 
 interface Common {
@@ -114,8 +115,9 @@ export function registerBackup(program: Command): void {
     .option('--all', 'check every copy on every store, not only the newest')
     .option('--on <machine>', 'machine that runs the scratch server (default: the store holding the copy)')
     .option('--no-restore-test', 'only check checksums')
+    .option('--state <path>', 'state file the restore tests are kept in, for the dashboard (default: $LIFEBOAT_STATE or ~/.lifeboat/state.db)')
     .addHelpText('after', '\nExit codes: 0 all good, 1 a copy is damaged or a restore test failed, 2 bad input.')
-    .action(async (file: string | undefined, options: Common & { all?: boolean; on?: string; restoreTest?: boolean }) => {
+    .action(async (file: string | undefined, options: Common & { all?: boolean; on?: string; restoreTest?: boolean; state?: string }) => {
       await withSession(file, options, async ({ fleet, ctx }) => {
         const report = await verifyBackups(ctx, backupSettings(fleet), {
           all: options.all ?? false,
@@ -124,6 +126,19 @@ export function registerBackup(program: Command): void {
         });
         process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderVerify(report));
         process.exitCode = report.ok ? EXIT.ok : EXIT.unhealthy;
+        // Kept for the dashboard's backups; a state file that cannot be written costs a warning, not the check.
+        if (report.restoreTests.length > 0) {
+          try {
+            const history = History.open(stateFileFrom(options.state));
+            try {
+              for (const t of report.restoreTests) history.recordRestoreTest({ fleet: fleet.name, store: t.store, stamp: t.stamp, kind: t.kind, at: Date.now(), ok: t.ok, ms: t.ms });
+            } finally {
+              history.close();
+            }
+          } catch (error) {
+            process.stderr.write(`lifeboat: the restore tests were not kept in the state file: ${(error as Error).message}\n`);
+          }
+        }
       });
     });
 

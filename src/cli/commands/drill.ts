@@ -17,7 +17,7 @@ import { repoPath } from '../../util/repo.ts';
 import { nearest } from '../../util/suggest.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { fleetFileOf, stateFileFrom } from '../options.ts';
-import { DrillHistory } from '../../state/drill-history.ts';
+import { History } from '../../state/history.ts';
 
 const EXAMPLE_FLEET = repoPath('examples', 'go-speed', 'fleet.yaml');
 
@@ -99,7 +99,7 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
       process.exitCode = report.ok ? EXIT.ok : EXIT.unhealthy;
       // The figures for the dashboard's history; a state file that cannot be written costs a warning, not the drill.
       try {
-        const history = DrillHistory.open(stateFileFrom(options.state));
+        const history = History.open(stateFileFrom(options.state));
         try {
           history.record({ fleet: (await loadFleet(options.fleet)).name, drill: name, at: Date.now(), passed: report.ok, rtoS: report.rtoSeconds, lostWrites: report.lostWrites, auto: report.auto });
         } finally {

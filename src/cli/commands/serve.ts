@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { WebAuth } from '../../control/web/auth.ts';
 import { DashboardModel } from '../../control/web/model.ts';
-import { DrillHistory } from '../../state/drill-history.ts';
+import { History } from '../../state/history.ts';
 import { Alerter, alertChannels } from '../../control/alerts.ts';
 import type { Server } from 'node:http';
 import { serveApi } from '../../control/http-api.ts';
@@ -176,9 +176,9 @@ async function serve(options: ServeOptions): Promise<number> {
     // The watch is made below; the dashboard reaches it through this box.
     const box: { watch?: Watch } = {};
     const auth = listen ? WebAuth.open(stateFileFrom(options.state)) : undefined;
-    const drills = listen ? DrillHistory.open(stateFileFrom(options.state)) : undefined;
-    closeAuth = () => { auth?.close(); drills?.close(); };
-    const model = new DashboardModel(() => box.watch?.fleet ?? session.fleet, journal, (name) => drills?.recent(name) ?? []);
+    const history = listen ? History.open(stateFileFrom(options.state)) : undefined;
+    closeAuth = () => { auth?.close(); history?.close(); };
+    const model = new DashboardModel(() => box.watch?.fleet ?? session.fleet, journal, history);
     if (auth && auth.users().length === 0) process.stderr.write(`lifeboat: the dashboard has no users yet: \`lifeboat users add NAME${options.state ? ` --state ${options.state}` : ''}\`\n`);
     metricsServer = listen
       ? await serveApi({

@@ -10,7 +10,7 @@ import type { Fleet } from '../../fleet/schema.ts';
 import type { HealthReading } from '../../health/conditions.ts';
 import type { Verdict } from '../../health/verdict.ts';
 import type { Journal, RunRecord, StepRecord } from '../../recovery/journal.ts';
-import type { DrillEntry } from '../../state/drill-history.ts';
+import type { DrillEntry, History } from '../../state/history.ts';
 import type { WatchEvent } from '../watch.ts';
 
 const EVENTS_KEPT = 300;
@@ -70,8 +70,8 @@ export interface DashboardView {
   columns: string[];
   machines: MachineView[];
   domains: Array<{ domain: string; machine: string; address: string; tone: CellView['tone']; state: string; certDaysLeft?: number; certError?: string }>;
-  replication: Array<{ machine: string; role: string; semiSync?: string; receiving?: string; applying?: string; gtid?: string; risk?: string }>;
-  backups: Array<{ store: string; newest?: string; ageS?: number; error?: string; binlog?: string; binlogTone?: CellView['tone'] }>;
+  replication: Array<{ machine: string; role: string; semiSync?: string; receiving?: string; applying?: string; received?: string; gtid?: string; risk?: string }>;
+  backups: Array<{ store: string; newest?: string; ageS?: number; bytes?: number; error?: string; binlog?: string; binlogTone?: CellView['tone']; restoreTest?: { at: number; ok: boolean; stamp: string; kind: string } }>;
   events: WatchEvent[];
   runs: RunView[];
   /** The drills run from this machine on this fleet, oldest first. */
@@ -107,7 +107,8 @@ export class DashboardModel {
   constructor(
     private readonly fleet: () => Fleet,
     private readonly journal: Journal,
-    private readonly drills: (fleet: string) => DrillEntry[] = () => [],
+    /** What was proved from this machine (drills, restore tests); none: not shown. */
+    private readonly history?: Pick<History, 'recent' | 'lastRestoreTests'>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -156,12 +157,23 @@ export class DashboardModel {
       return { name: m.name, address: m.address, roles: st?.roles ?? m.roles, down: Boolean(m.down), verdict, seen, cells };
     });
     const certs = this.reading?.value.certs ?? [];
-    const domains = fleet.machines.flatMap((m) => m.domains.map((domain) => {
-      const mv = machines.find((x) => x.name === m.name)!;
+    const certOf = (domain: string) => {
       const cert = certs.find((c) => c.domain === domain);
+      return { ...(cert?.daysLeft !== undefined ? { certDaysLeft: cert.daysLeft } : {}), ...(cert?.error ? { certError: cert.error } : {}) };
+    };
+    // The domain list as the apps read it, when the primary answered; the fleet file's otherwise.
+    const list = this.reading?.value.domainList;
+    const domains = list ? list.map((row) => {
+      const m = fleet.machines.find((x) => x.address === row.ip);
       return {
-        domain, machine: m.name, address: m.address, tone: m.down ? 'bad' as const : mv.verdict.tone, state: m.down ? 'offline (machine out of service)' : mv.verdict.text,
-        ...(cert?.daysLeft !== undefined ? { certDaysLeft: cert.daysLeft } : {}), ...(cert?.error ? { certError: cert.error } : {}),
+        domain: row.domain, machine: m?.name ?? '(not in the fleet)', address: row.ip,
+        tone: row.state === 'online' ? 'ok' as const : row.state === 'offline' ? 'bad' as const : 'unknown' as const, state: row.state, ...certOf(row.domain),
+      };
+    }) : fleet.machines.flatMap((m) => m.domains.map((domain) => {
+      const mv = machines.find((x) => x.name === m.name)!;
+      return {
+        domain, machine: m.name, address: m.address, tone: m.down ? 'bad' as const : mv.verdict.tone,
+        state: `${m.down ? 'machine out of service' : `machine ${mv.verdict.text}`} (domain list not read${this.reading?.value.domainListError ? `: ${this.reading.value.domainListError}` : ''})`, ...certOf(domain),
       };
     }));
     const replication = (status?.machines ?? []).filter((m) => m.mariadb?.role).map((m) => {
@@ -169,21 +181,24 @@ export class DashboardModel {
       return {
         machine: m.name, role: m.mariadb!.role!,
         ...(rep?.semiSync ? { semiSync: rep.semiSync } : {}), ...(rep?.receiving ? { receiving: rep.receiving } : {}), ...(rep?.applying ? { applying: rep.applying } : {}),
-        ...(rep?.gtidApplied ? { gtid: rep.gtidApplied } : {}), ...(m.mariadb!.risk ? { risk: m.mariadb!.risk } : {}),
+        ...(rep?.gtidReceived ? { received: rep.gtidReceived } : {}), ...(rep?.gtidApplied ? { gtid: rep.gtidApplied } : {}), ...(m.mariadb!.risk ? { risk: m.mariadb!.risk } : {}),
       };
     });
     const copies = this.reading?.value.binlogCopies ?? [];
+    const tests = this.history?.lastRestoreTests(fleet.name) ?? new Map();
     const backups = (this.reading?.value.backups ?? []).map((b) => {
       const copy = copies.find((c) => c.store === b.store);
+      const test = tests.get(b.store);
       return {
         ...b,
+        ...(test ? { restoreTest: { at: test.at, ok: test.ok, stamp: test.stamp, kind: test.kind } } : {}),
         ...(copy ? { binlog: copy.state === 'caught-up' ? 'caught up' : copy.state === 'unknown' ? `unknown: ${copy.detail}` : `${copy.behindSeconds ?? '∞'} s behind`, binlogTone: copy.state === 'caught-up' ? 'ok' as const : copy.state === 'unknown' ? 'unknown' as const : 'warn' as const } : {}),
       };
     });
     const runs = this.journal.runs({ limit: RUNS_SHOWN }).filter((r) => r.fleet === null || r.fleet === fleet.name).map((r) => runView(this.journal.run(r.id)));
     return {
       fleet: fleet.name, at: new Date(this.now()).toISOString(), columns, machines, domains, replication, backups,
-      events: this.events.slice(-100), runs, drills: this.drills(fleet.name), ...(this.reading ? { readingAt: this.reading.at } : {}),
+      events: this.events.slice(-100), runs, drills: this.history?.recent(fleet.name) ?? [], ...(this.reading ? { readingAt: this.reading.at } : {}),
     };
   }
 }

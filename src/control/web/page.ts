@@ -124,14 +124,17 @@ function render(v) {
   $('domains').replaceChildren(el('h2', {}, 'Domains'), table(['domain', 'machine', 'address', 'state', 'certificate'], v.domains.map((d) => el('tr', {},
     el('td', {}, d.domain), el('td', {}, d.machine), el('td', {}, d.address), el('td', {}, tone(d.tone, d.state)),
     el('td', {}, d.certDaysLeft !== undefined ? tone(d.certDaysLeft > 14 ? 'ok' : 'warn', d.certDaysLeft + ' days') : el('span', { class: 'muted' }, d.certError || '–'))))));
-  $('replication').replaceChildren(el('h2', {}, 'Replication'), table(['machine', 'role', 'semi-sync', 'receiving', 'applying', 'GTID applied', 'risk'], v.replication.map((r) => el('tr', {},
+  $('replication').replaceChildren(el('h2', {}, 'Replication'), table(['machine', 'role', 'semi-sync', 'receiving', 'applying', 'GTID received', 'GTID applied', 'risk'], v.replication.map((r) => el('tr', {},
     el('td', {}, r.machine), el('td', {}, r.role), el('td', {}, r.semiSync ? tone(r.semiSync === 'on' ? 'ok' : 'warn', r.semiSync) : '–'),
-    el('td', {}, r.receiving || '–'), el('td', {}, r.applying || '–'), el('td', {}, r.gtid || '–'), el('td', {}, r.risk ? tone('warn', r.risk) : '')))));
+    el('td', {}, r.receiving || '–'), el('td', {}, r.applying || '–'), el('td', {}, r.received || '–'),
+    el('td', {}, r.gtid ? (r.received && r.received !== r.gtid ? tone('warn', r.gtid) : r.gtid) : '–'), el('td', {}, r.risk ? tone('warn', r.risk) : '')))));
   $('drills').replaceChildren(el('h2', {}, 'Drills'), v.drills.length ? chart(v.drills) : el('p', { class: 'muted' }, 'No drill run from this machine yet (lifeboat drill SCENARIO).'),
     v.drills.length ? el('p', { class: 'muted' }, v.drills.length + ' drill(s); last: ' + v.drills[v.drills.length - 1].drill + ', ' + (v.drills[v.drills.length - 1].passed ? 'passed' : 'FAILED') + ', ' + v.drills[v.drills.length - 1].lostWrites + ' lost write(s)') : null);
-  $('backups').replaceChildren(el('h2', {}, 'Backups'), table(['store', 'newest copy', 'age', 'binary log copy'], v.backups.map((b) => el('tr', {},
+  $('backups').replaceChildren(el('h2', {}, 'Backups'), table(['store', 'newest copy', 'age', 'size', 'last restore test', 'binary log copy'], v.backups.map((b) => el('tr', {},
     el('td', {}, b.store), el('td', {}, b.error ? tone('unknown', b.error) : (b.newest || tone('bad', 'none'))),
-    el('td', {}, b.ageS !== undefined ? Math.round(b.ageS / 60) + ' min' : '–'), el('td', {}, b.binlog ? tone(b.binlogTone, b.binlog) : '–')))));
+    el('td', {}, b.ageS !== undefined ? Math.round(b.ageS / 60) + ' min' : '–'),
+    el('td', {}, b.bytes !== undefined ? (b.bytes / 1048576).toFixed(1) + ' MiB' : '–'),
+    el('td', {}, b.restoreTest ? tone(b.restoreTest.ok ? 'ok' : 'bad', (b.restoreTest.ok ? 'passed ' : 'FAILED ') + new Date(b.restoreTest.at).toLocaleString(), b.restoreTest.kind + ' ' + b.restoreTest.stamp) : el('span', { class: 'muted' }, 'none (lifeboat backup verify)')), el('td', {}, b.binlog ? tone(b.binlogTone, b.binlog) : '–')))));
 }
 
 /** RTO per drill as bars (a failed drill red, lost writes written above), newest right. */
