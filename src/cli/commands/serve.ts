@@ -190,6 +190,8 @@ async function serve(options: ServeOptions): Promise<number> {
         },
       }, listen.host, listen.port, tls)
       : undefined;
+    const loopback = listen && (/^127\./.test(listen.host) || listen.host === '::1' || listen.host === 'localhost');
+    if (listen && !tls && !loopback) process.stderr.write(`lifeboat: WARNING: the dashboard on ${listen.host} is plain HTTP: passwords and session cookies cross the network in clear; give --tls-cert and --tls-key\n`);
     if (listen) process.stderr.write(`lifeboat: dashboard on ${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}/\n`);
     if (usersSide) metrics.watchUsersSide(() => usersSide.store.ages());
     inside.start();

@@ -107,6 +107,8 @@ export class WebAuth {
 
   private failed(name: string, address: string): void {
     const now = this.now();
+    // Guesses under ever new names must not grow this without bound: old windows go.
+    if (this.failures.size > 10_000) for (const [key, f] of this.failures) if (now - f.first > FAILURE_WINDOW_MS) this.failures.delete(key);
     for (const key of [`u:${name}`, `a:${address}`]) {
       const f = this.failures.get(key);
       if (!f || now - f.first > FAILURE_WINDOW_MS) this.failures.set(key, { count: 1, first: now, last: now });

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { csrfMatches, SESSION_HOURS, type Session, type WebAuth } from './auth.ts';
 import type { DashboardView } from './model.ts';
@@ -70,7 +71,7 @@ export function dashboardRoutes(o: DashboardOptions, secure: boolean): Hono<{ Va
     return c.html(loginPage({ fleet: o.fleetName, nonce }));
   });
 
-  app.post('/login', async (c) => {
+  app.post('/login', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('too large\n', 413, { connection: 'close' }) }), async (c) => {
     const form = await c.req.parseBody();
     const user = typeof form['user'] === 'string' ? form['user'] : '';
     const password = typeof form['password'] === 'string' ? form['password'] : '';
