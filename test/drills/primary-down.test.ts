@@ -13,4 +13,6 @@ test('drill primary-down: traffic, fault, recovery, and the runbook holds', asyn
   assert.ok(report.acknowledged.user_log! > 0 && report.acknowledged.upload! > 0, 'writes of every kind were checked');
   assert.deepEqual(report.restartedServices, [], "stable endpoints: no service on the surviving machines was restarted (go-job and go-upload are started on the backup, they did not run there)");
   assert.ok(!report.steps.some((s) => /^Restart /.test(s.title)), 'no restart step in the run');
+  // The old primary is dead and no spare was named: nothing stands by (issue 13 builds one).
+  assert.equal(report.standby, null, `no standby after the failover: ${JSON.stringify(report.standbyChecked)}`);
 });

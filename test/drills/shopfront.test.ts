@@ -35,6 +35,7 @@ test('shopfront edge-down: the other two edges carry the traffic', async (t) => 
   const report = await drill(t, 'edge-down', FLEET);
   assert.equal(report.lostWrites, 0);
   assert.ok(Object.keys(report.rtoByDomain).length === 3, 'traffic went through all three edges\' domains');
+  assert.equal(report.standby, 'standby', `the replica still stands by with every row: ${JSON.stringify(report.standbyChecked)}`);
 });
 
 test('shopfront both-app-down: a spare becomes the primary from the on-site store, and the binary log shipped since the copy is replayed', async (t) => {

@@ -12,6 +12,7 @@ import { DEFAULT_PREPARE_OPTIONS } from '../../prepare/prepare-options.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import type { Fleet } from '../../fleet/schema.ts';
 import { Lab } from '../lab.ts';
+import { findStandby } from './standby.ts';
 import { planLab } from '../plan.ts';
 import { REPO_IN_HOST } from '../paths.ts';
 import { firstSuccessAfter, type Recovery } from '../traffic/analysis.ts';
@@ -86,6 +87,10 @@ export interface DrillReport {
   restartedServices: string[];
   /** What the drill's observer reported, if it had one. */
   observed?: unknown;
+  /** At the end: the machine that is a semi-sync replica of the serving primary holding every row; null when none is. */
+  standby: string | null;
+  /** Per machine looked at, why it is or is not the standby. */
+  standbyChecked: Record<string, string>;
   /** With --capture: what crossed the lab's switch, and what of it in clear text. */
   wire?: WireReport;
   /** With --auto: who recovered (the daemon), and fault → the daemon's incident (its verdict confirmed). */
@@ -303,6 +308,9 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
     else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 
+    // Who could take over next: a semi-sync replica of the serving primary with every row.
+    const standby = fleet.database ? await findStandby(lab, cast.databaseAfter, fleet.database.schema) : { machine: null, checked: {} };
+
     let wire: WireReport | undefined;
     if (capture) {
       wire = await capture.finish();
@@ -312,7 +320,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       if (!wire.controlSeen) problems.push('the capture holds no clear HTTP at all: it proves nothing about clear text');
     }
     const measured = report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
-    return { ...measured, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
+    return { ...measured, standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
   } finally {
     // A drill that failed half-way still stops its tcpdump.
     await capture?.finish().catch(() => undefined);
@@ -381,7 +389,7 @@ interface Measured {
   restartedServices: string[];
 }
 
-function report(spec: DrillSpec, cast: DrillCast, m: Measured): DrillReport {
+function report(spec: DrillSpec, cast: DrillCast, m: Measured): Omit<DrillReport, 'standby' | 'standbyChecked'> {
   const seconds = (ms: number | undefined | null) => (ms === undefined || ms === null ? null : Math.round(ms) / 1000);
   const ackTime = new Map(m.records.filter((r) => r.ack).map((r) => [JSON.stringify(r.ack), r.t]));
   const missing = m.verdict.missing.map((a) => ({ ack: a, t: ackTime.get(JSON.stringify(a)) ?? 0 }));
