@@ -4,7 +4,7 @@
  * scenario says what changed as a list of role changes; `rewrite.ts` writes them into the
  * fleet file, so that `status`, the daemon and the next recovery start from the fleet as it is.
  */
-import type { Machine, Role } from './schema.ts';
+import type { Fleet, Machine, Role } from './schema.ts';
 
 export type RoleChange =
   /** The machine now holds exactly these roles. */
@@ -27,4 +27,18 @@ export function takeOver(from: Machine, heir: Machine, roles: readonly Role[], g
 
 export function down(machine: string): RoleChange {
   return { machine, down: true };
+}
+
+/** The fleet with `changes` made (pure): what the fleet file will say once the run recovered. */
+export function withRoleChanges(fleet: Fleet, changes: readonly RoleChange[], stamp: { run: string; since: string }): Fleet {
+  return {
+    ...fleet,
+    machines: fleet.machines.map((m): Machine => {
+      const c = changes.find((x) => x.machine === m.name);
+      if (!c) return m;
+      if ('down' in c) return { ...m, roles: [], down: { since: stamp.since, run: stamp.run, roles: m.roles } };
+      const { down: _down, ...rest } = m;
+      return { ...rest, roles: c.roles };
+    }),
+  };
 }

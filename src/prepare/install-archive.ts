@@ -55,7 +55,8 @@ export function fleetCrontabPath(options: PrepareOptions, machine: string): stri
 
 /** Machines worth archiving: every machine but bare spares. */
 export function archivedMachines(fleet: Fleet): Machine[] {
-  return fleet.machines.filter((m) => !(m.roles.length === 1 && m.roles[0] === 'spare'));
+  // A machine out of service has nothing to archive, and cannot be reached to archive it.
+  return fleet.machines.filter((m) => !m.down && !(m.roles.length === 1 && m.roles[0] === 'spare'));
 }
 
 export interface Store {

@@ -25,10 +25,11 @@ test('shopfront primary-down: the standby takes over with no acknowledged write 
   assert.ok(report.steps.some((s) => s.title.startsWith('Switch the stable endpoints')), 'the endpoints were switched');
 });
 
-test('shopfront backup-down: the standby is replaced from a spare', async (t) => {
+test('shopfront backup-down: the standby is replaced from a spare, which ends a semi-sync replica with every row', async (t) => {
   const report = await drill(t, 'backup-down', FLEET);
   assert.equal(report.lostWrites, 0);
   assert.equal(report.lostUploads, 0);
+  assert.equal(report.standby, 'spare-1', `the spare stands by at the end: ${JSON.stringify(report.standbyChecked)}`);
 });
 
 test('shopfront edge-down: the other two edges carry the traffic', async (t) => {

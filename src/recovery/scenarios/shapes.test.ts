@@ -152,6 +152,21 @@ describe('scenario steps on other fleet shapes', () => {
     assert.ok(!list.some((s) => /wwwroot|\/shell/.test(s.title)), list.map((s) => s.title).join(' | '));
   });
 
+  test('backup-down with a spare builds it as the standby: MariaDB and Redis installed first, then prepare for the fleet where it is the replica', async () => {
+    const list = await steps(oneEdge, 'backup-down', { failed: 'standby', replacement: 'blank' });
+    const titles = list.map((s) => s.title);
+    const install = titles.findIndex((t) => t === 'Install MariaDB and Redis on blank');
+    const start = titles.findIndex((t) => t.startsWith('Start only web on blank'));
+    const seed = titles.findIndex((t) => /blank/.test(t) && /replica/i.test(t) && /seed|copy|replicat/i.test(t));
+    const semi = titles.findIndex((t) => t.startsWith('Turn on semi-sync on main'));
+    assert.ok(install >= 0 && install < start, titles.join(' | '));
+    assert.ok(seed > start && semi > seed, `the replica is seeded after the services run, semi-sync after it: ${titles.join(' | ')}`);
+    assert.ok(titles.some((t) => /Redis replicas follow the primary/.test(t)), titles.join(' | '));
+    assert.deepEqual(list.filter((s) => s.machines.includes('standby') && s.mutating).map((s) => s.title), [], 'nothing acts on the failed machine');
+    const roles = scenarioNamed('backup-down')!.rolesAfter!({ failed: 'standby', replacement: 'blank' }, oneEdge);
+    assert.deepEqual(roles, [{ machine: 'blank', roles: ['app', 'db-replica', 'redis-replica'] }, { machine: 'standby', down: true }]);
+  });
+
   test('backup-down on a fleet with several services per role starts each of them on the spare', async () => {
     const list = await steps(noReplica, 'backup-down', { failed: 'q', replacement: 'fresh' });
     assert.ok(has(list, 'Start only api, admin on fresh'), list.map((s) => s.title).join(' | '));
