@@ -69,9 +69,9 @@ describe('lifeboat prepare in the lab', { skip }, () => {
     assert.equal(backup.mariadb?.wire?.link, 'tls, server verified');
     assert.deepEqual(backup.redis?.wire, { connection: 'tls', link: 'tls, certificate checked, name not' });
     assert.match(text.stdout, /mariadb wire\s+lifeboat's connection tls \(TLSv1\.[23]\), replication link tls, server verified/);
-    // The on-site stores hold the primary's binary log as it is written.
+    // Every store holds the primary's binary log as it is written (hk, off-site, sealed).
     const copies = (JSON.parse(status.stdout) as { binlogCopies: Array<{ store: string; ok: boolean; detail: string }> }).binlogCopies;
-    assert.deepEqual(copies.map((c) => c.store).sort(), ['backup', 'report']);
+    assert.deepEqual(copies.map((c) => c.store).sort(), ['backup', 'hk', 'report']);
     assert.ok(copies.every((c) => c.ok), JSON.stringify(copies));
     const config = await lab.exec('backup', 'cat /wwwroot/go/go-fly/config/mysql.json');
     assert.match(config.stdout, /"Port": "?13306"?/, `go-fly reaches MariaDB through the endpoint: ${config.stdout}`);

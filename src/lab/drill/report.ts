@@ -20,7 +20,7 @@ export function renderDrillReport(r: DrillReport): string {
     `  acknowledged writes lost                                  ${r.lostWrites}${lossNote(r)}`,
     `  acknowledged files lost                                   ${r.uploadsChecked ? `${r.lostUploads}${r.uploadsInSyncWindow ? ` (+${r.uploadsInSyncWindow} made within the upload sync interval before the fault)` : ''}` : 'not checked: no machine keeping the upload files survives'}`,
     `  a singleton running twice at once                         ${r.doubleJobRuns}`,
-    `  standby at the end (semi-sync replica with every row)     ${r.standby ?? `none${Object.keys(r.standbyChecked ?? {}).length ? ` (${Object.entries(r.standbyChecked).filter(([, why]) => why !== 'no MariaDB answers' && why !== 'not a replica').map(([m, why]) => `${m}: ${why}`).join('; ') || 'no replica'})` : ''}`}`,
+    `  standby at the end (semi-sync replica with every row)     ${r.standby ?? `none${Object.keys(r.standbyChecked ?? {}).length ? ` (${Object.entries(r.standbyChecked).filter(([, why]) => !why.startsWith('no MariaDB answers') && why !== 'not a replica').map(([m, why]) => `${m}: ${why}`).join('; ') || 'no replica'})` : ''}`}`,
     `  traffic                                                   ${r.traffic.requests} requests, ${r.traffic.ok} ok, ${r.traffic.failed} failed; checked ${Object.entries(r.acknowledged).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing'}`,
     ...(r.wire ? [
       `  on the wire (lab switch, prepare to the end)              ${r.wire.packets} packets, ${(r.wire.bytes / 1048576).toFixed(1)} MiB; ` +

@@ -15,9 +15,14 @@ export interface StandbyReport {
 
 const SQL_IDENT = /^[A-Za-z0-9_$]+$/;
 
-async function sql(lab: Lab, host: string, text: string): Promise<string | undefined> {
-  const r = await lab.exec(host, 'mariadb -N -B --connect-timeout=3', { stdin: text, timeoutMs: 60_000 });
-  return r.code === 0 ? r.stdout.trim() : undefined;
+/** The answer, or undefined when there is none (no MariaDB, or the host is down). */
+async function sql(lab: Lab, host: string, text: string, withNames = false): Promise<string | undefined> {
+  try {
+    const r = await lab.exec(host, `mariadb ${withNames ? '' : '-N '}-B --connect-timeout=3`, { stdin: text, timeoutMs: 60_000 });
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function findStandby(lab: Lab, primary: string, schema: string): Promise<StandbyReport> {
@@ -30,9 +35,13 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
   const checksum = async (host: string) => tables.length ? sql(lab, host, `CHECKSUM TABLE ${tables.map((t) => `\`${schema}\`.\`${t}\``).join(', ')};`) : '';
   let found: string | null = null;
   for (const h of lab.hosts.filter((x) => x.name !== primary && (x.kind === 'fleet' || x.kind === 'spare'))) {
-    const status = await sql(lab, h.name, "SHOW ALL SLAVES STATUS\\G");
-    if (status === undefined) { checked[h.name] = 'no MariaDB answers'; continue; }
-    const field = (name: string) => new RegExp(`^\\s*${name}: (.*)$`, 'm').exec(status)?.[1]?.trim();
+    // Batch output with names: a header line, then one line per connection (tab-separated).
+    const status = await sql(lab, h.name, 'SHOW ALL SLAVES STATUS;', true);
+    if (status === undefined) { checked[h.name] = 'no MariaDB answers (or the machine is down)'; continue; }
+    const [header = '', first = ''] = status.split('\n');
+    const names = header.split('\t');
+    const values = first.split('\t');
+    const field = (name: string) => { const i = names.indexOf(name); return i >= 0 ? values[i]?.trim() || undefined : undefined; };
     if (!field('Master_Host')) { checked[h.name] = 'not a replica'; continue; }
     if (field('Master_Host') !== primaryAddress) { checked[h.name] = `replicates from ${field('Master_Host')}, not ${primary}`; continue; }
     if (field('Slave_IO_Running') !== 'Yes' || field('Slave_SQL_Running') !== 'Yes') { checked[h.name] = `threads IO ${field('Slave_IO_Running')}, SQL ${field('Slave_SQL_Running')}`; continue; }
