@@ -315,3 +315,21 @@ test('conditions on living machines: read every health interval beside the round
   assert.ok(w.events.some((e) => e.type === 'condition-cleared' && e.target === 'main/web'));
   assert.equal(w.events.filter((e) => e.type === 'unreadable').length, 1, 'the same unreadable part is said once');
 });
+
+test('approving a plan (the dashboard): recorded as the person\'s, once; refused for what is not a waiting plan, and in observe mode', () => {
+  const plan = () => {
+    const id = journal.createRun({ scenario: 'primary-down', input: { failed: 'main' }, mode: 'plan', fleet: fleet.name, steps: [] });
+    journal.finishRun(id, 'planned');
+    return id;
+  };
+  const w = watchWith([{}], {}, false);
+  const id = plan();
+  assert.equal(w.watch.approve(id, 'ana').id, id);
+  assert.deepEqual(journal.run(id).acknowledgements.map((a) => [a.by, a.comment]), [['ana', 'approved']]);
+  assert.throws(() => w.watch.approve(id, 'bo'), /already decided: approved by ana/);
+  const done = journal.createRun({ scenario: 'primary-down', input: { failed: 'main' }, mode: 'auto', fleet: fleet.name, steps: [] });
+  journal.finishRun(done, 'recovered');
+  assert.throws(() => w.watch.approve(done, 'ana'), /recovered, not a plan waiting for approval/);
+  const observing = watchWith([{}], {}, true);
+  assert.throws(() => observing.watch.approve(plan(), 'ana'), /observe mode/);
+});

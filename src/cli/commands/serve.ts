@@ -225,7 +225,9 @@ async function serve(options: ServeOptions): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     stopInside();
+    // An open dashboard keeps its live stream: the daemon stops without waiting for the browser.
     metricsServer?.close();
+    metricsServer?.closeAllConnections();
     closeAuth();
     await session.close();
     journal.close();
