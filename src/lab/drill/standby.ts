@@ -14,6 +14,8 @@ export interface StandbyReport {
 }
 
 const SQL_IDENT = /^[A-Za-z0-9_$]+$/;
+/** The same GTID positions, whatever the order of their domains. */
+const sameGtids = (a: string, b: string) => a.split(',').map((x) => x.trim()).filter(Boolean).sort().join(',') === b.split(',').map((x) => x.trim()).filter(Boolean).sort().join(',');
 
 /** The answer, or undefined when there is none (no MariaDB, or the host is down). */
 async function sql(lab: Lab, host: string, text: string, withNames = false): Promise<string | undefined> {
@@ -32,7 +34,36 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
   const position = await sql(lab, primary, 'SELECT @@gtid_binlog_pos;');
   if (position === undefined) return { machine: null, checked: { [primary]: 'the serving primary does not answer' } };
   const tables = (await sql(lab, primary, `SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_type = 'BASE TABLE' ORDER BY 1;`))?.split('\n').filter((t) => SQL_IDENT.test(t)) ?? [];
-  const checksum = async (host: string) => tables.length ? sql(lab, host, `CHECKSUM TABLE ${tables.map((t) => `\`${schema}\`.\`${t}\``).join(', ')};`) : '';
+  const checksumSql = tables.length ? `CHECKSUM TABLE ${tables.map((t) => `\`${schema}\`.\`${t}\``).join(', ')};` : 'SELECT 1;';
+  /**
+   * Both sides at the same transaction, with the business still writing: the replica stops
+   * applying, the primary is read under a moment's global read lock (its position and its
+   * checksums), the replica applies exactly up to that position and is read, then goes on.
+   */
+  const sameRowsAtOnePoint = async (replica: string): Promise<{ ok: true; at: string } | { ok: false; why: string }> => {
+    if ((await sql(lab, replica, 'STOP SLAVE SQL_THREAD;')) === undefined) return { ok: false, why: 'its SQL thread could not be paused to compare rows' };
+    try {
+      const primarySide = await sql(lab, primary, `FLUSH TABLES WITH READ LOCK; SELECT CONCAT('pos ', @@gtid_binlog_pos); ${checksumSql} UNLOCK TABLES;`);
+      const at = /^pos (\S*)$/m.exec(primarySide ?? '')?.[1];
+      if (primarySide === undefined || at === undefined) return { ok: false, why: `${primary}'s rows could not be read under a read lock` };
+      const theirs = primarySide.split('\n').filter((l) => !l.startsWith('pos ')).join('\n');
+      const safeAt = at.replace(/[^0-9,-]/g, '');
+      await sql(lab, replica, `START SLAVE SQL_THREAD UNTIL master_gtid_pos = '${safeAt}';`);
+      const deadline = Date.now() + 20_000;
+      let applied = '';
+      while (Date.now() < deadline) {
+        applied = (await sql(lab, replica, 'SELECT @@gtid_slave_pos;')) ?? '';
+        if (sameGtids(applied, safeAt)) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      if (!sameGtids(applied, safeAt)) return { ok: false, why: `did not apply up to ${safeAt} within 20 s (at ${applied || '?'})` };
+      const mine = await sql(lab, replica, checksumSql);
+      return mine === theirs ? { ok: true, at: safeAt } : { ok: false, why: `its rows differ from ${primary}'s at ${safeAt} (CHECKSUM TABLE)` };
+    } finally {
+      // Whatever happened (an UNTIL not reached included): applying as usual again.
+      await sql(lab, replica, 'STOP SLAVE SQL_THREAD; START SLAVE SQL_THREAD;');
+    }
+  };
   let found: string | null = null;
   for (const h of lab.hosts.filter((x) => x.name !== primary && (x.kind === 'fleet' || x.kind === 'spare'))) {
     // Batch output with names: a header line, then one line per connection (tab-separated).
@@ -49,9 +80,9 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
     if (!/\tON$/.test(semi ?? '')) { checked[h.name] = 'semi-sync is not on: it does not acknowledge writes'; continue; }
     const waited = await sql(lab, h.name, `SELECT MASTER_GTID_WAIT('${position.replace(/[^0-9,-]/g, '')}', 20);`);
     if (waited !== '0') { checked[h.name] = `not caught up with ${position} within 20 s`; continue; }
-    const [mine, theirs] = await Promise.all([checksum(h.name), checksum(primary)]);
-    if (mine === undefined || theirs === undefined || mine !== theirs) { checked[h.name] = `its rows differ from ${primary}'s (CHECKSUM TABLE)`; continue; }
-    checked[h.name] = `semi-sync replica of ${primary}, caught up at ${position}, every row of ${tables.length} table(s) the same`;
+    const same = await sameRowsAtOnePoint(h.name);
+    if (!same.ok) { checked[h.name] = same.why; continue; }
+    checked[h.name] = `semi-sync replica of ${primary}, caught up at ${position}, every row of ${tables.length} table(s) the same at ${same.at}`;
     found ??= h.name;
   }
   return { machine: found, checked };
