@@ -62,5 +62,5 @@ export function assertNothingInClear(report: DrillReport): void {
   assert.equal(wire.markersInClear, 0, 'no planted row or key in clear text');
   const flows = Object.values(wire.flows);
   assert.ok(flows.reduce((n, f) => n + f.encrypted, 0) > 0, 'database traffic crossed, encrypted');
-  assert.equal(flows.reduce((n, f) => n + f.clear, 0), 0, 'no connection to a database port spoke in clear');
+  assert.equal(flows.reduce((n, f) => n + f.clear, 0), 0, `no connection to a database port spoke in clear: ${JSON.stringify(wire.clearSamples)}`);
 }

@@ -64,6 +64,12 @@ test('readWire: a secret split between two segments and a retransmission are fou
     frame(a, b, 40002, 6380, 900, Buffer.alloc(0), true),
     frame(a, b, 40002, 6380, 901, Buffer.concat([CLIENT_HELLO, Buffer.from('wire-key-abc')])),
     frame(a, b, 40003, 6379, 1, Buffer.alloc(0), true),
+    // A TLS upgrade cut before its handshake (the primary died at that moment): no data at all.
+    frame(a, b, 40004, 3306, 1, Buffer.alloc(0), true),
+    frame(a, b, 40004, 3306, 2, SSL_REQUEST),
+    // The same 36 bytes without CLIENT_SSL are a login in clear.
+    frame(a, b, 40005, 3306, 1, Buffer.alloc(0), true),
+    frame(a, b, 40005, 3306, 2, Buffer.concat([Buffer.from([0x20, 0x00, 0x00, 0x01]), Buffer.alloc(32, 0x00)])),
     // Replication carrying a marker in clear, from the primary's side of a connection.
     frame(b, a, 3306, 40000, 7000, Buffer.from('...row wire-row-0123456789 in a binlog event...')),
     // HTTP: the control.
@@ -75,12 +81,12 @@ test('readWire: a secret split between two segments and a retransmission are fou
     control: 'shop.example',
     dataPorts: [3306, 6379, 6380],
   });
-  assert.equal(report.packets, 11);
+  assert.equal(report.packets, 15);
   assert.deepEqual(report.secretsInClear, ['dbReplicationPassword'], 'the split password is found; the other never crossed');
   assert.equal(report.markersPlanted, 3);
   assert.equal(report.markersInClear, 2, 'a marker in a clear replication stream and one after a ClientHello are both bytes on the wire');
   assert.equal(report.controlSeen, true);
-  assert.deepEqual(report.flows['3306'], { encrypted: 1, clear: 1, empty: 0 }, "connections are counted by the client's side; the primary's replies are not a connection of their own");
+  assert.deepEqual(report.flows['3306'], { encrypted: 1, clear: 2, empty: 1 }, "connections are counted by the client's side; the primary's replies are not a connection of their own; an SSL request cut short carries nothing");
   assert.deepEqual(report.flows['6380'], { encrypted: 1, clear: 0, empty: 0 });
   assert.deepEqual(report.flows['6379'], { encrypted: 0, clear: 0, empty: 1 });
 });

@@ -42,6 +42,8 @@ export interface WireReport {
   controlSeen: boolean;
   /** By server port. */
   flows: Record<string, PortFlows>;
+  /** The connections counted clear (at most 5): who to whom, and their first 16 bytes in hex — enough to tell a protocol, not to carry a value. */
+  clearSamples: Array<{ flow: string; bytes: number; head: string }>;
 }
 
 interface Direction {
@@ -54,6 +56,15 @@ interface Direction {
 const HEAD_BYTES = 96;
 
 /** A TLS handshake record holding a ClientHello (type 22, version 3.x, handshake type 1). */
+/**
+ * All a client sent was MariaDB's SSLRequest (36 bytes: a 32-byte packet, sequence 1, with
+ * CLIENT_SSL set): the upgrade to TLS cut before its handshake — the far side died or went
+ * away at that moment. It carries no data; it is not a session in clear.
+ */
+function loneSslRequest(head: Buffer, sent: number): boolean {
+  return sent === 36 && head.length >= 8 && head.readUIntLE(0, 3) === 32 && head[3] === 1 && (head.readUInt32LE(4) & 0x800) !== 0;
+}
+
 function hasClientHello(head: Buffer): boolean {
   for (let i = 0; i + 5 < head.length; i++) {
     if (head[i] === 0x16 && head[i + 1] === 0x03 && head[i + 2]! <= 0x04 && head[i + 5] === 0x01) return true;
@@ -141,13 +152,17 @@ export async function readWire(file: string, needles: WireNeedles): Promise<Wire
   }
 
   const flows: Record<string, PortFlows> = {};
+  const clearSamples: WireReport['clearSamples'] = [];
   for (const [key, dir] of dirs) {
     const port = Number(key.slice(key.lastIndexOf(':') + 1));
     if (!ports.has(port)) continue;
     const f = (flows[String(port)] ??= { encrypted: 0, clear: 0, empty: 0 });
-    if (dir.sent === 0) f.empty++;
+    if (dir.sent === 0 || loneSslRequest(dir.head, dir.sent)) f.empty++;
     else if (hasClientHello(dir.head)) f.encrypted++;
-    else f.clear++;
+    else {
+      f.clear++;
+      if (clearSamples.length < 5) clearSamples.push({ flow: key, bytes: dir.sent, head: dir.head.subarray(0, 16).toString('hex') });
+    }
   }
   return {
     packets,
@@ -157,5 +172,6 @@ export async function readWire(file: string, needles: WireNeedles): Promise<Wire
     markersInClear: foundMarkers.size,
     controlSeen,
     flows,
+    clearSamples,
   };
 }
