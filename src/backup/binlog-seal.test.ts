@@ -116,3 +116,13 @@ test('a record missing in the middle is a gap: nothing after it is used', async 
   await writeFile(holed, Buffer.concat([Buffer.from('garbage that is no header\n'), records[0]!]));
   await assert.rejects(open(holed), /not a record header/);
 });
+
+test('a big first fetch is sealed in pieces of at most 16 MiB, and opens back whole', async () => {
+  const name = 'mysql-bin.000002';
+  const big = randomBytes(17 * 1024 * 1024 + 123);
+  await writeFile(join(stage, name), big);
+  seal();
+  const r = await openSealedFile(join(out, `${name}.sealed`), name, join(dir, 'opened-big'), secret);
+  assert.deepEqual({ bytes: r.bytes, records: r.records, stopped: r.stopped }, { bytes: big.length, records: 2, stopped: undefined });
+  assert.ok((await readFile(join(dir, 'opened-big'))).equals(big));
+});

@@ -91,31 +91,38 @@ export function shipConf(fleet: Fleet, store: Machine, source: Machine): string 
 /** The loop's `seal IN OUT` (bash; `$dir` is the shipping folder, holding seal.crt and ship.last-error). */
 export const SEAL_FUNCTION = `# Seals the new bytes of each file in $1 (memory) into $2/<file>.sealed.
 seal() {
-  local in=$1 out=$2 f name size upto sealed newest="" rec
+  local in=$1 out=$2 f name size upto sealed newest="" rec end
   for f in "$in"/*; do [[ \${f##*/} =~ ${BINLOG_FILE.source} ]] && newest=\${f##*/}; done
   for f in "$in"/*; do
     name=\${f##*/}
     [[ $name =~ ${BINLOG_FILE.source} ]] || continue
     size=$(stat -c %s "$f") || continue
     { read -r upto sealed < "$out/$name.sealed-upto"; } 2>/dev/null || { upto=0; sealed=0; }
-    if [ "$size" -gt "$upto" ]; then
-      rec="$in/.record"
-      # What a crash left half-appended goes first.
-      [ -f "$out/$name.sealed" ] && [ "$(stat -c %s "$out/$name.sealed")" -gt "$sealed" ] && truncate -s "$sealed" "$out/$name.sealed"
-      { printf 'LBBINLOG %s %s %s\\n' "$name" "$upto" $((size - upto)); tail -c +$((upto + 1)) "$f" | head -c $((size - upto)); } > "$rec"
-      if openssl cms -encrypt -binary -aes-256-gcm -outform DER -recip "$dir/seal.crt" -in "$rec" -out "$rec.cms" 2>>"$dir/ship.last-error"; then
-        { printf 'LBREC %s %s\\n' "$upto" "$(stat -c %s "$rec.cms")"; cat "$rec.cms"; } > "$rec.out"
-        cat "$rec.out" >> "$out/$name.sealed"
-        sealed=$(stat -c %s "$out/$name.sealed")
-        upto=$size
-        echo "$upto $sealed" > "$out/$name.sealed-upto.new" && mv -f "$out/$name.sealed-upto.new" "$out/$name.sealed-upto"
-      fi
-      rm -f "$rec" "$rec.cms" "$rec.out"
-    fi
+    # Its GTID state, read while its first bytes are still in memory (nothing is punched before).
     if [ ! -s "$out/$name.gtid" ]; then
       mariadb-binlog --base64-output=never "$f" 2>/dev/null | awk '/Gtid list/ { sub(/.*Gtid list \\[/, ""); sub(/\\].*/, ""); print; exit }' > "$out/$name.gtid.new"
       if [ -s "$out/$name.gtid.new" ]; then mv -f "$out/$name.gtid.new" "$out/$name.gtid"; else rm -f "$out/$name.gtid.new"; fi
     fi
+    # At most 16 MiB per record (a first fetch of a big file is sealed in pieces), each piece
+    # punched out of memory as soon as it is sealed.
+    while [ "$size" -gt "$upto" ]; do
+      rec="$in/.record"
+      end=$(( size - upto > 16777216 ? upto + 16777216 : size ))
+      # What a crash left half-appended goes first.
+      [ -f "$out/$name.sealed" ] && [ "$(stat -c %s "$out/$name.sealed")" -gt "$sealed" ] && truncate -s "$sealed" "$out/$name.sealed"
+      { printf 'LBBINLOG %s %s %s\\n' "$name" "$upto" $((end - upto)); tail -c +$((upto + 1)) "$f" | head -c $((end - upto)); } > "$rec"
+      if ! openssl cms -encrypt -binary -aes-256-gcm -outform DER -recip "$dir/seal.crt" -in "$rec" -out "$rec.cms" 2>>"$dir/ship.last-error"; then
+        rm -f "$rec" "$rec.cms"
+        break
+      fi
+      { printf 'LBREC %s %s\\n' "$upto" "$(stat -c %s "$rec.cms")"; cat "$rec.cms"; } > "$rec.out"
+      cat "$rec.out" >> "$out/$name.sealed"
+      sealed=$(stat -c %s "$out/$name.sealed")
+      upto=$end
+      echo "$upto $sealed" > "$out/$name.sealed-upto.new" && mv -f "$out/$name.sealed-upto.new" "$out/$name.sealed-upto"
+      rm -f "$rec" "$rec.cms" "$rec.out"
+      [ -s "$out/$name.gtid" ] && { fallocate -p -o 0 -l "$upto" "$f" 2>/dev/null || true; }
+    done
     # Sealed bytes leave memory once the file's GTID state is read; a finished file goes whole.
     if [ -s "$out/$name.gtid" ] && [ "$upto" -ge "$size" ]; then
       if [ "$name" != "$newest" ]; then rm -f "$f"; else fallocate -p -o 0 -l "$upto" "$f" 2>/dev/null || true; fi
