@@ -109,40 +109,40 @@ interface Brought {
  * opened there with the backup key) and handed to `send` one by one.
  */
 async function bringFiles(ctx: ActionContext, chosen: ReplaySource, local: string, send: (name: string) => Promise<void>): Promise<Brought> {
-  const files: ShippedFile[] = [];
   const dir = `${binlogDir(ctx.fleet)}/${chosen.source}`;
   let secret: string | undefined;
-  for (const f of chosen.files) {
+  /** Brings `f` into `local`; says why nothing after it may be used, when that is so. */
+  const bring = async (f: ShippedFile, last: boolean): Promise<{ stopped?: string; cutShort: boolean }> => {
     if (!f.sealed) {
       await ctx.remote(chosen.store).download(`${dir}/${f.name}`, join(local, f.name));
-    } else {
-      const ref = ctx.fleet.backups?.encryptionKey;
-      if (!ref) throw new ActionError('precondition', `${chosen.store} keeps ${f.name} sealed: set backups.encryptionKey (the key it was sealed for) to open it`);
-      secret ??= await ctx.secret(ref);
-      await ctx.remote(chosen.store).download(`${dir}/${f.name}.sealed`, join(local, `${f.name}.sealed`));
-      let opened;
-      try {
-        opened = await openSealedFile(join(local, `${f.name}.sealed`), f.name, join(local, f.name), secret);
-      } catch (error) {
-        if (error instanceof SealedLogError) throw new ActionError('precondition', `${chosen.store}: ${error.message}`);
-        throw error;
-      }
-      await rm(join(local, `${f.name}.sealed`), { force: true });
-      if (opened.stopped) {
-        await send(f.name);
-        files.push(f);
-        return { files, stopped: opened.stopped, cutShort: false };
-      }
-      if (opened.cutShort && f !== chosen.files.at(-1)) {
-        // Only the newest file may end in a record cut short; an older one lost its end.
-        await send(f.name);
-        files.push(f);
-        return { files, stopped: `${f.name}'s sealed copy ends in a record cut short, and newer files follow: nothing after it is used`, cutShort: false };
-      }
-      if (opened.cutShort) ctx.log(`${chosen.store}: ${f.name}'s sealed copy ends in a record cut short (the store stopped while sealing it)`);
+      return { cutShort: false };
     }
+    const ref = ctx.fleet.backups?.encryptionKey;
+    if (!ref) throw new ActionError('precondition', `${chosen.store} keeps ${f.name} sealed: set backups.encryptionKey (the key it was sealed for) to open it`);
+    secret ??= await ctx.secret(ref);
+    const sealed = join(local, `${f.name}.sealed`);
+    await ctx.remote(chosen.store).download(`${dir}/${f.name}.sealed`, sealed);
+    let opened;
+    try {
+      opened = await openSealedFile(sealed, f.name, join(local, f.name), secret);
+    } catch (error) {
+      if (error instanceof SealedLogError) throw new ActionError('precondition', `${chosen.store}: ${error.message}`);
+      throw error;
+    } finally {
+      await rm(sealed, { force: true });
+    }
+    if (opened.stopped) return { stopped: opened.stopped, cutShort: false };
+    // Only the newest file may end in a record cut short (the store stopped while sealing it); an older one lost its end.
+    if (opened.cutShort && !last) return { stopped: `${f.name}'s sealed copy ends in a record cut short, and newer files follow: nothing after it is used`, cutShort: false };
+    return { cutShort: opened.cutShort };
+  };
+  const files: ShippedFile[] = [];
+  for (const [i, f] of chosen.files.entries()) {
+    const got = await bring(f, i === chosen.files.length - 1);
     await send(f.name);
     files.push(f);
+    if (got.stopped) return { files, stopped: got.stopped, cutShort: false };
+    if (got.cutShort) return { files, cutShort: true };
   }
   return { files, cutShort: false };
 }

@@ -16,6 +16,8 @@ import type { WatchEvent } from '../watch.ts';
 const EVENTS_KEPT = 300;
 const RUNS_SHOWN = 12;
 const OUTPUT_TAIL = 4000;
+/** Below the live stream's pace (500 ms): a journal change shows at most this much later. */
+const VIEW_REUSE_MS = 200;
 
 export interface CellView {
   /** ok, bad, warn or unknown: the colour; `text` says the same in words. */
@@ -103,6 +105,8 @@ export class DashboardModel {
   private readonly verdicts = new Map<string, { verdict: Verdict; since: string }>();
   private reading: { at: string; value: HealthReading } | undefined;
   private readonly events: WatchEvent[] = [];
+  /** Every open page asks twice a second: one build serves them all for a moment. */
+  private cached: { at: number; view: DashboardView } | undefined;
 
   constructor(
     private readonly fleet: () => Fleet,
@@ -117,19 +121,28 @@ export class DashboardModel {
       const before = this.verdicts.get(v.machine);
       this.verdicts.set(v.machine, { verdict: v, since: before && before.verdict.kind === v.kind ? before.since : new Date(this.now()).toISOString() });
     }
+    this.cached = undefined;
   }
 
   observeHealth(reading: HealthReading): void {
     this.reading = { at: new Date(this.now()).toISOString(), value: reading };
+    this.cached = undefined;
   }
 
   observeEvent(e: WatchEvent): void {
     if (!TIMELINE.has(e.type)) return;
     this.events.push(e);
     if (this.events.length > EVENTS_KEPT) this.events.splice(0, this.events.length - EVENTS_KEPT);
+    this.cached = undefined;
   }
 
   view(): DashboardView {
+    const now = this.now();
+    if (!this.cached || now - this.cached.at >= VIEW_REUSE_MS) this.cached = { at: now, view: this.build() };
+    return this.cached.view;
+  }
+
+  private build(): DashboardView {
     const fleet = this.fleet();
     const status = this.reading?.value.status;
     const services = Object.keys(fleet.services);
