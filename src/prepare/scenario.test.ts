@@ -23,7 +23,13 @@ test('the example fleet: replication primary → backup, Redis replica on backup
   const titles = steps.map((s) => s.title);
   assert.ok(titles.indexOf('Seed backup from primary and replicate with GTID') < titles.indexOf('Turn on semi-sync on primary and see the replicas acknowledge'),
     'the primary waits for acknowledgements only once a replica is there to give them');
-  assert.ok(titles.includes('Redis replicas follow the primary'));
+  // The stores' shipping, the Redis replica and the endpoints change different things: one group.
+  const group = steps.find((s) => s.title === 'Binary log to the stores, Redis replicas, stable endpoints on the app servers');
+  assert.ok(group?.kind === 'parallel', titles.join(' | '));
+  assert.deepEqual(group.steps.map((s) => s.title), ['Binary log shipping to backup', 'Binary log shipping to report', 'Binary log shipping to hk', 'Make Redis on backup a replica of primary', 'Stable endpoints on primary', 'Stable endpoints on backup']);
+  assert.ok(titles.indexOf('HAProxy is installed on primary, backup') < titles.indexOf(group.title), 'its checks come first');
+  assert.ok(titles.indexOf(group.title) > titles.indexOf('Turn on semi-sync on primary and see the replicas acknowledge'), 'after the replication it needs');
+  assert.ok(titles.indexOf(group.title) < titles.indexOf('Installation files archived on the backup stores'), 'the archives hold the rewritten bindings');
   assert.ok(titles.includes('Installation files archived on the backup stores'));
   const only = await prepareScenario().build({ failed: '', parts: ['redis'] }, ctx);
   assert.deepEqual(only.map((s) => s.title), ['Redis replicas follow the primary']);

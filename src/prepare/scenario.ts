@@ -5,7 +5,7 @@
  * nothing when its part is already in place, so a second run says "nothing to do".
  */
 import type { ActionContext } from '../actions/action.ts';
-import { check, parallel, step, type Scenario, type ScenarioInput, type Step } from '../recovery/step.ts';
+import { check, parallel, step, type ActionStep, type Scenario, type ScenarioInput, type Step } from '../recovery/step.ts';
 import { mariadbReady } from './mariadb-readiness.ts';
 import { mariadbSettings } from './mariadb-settings.ts';
 import { prepareOptions, type PrepareOptions } from './prepare-options.ts';
@@ -33,6 +33,30 @@ export type PreparePart = (typeof PREPARE_PARTS)[number];
 
 /** Highest replica lag (seconds) the final check accepts. */
 const MAX_LAG_S = 5;
+
+/**
+ * Parts that change different things (the stores' shipping loops, the Redis replicas, the app
+ * servers' endpoints) and need only the replication above: one group, so that prepare waits
+ * for the slowest of them instead of their sum (about 10 s of 28 on the example fleet). Their
+ * checks run first. A part that is one group, or one step, joins; a part of several steps in
+ * a row cannot (a group runs its members at once) and is refused here, not raced.
+ */
+function sideBySide(title: string, parts: readonly (readonly Step[])[]): Step[] {
+  const checks: Step[] = [];
+  const members: ActionStep[] = [];
+  const groups: Step[] = [];
+  for (const part of parts) {
+    const acting = part.filter((s) => s.mutating);
+    if (acting.length > 1) throw new TypeError(`prepare: a part of ${acting.length} steps in a row cannot go side by side (${acting.map((s) => s.title).join('; ')})`);
+    checks.push(...part.filter((s) => !s.mutating));
+    for (const s of acting) {
+      groups.push(s);
+      members.push(...(s.kind === 'parallel' ? s.steps : [s]));
+    }
+  }
+  // One part alone keeps its own group and title.
+  return groups.length <= 1 ? [...checks, ...groups] : [...checks, parallel(title, members)];
+}
 
 export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenario<PrepareInput> {
   const options = prepareOptions(overrides);
@@ -62,12 +86,14 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
           ]),
         );
       }
-      if (parts.has('binlogs')) steps.push(...binlogShippingSteps(ctx.fleet, t.dbPrimary, options));
-      if (parts.has('redis') && t.redisPrimary && t.redisReplicas.length > 0) {
-        const primary = t.redisPrimary;
-        steps.push(parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(primary, r, options))));
-      }
-      if (parts.has('endpoints')) steps.push(...endpointSteps(ctx.fleet, t, options, tlsInRun));
+      const redisPrimary = t.redisPrimary;
+      steps.push(...sideBySide('Binary log to the stores, Redis replicas, stable endpoints on the app servers', [
+        parts.has('binlogs') ? binlogShippingSteps(ctx.fleet, t.dbPrimary, options) : [],
+        parts.has('redis') && redisPrimary && t.redisReplicas.length > 0
+          ? [parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(redisPrimary, r, options)))]
+          : [],
+        parts.has('endpoints') ? endpointSteps(ctx.fleet, t, options, tlsInRun) : [],
+      ]));
       if (parts.has('uploads')) for (const sync of t.uploads) steps.push(...uploadSyncSteps(sync, options));
       if (parts.has('install') && ctx.fleet.backups) {
         const fleet = ctx.fleet;
