@@ -1,5 +1,5 @@
 /** supervisor (supervisorctl), the lab's and the seed's service manager. */
-import { shq } from '../../remote/remote.ts';
+import { shq, type Remote } from '../../remote/remote.ts';
 import type { DriverOptions, ServiceDriver, ServiceState } from './driver.ts';
 import { runStep } from './run-step.ts';
 
@@ -17,6 +17,39 @@ export function supervisorState(statusLine: string): ServiceState {
     default:
       return 'unknown'; // STARTING, STOPPING, UNKNOWN, or no such program
   }
+}
+
+/**
+ * Status asks made in the same turn of the event loop for one machine go as one
+ * `supervisorctl status a b c`: each supervisorctl is a Python start (a quarter of a second
+ * of CPU), and a switch-over asks for every service at once, on machines with one or two
+ * cores. Only reads are batched; starts and stops stay one command per program.
+ */
+interface StatusBatch { programs: Set<string>; done: Promise<Map<string, string>> }
+const statusBatches = new WeakMap<Remote, Map<string, StatusBatch>>();
+
+function batchedStatus(remote: Remote, ctl: string, program: string, timeoutMs: number): Promise<string> {
+  let byCtl = statusBatches.get(remote);
+  if (!byCtl) statusBatches.set(remote, (byCtl = new Map()));
+  let batch = byCtl.get(ctl);
+  if (!batch) {
+    const programs = new Set<string>();
+    const done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      byCtl.delete(ctl);
+      // supervisorctl exits 3 when a program is not running, so the exit code is not an error here.
+      const result = await remote.run(`${ctl} status ${[...programs].map(shq).join(' ')}`, { timeoutMs });
+      const lines = new Map<string, string>();
+      for (const line of result.stdout.split('\n')) {
+        const name = /^(\S+)\s/.exec(line)?.[1];
+        if (name && programs.has(name)) lines.set(name, line);
+      }
+      return lines;
+    });
+    batch = { programs, done };
+    byCtl.set(ctl, batch);
+  }
+  batch.programs.add(program);
+  return batch.done.then((lines) => lines.get(program) ?? '');
 }
 
 export function supervisorDriver(program: string, options: DriverOptions = {}): ServiceDriver {
@@ -40,9 +73,7 @@ export function supervisorDriver(program: string, options: DriverOptions = {}): 
       await runStep(remote, program, commands.restart, timeoutMs);
     },
     async status(remote) {
-      // supervisorctl exits 3 for a stopped program, so the exit code is not an error here.
-      const result = await remote.run(commands.status, { timeoutMs });
-      return supervisorState(result.stdout);
+      return supervisorState(await batchedStatus(remote, ctl, program, timeoutMs));
     },
   };
 }
