@@ -77,6 +77,7 @@ try {
   phase('recovered');
 
   // The grid follows the new roles: the standby is the primary now.
+  const recoveredAt = Date.now();
   try {
     await page.waitForFunction(() => {
       const cell = document.querySelector('#grid tr[data-machine="backup"] [data-col="MariaDB"]');
@@ -84,10 +85,14 @@ try {
       return cell?.textContent === 'primary' && roles.split(' ').includes('db-primary');
     }, undefined, { timeout: 120_000 });
   } catch (error) {
-    await writeFile(`${out}/view-at-failure.json`, JSON.stringify(await page.evaluate(async () => (await fetch('/api/view')).json()), null, 2));
+    const view = await page.evaluate(async () => (await fetch('/api/view')).json()) as { at: string; readingAt?: string; machines: Array<{ name: string }>; events: Array<{ type: string }> };
+    await writeFile(`${out}/view-at-failure.json`, JSON.stringify(view, null, 2));
+    // What the CI log keeps of it: the machine's row and when the conditions were last read.
+    process.stderr.write(`view at ${view.at}, conditions read at ${view.readingAt ?? 'never'}: ${JSON.stringify(view.machines.find((m) => m.name === 'backup'))}; last events: ${view.events.slice(-8).map((e) => JSON.stringify(e).slice(0, 200)).join(' | ')}\n`);
     await page.screenshot({ path: `${out}/dashboard-at-failure.png`, fullPage: true });
     throw error;
   }
+  result.gridAfterRecoveredMs = Date.now() - recoveredAt;
   await page.locator('#grid').screenshot({ path: `${out}/dashboard-grid-after.png` });
   result.reloaded = navigations !== navigationsBefore;
   // On a phone: the grid scrolls sideways inside its card, the page does not.

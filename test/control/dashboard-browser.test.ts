@@ -63,9 +63,12 @@ describe('the dashboard in a browser', { skip }, () => {
     const r = await browsing;
     await mkdir(ARTIFACTS, { recursive: true });
     for (const f of (await readdir(join(clientTmp, 'dashboard-browser'))).filter((n) => n.endsWith('.png') || n.endsWith('.json'))) await copyFile(join(clientTmp, 'dashboard-browser', f), join(ARTIFACTS, f));
-    assert.equal(r.code, 0, `the browser script failed: ${r.stderr.slice(-3000)}`);
+    if (r.code !== 0) {
+      const events = (await daemon.events()).slice(-12).map((e) => JSON.stringify(e).slice(0, 240));
+      assert.fail(`the browser script failed: ${r.stderr.slice(-3000)}\nthe daemon's last events:\n${events.join('\n')}`);
+    }
     const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    process.stdout.write(`# dashboard: first load ${result.pageBytes} bytes; step end → on the page (ms): ${JSON.stringify(result.stepLatencyMs)}\n`);
+    process.stdout.write(`# dashboard: first load ${result.pageBytes} bytes; step end → on the page (ms): ${JSON.stringify(result.stepLatencyMs)}; new roles on the grid ${result.gridAfterRecoveredMs} ms after the run was shown recovered\n`);
     assert.equal(result.redirectedTo, '/login', 'without a session the page sends the browser to the login');
     for (const m of lab.fleet.machines) assert.ok((result.machines as string[]).includes(m.name), `the grid shows ${m.name}`);
     assert.ok((result.pageBytes as number) < 100_000, `the page is light: ${result.pageBytes} bytes`);
