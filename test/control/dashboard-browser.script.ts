@@ -17,6 +17,10 @@ const phase = (what: string) => process.stderr.write(`browser: ${what}\n`);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // The page's own errors (a render that throws leaves the page as it was): kept for the failure message.
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`); });
   page.setDefaultTimeout(60_000);
   let navigations = 0;
   page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
@@ -88,7 +92,7 @@ try {
     const view = await page.evaluate(async () => (await fetch('/api/view')).json()) as { at: string; readingAt?: string; machines: Array<{ name: string }>; events: Array<{ type: string }> };
     await writeFile(`${out}/view-at-failure.json`, JSON.stringify(view, null, 2));
     // What the CI log keeps of it: the machine's row and when the conditions were last read.
-    process.stderr.write(`view at ${view.at}, conditions read at ${view.readingAt ?? 'never'}: ${JSON.stringify(view.machines.find((m) => m.name === 'backup'))}; last events: ${view.events.slice(-8).map((e) => JSON.stringify(e).slice(0, 200)).join(' | ')}\n`);
+    process.stderr.write(`view at ${view.at}, conditions read at ${view.readingAt ?? 'never'}: ${JSON.stringify(view.machines.find((m) => m.name === 'backup'))}; page errors: ${JSON.stringify(pageErrors.slice(-5))}; last events: ${view.events.slice(-8).map((e) => JSON.stringify(e).slice(0, 200)).join(' | ')}\n`);
     await page.screenshot({ path: `${out}/dashboard-at-failure.png`, fullPage: true });
     throw error;
   }
@@ -109,6 +113,7 @@ try {
     const at = seen[`${run.id} ${i}`];
     return at !== undefined && s.endedAt ? [at - s.endedAt] : [];
   });
+  result.pageErrors = pageErrors;
   phase('done');
 } finally {
   await browser.close();

@@ -69,6 +69,7 @@ describe('the dashboard in a browser', { skip }, () => {
     }
     const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     process.stdout.write(`# dashboard: first load ${result.pageBytes} bytes; step end → on the page (ms): ${JSON.stringify(result.stepLatencyMs)}; new roles on the grid ${result.gridAfterRecoveredMs} ms after the run was shown recovered\n`);
+    assert.deepEqual(result.pageErrors, [], 'the page ran without errors');
     assert.equal(result.redirectedTo, '/login', 'without a session the page sends the browser to the login');
     for (const m of lab.fleet.machines) assert.ok((result.machines as string[]).includes(m.name), `the grid shows ${m.name}`);
     assert.ok((result.pageBytes as number) < 100_000, `the page is light: ${result.pageBytes} bytes`);
