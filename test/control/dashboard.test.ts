@@ -86,6 +86,8 @@ test('without a session every page redirects to the login and every API call is 
   }
   assert.equal((await fetch(`${base}/api/view`, { headers: { cookie: 'lifeboat_session=forged' } })).status, 401, 'a made-up token is no session');
   assert.equal(await (await fetch(`${base}/healthz`)).text(), 'ok\n');
+  // What every browser asks for first: answered empty, never a 404 in its console nor a login redirect.
+  assert.equal((await fetch(`${base}/favicon.ico`, { redirect: 'manual' })).status, 204);
   const page = await fetch(`${base}/login`);
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);

@@ -64,6 +64,9 @@ export function dashboardRoutes(o: DashboardOptions, secure: boolean): Hono<{ Va
     await next();
   });
 
+  // Browsers ask for it on every first visit: an answer with no icon, not a 404 in their console.
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'max-age=86400' }));
+
   app.get('/login', (c) => {
     if (sessionOf(c, o)) return c.redirect('/', 302);
     const nonce = randomBytes(16).toString('base64');
