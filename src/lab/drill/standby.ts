@@ -20,7 +20,7 @@ const sameGtids = (a: string, b: string) => a.split(',').map((x) => x.trim()).fi
 /** The answer, or undefined when there is none (no MariaDB, or the host is down). */
 async function sql(lab: Lab, host: string, text: string, withNames = false): Promise<string | undefined> {
   try {
-    const r = await lab.exec(host, `mariadb ${withNames ? '' : '-N '}-B --connect-timeout=3`, { stdin: text, timeoutMs: 60_000 });
+    const r = await lab.exec(host, `mariadb ${withNames ? '' : '-N '}-B --connect-timeout=10`, { stdin: text, timeoutMs: 60_000 });
     return r.code === 0 ? r.stdout.trim() : undefined;
   } catch {
     return undefined;
@@ -48,7 +48,8 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
       if (primarySide === undefined || at === undefined) return { ok: false, why: `${primary}'s rows could not be read under a read lock` };
       const theirs = primarySide.split('\n').filter((l) => !l.startsWith('pos ')).join('\n');
       const safeAt = at.replace(/[^0-9,-]/g, '');
-      await sql(lab, replica, `START SLAVE SQL_THREAD UNTIL master_gtid_pos = '${safeAt}';`);
+      // Its answer counts: a start that did not happen would read as "did not apply".
+      if ((await sql(lab, replica, `START SLAVE SQL_THREAD UNTIL master_gtid_pos = '${safeAt}';`)) === undefined) return { ok: false, why: `its SQL thread could not be started until ${safeAt}` };
       const deadline = Date.now() + 20_000;
       let applied = '';
       while (Date.now() < deadline) {
@@ -80,7 +81,10 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
     if (!/\tON$/.test(semi ?? '')) { checked[h.name] = 'semi-sync is not on: it does not acknowledge writes'; continue; }
     const waited = await sql(lab, h.name, `SELECT MASTER_GTID_WAIT('${position.replace(/[^0-9,-]/g, '')}', 20);`);
     if (waited !== '0') { checked[h.name] = `not caught up with ${position} within 20 s`; continue; }
-    const same = await sameRowsAtOnePoint(h.name);
+    // A comparison that could not be made (a client that did not connect in time on a loaded
+    // machine, the SQL thread not started) is made again; rows that differ are final.
+    let same = await sameRowsAtOnePoint(h.name);
+    for (let attempt = 2; attempt <= 3 && !same.ok && !/rows differ/.test(same.why); attempt++) same = await sameRowsAtOnePoint(h.name);
     if (!same.ok) { checked[h.name] = same.why; continue; }
     checked[h.name] = `semi-sync replica of ${primary}, caught up at ${position}, every row of ${tables.length} table(s) the same at ${same.at}`;
     found ??= h.name;
