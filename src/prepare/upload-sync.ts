@@ -275,3 +275,41 @@ function scriptAction(sync: UploadSync, p: SyncPaths, options: PrepareOptions): 
     verify: (ctx) => verifyDesired(ctx, file(ctx)),
   };
 }
+
+const SYNC_PROGRAM_PREFIX = 'lifeboat-sync-';
+
+/**
+ * Stops and retires every upload-sync loop on `machine` (a returned old primary's loops would
+ * push its stale files onto the machine that took over): each program's file is renamed out
+ * of the manager's reach (`.retired`, kept for a person), so a reboot does not start it again.
+ * `prepare` writes the loops the fleet needs now, on the machines that need them.
+ */
+export function retireSyncLoops(machine: string, options: Pick<PrepareOptions, 'keeper'>): Action {
+  const k = options.keeper;
+  const supervisor = `${k.supervisorConfDir}/${SYNC_PROGRAM_PREFIX}*.conf`;
+  const systemd = `${k.systemdDir}/${SYNC_PROGRAM_PREFIX}*.service`;
+  const script = [
+    'set -eu',
+    `for f in ${supervisor}; do [ -e "$f" ] || continue; n=$(basename "$f" .conf); ${k.supervisorctl} stop "$n" >/dev/null 2>&1 || true; mv -f "$f" "$f.retired"; retired=1; done`,
+    `[ -z "\${retired:-}" ] || { ${k.supervisorctl} reread >/dev/null && ${k.supervisorctl} update >/dev/null; }`,
+    `for f in ${systemd}; do [ -e "$f" ] || continue; n=$(basename "$f"); systemctl disable --now "$n" >/dev/null 2>&1 || true; mv -f "$f" "$f.retired"; reload=1; done`,
+    '[ -z "${reload:-}" ] || systemctl daemon-reload',
+  ].join('\n');
+  const running = `{ ls ${supervisor} ${systemd} 2>/dev/null || true; if command -v ${k.supervisorctl} >/dev/null 2>&1; then ${k.supervisorctl} status 2>/dev/null | awk '$1 ~ /^${SYNC_PROGRAM_PREFIX}/ && $2 == "RUNNING" {print $1}' || true; fi; }`;
+  return {
+    title: `Retire the upload-sync loops on ${machine}`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx) {
+      const found = (await runChecked(ctx.remote(machine), running, { timeoutMs: 15_000 })).stdout.trim();
+      return found ? [{ kind: 'command', machine, command: `stop and rename ${found.split('\n').join(', ')} to *.retired` }] : [];
+    },
+    async apply(ctx) {
+      await runChecked(ctx.remote(machine), `sh -c ${shq(script)}`, { timeoutMs: 60_000 });
+    },
+    async verify(ctx) {
+      const left = (await runChecked(ctx.remote(machine), running, { timeoutMs: 15_000 })).stdout.trim();
+      if (left) throw new ActionError('verify-failed', `${machine}: upload-sync loops still there: ${left.split('\n').join(', ')}`);
+    },
+  };
+}

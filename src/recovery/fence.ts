@@ -66,11 +66,14 @@ interface Parts {
 }
 
 function partsOf(ctx: ActionContext, machine: string): Parts {
+  // A machine out of service holds no role; what it ran is in `down.roles` (a returned old
+  // primary is fenced for what it was).
   const m = machineNamed(ctx.fleet, machine);
+  const held = m.roles.length > 0 ? m : { ...m, roles: m.down?.roles ?? [] };
   return {
-    db: Boolean(ctx.fleet.database) && m.roles.some((r) => r === 'db-primary' || r === 'db-replica'),
-    redis: Boolean(ctx.fleet.redis) && m.roles.some((r) => r === 'redis' || r === 'redis-replica'),
-    services: servicesOn(ctx.fleet, m).map(([name]) => name),
+    db: Boolean(ctx.fleet.database) && held.roles.some((r) => r === 'db-primary' || r === 'db-replica'),
+    redis: Boolean(ctx.fleet.redis) && held.roles.some((r) => r === 'redis' || r === 'redis-replica'),
+    services: servicesOn(ctx.fleet, held).map(([name]) => name),
   };
 }
 
@@ -87,7 +90,7 @@ async function redisScript(ctx: ActionContext, commands: string[]): Promise<stri
  * nobody in the fleet can reach it, so it cannot take the users' writes. Seen by someone
  * but reached by no path, the fence fails: a second writable primary is never made.
  */
-export function fenceOldPrimary(machine: string, heir: string | undefined): Action {
+export function fenceOldPrimary(machine: string, heir: string | undefined, o: { mustReach?: boolean } = {}): Action {
   let outcome: 'fenced' | 'isolated' | undefined;
   return {
     title: `Fence ${machine}: MariaDB read-only, its services stopped, its Redis a replica`,
@@ -107,6 +110,8 @@ export function fenceOldPrimary(machine: string, heir: string | undefined): Acti
       const verdict = await verdictOn(ctx, machine);
       const path = await pathTo(ctx, machine, verdict);
       if (!path) {
+        // A machine being brought back must be fenced for real: "nobody reaches it" is no fence then.
+        if (o.mustReach) throw new ActionError('apply-failed', `${machine} is not fenced: no path reaches it (verdict ${verdict.kind})\n${renderVerdict(verdict)}`);
         if (verdict.kind !== 'dead') {
           throw new ActionError('apply-failed', `${machine} is not fenced: no path reaches it although the verdict is ${verdict.kind}; not going on, or two primaries could take writes\n${renderVerdict(verdict)}`);
         }
@@ -138,7 +143,7 @@ export function fenceOldPrimary(machine: string, heir: string | undefined): Acti
       const verdict = await verdictOn(ctx, machine);
       const path = await pathTo(ctx, machine, verdict);
       if (!path) {
-        if (verdict.kind === 'dead' && outcome !== 'fenced') return; // isolated, reported as not fenced by apply
+        if (verdict.kind === 'dead' && outcome !== 'fenced' && !o.mustReach) return; // isolated, reported as not fenced by apply
         throw new ActionError('verify-failed', `${machine}: no path reaches it to check the fence (verdict ${verdict.kind})`);
       }
       const problems = await fenceProblems(ctx, path.remote, partsOf(ctx, machine));

@@ -4,6 +4,7 @@
  * the plan. `--plan` changes nothing; on a terminal every mutating step is confirmed;
  * `--yes` asks nothing; `--resume ID` continues a run that stopped.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { fleetStatus } from '../../health/fleet-status.ts';
 import { judgeMachine, renderVerdict, type Verdict, type VerdictKind } from '../../health/verdict.ts';
@@ -30,6 +31,7 @@ export interface RecoverOptions {
   force?: boolean;
   acceptDataLoss?: boolean;
   confirmFenced?: string[];
+  extractTo?: string;
   json?: boolean;
   state?: string;
   acceptNewHostKeys?: boolean;
@@ -49,6 +51,7 @@ export function registerRecover(program: Command): void {
     .option('--force', 'act although the failure verdict is not "dead" (seen up from some vantage points, or too few answers): the machine is fenced through a path that still sees it')
     .option('--accept-data-loss', 'promote a replica that had stopped receiving; the transactions it lacks are named and recorded')
     .option('--confirm-fenced <machine...>', 'a person confirms these machines are powered off: their singletons may start elsewhere (also with --resume)')
+    .option('--extract-to <folder>', 'rejoin: where the transactions only the returned machine holds are extracted (default ~/.lifeboat/rejoin, private)')
     .option('--json', 'print the run as JSON at the end')
     .option('--state <path>', 'state file (default: $LIFEBOAT_STATE or ~/.lifeboat/state.db)')
     .option('--accept-new-host-keys', 'add unknown SSH host keys to known_hosts (changed keys are always refused)')
@@ -115,6 +118,7 @@ export async function recover(name: string | undefined, options: RecoverOptions)
         ...(options.force ? { force: true } : {}),
         ...(options.acceptDataLoss ? { acceptDataLoss: true } : {}),
         ...(options.confirmFenced?.length ? { confirmedFenced: options.confirmFenced } : {}),
+        ...(options.extractTo ? { extractDir: resolve(options.extractTo) } : {}),
       };
     }
     const stateFile = stateFileFrom(options.state);

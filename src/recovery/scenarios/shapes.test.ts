@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import type { ActionContext } from '../../actions/action.ts';
 import { parseFleet } from '../../fleet/load.ts';
 import type { Fleet } from '../../fleet/schema.ts';
+import { withRoleChanges } from '../../fleet/role-changes.ts';
 import type { Remote } from '../../remote/remote.ts';
 import { flatten, rowsOf } from '../layout.ts';
 import type { ScenarioInput, Step } from '../step.ts';
@@ -171,6 +172,28 @@ describe('scenario steps on other fleet shapes', () => {
     const list = await steps(noReplica, 'backup-down', { failed: 'q', replacement: 'fresh' });
     assert.ok(has(list, 'Start only api, admin on fresh'), list.map((s) => s.title).join(' | '));
     assert.ok(has(list, /Copy \/srv\/api, \/srv\/admin from the primary to fresh/));
+  });
+
+  test('rejoin after primary-down: fenced first, its own transactions extracted before its data is touched, then the standby again', async () => {
+    const pd = scenarioNamed('primary-down')!;
+    const input = { failed: 'main', heir: 'standby', database: { mode: 'promote', acceptDataLoss: false }, installFromArchive: [] };
+    const afterFailover = withRoleChanges(oneEdge, pd.rolesAfter!(input, oneEdge), { run: 'r1', since: '2026-12-01T00:00:00Z' });
+    const rejoin = scenarioNamed('rejoin')!;
+    const resolved = await rejoin.resolve!({ failed: 'main', extractDir: '/tmp/x' }, ctxFor(afterFailover));
+    assert.match(String(resolved.extractFile), /^\/tmp\/x\/main-\d{8}T\d{6}Z\.sql$/);
+    const list = await steps(afterFailover, 'rejoin', resolved);
+    const titles = list.map((s) => s.title);
+    const order = ['Confirm the primary is healthy and main answers again', 'Fence main: nothing of it serves', 'Extract the transactions only main holds (not on standby)', 'Make MariaDB on main a replica of standby', 'Start only web on main', 'Add main to the nginx forwarding lists', "Put main's domains back on the domain list", 'Turn on semi-sync on standby', 'Make Redis on main a replica of standby', 'Verify the business answers'];
+    let last = -1;
+    for (const prefix of order) {
+      const at = titles.findIndex((t) => t.startsWith(prefix));
+      assert.ok(at > last, `"${prefix}" after the step before it: ${titles.join(' | ')}`);
+      last = at;
+    }
+    assert.ok(!titles.some((t) => /cron-runner/.test(t)), `the singleton stays with the primary: ${titles.join(' | ')}`);
+    assert.deepEqual(rejoin.rolesAfter!(resolved, afterFailover), [{ machine: 'main', roles: ['app', 'db-replica', 'redis-replica'] }]);
+    // A machine in service is not "rejoined".
+    await assert.rejects(async () => steps(afterFailover, 'rejoin', { failed: 'standby' }), /standby is in service/);
   });
 
   test('both-app-down and total-loss rebuild the spare, fence the old primary and its singleton first', async () => {
