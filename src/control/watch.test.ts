@@ -51,7 +51,7 @@ after(async () => {
 });
 
 /** A Watch whose machines are judged by `script`, one list of kinds per round. */
-function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial<WatchSettings>, observe: boolean, usersSide?: (now: () => number) => WatchOptions['usersSide'], readHealth?: WatchOptions['readHealth']) {
+function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial<WatchSettings>, observe: boolean, usersSide?: (now: () => number) => WatchOptions['usersSide'], readHealth?: WatchOptions['readHealth'], onFleet: Fleet = fleet) {
   const events: WatchEvent[] = [];
   const alerts: AlertMessage[] = [];
   let round = 0;
@@ -59,7 +59,7 @@ function watchWith(script: Array<Record<string, VerdictKind>>, settings: Partial
   const alerter = new Alerter([{ name: 'test', send: async (m) => { alerts.push(m); } }], () => undefined);
   const reads = { status: 0 };
   const watch = new Watch({
-    ctx: { fleet } as unknown as ActionContext,
+    ctx: { fleet: onFleet } as unknown as ActionContext,
     journal,
     // Rounds are 1 s apart on this clock; how long a death must last (deadForS) is the
     // detector's own test, so these count rounds only unless they set it.
@@ -332,4 +332,28 @@ test('approving a plan (the dashboard): recorded as the person\'s, once; refused
   assert.throws(() => w.watch.approve(done, 'ana'), /recovered, not a plan waiting for approval/);
   const observing = watchWith([{}], {}, true);
   assert.throws(() => observing.watch.approve(plan(), 'ana'), /observe mode/);
+});
+
+test('a machine out of service that answers again is named at once, once per return, for the rejoin policy', async () => {
+  const afterFailover: Fleet = {
+    ...fleet,
+    machines: fleet.machines.map((m) => (m.name === 'main' ? { ...m, roles: [], down: { since: '2026-12-01T00:00:00Z', run: 'r1', roles: ['app', 'db-primary'] } } : m)),
+  };
+  const w = watchWith([{ main: 'dead' }, { main: 'dead' }, { main: 'alive' }, { main: 'alive' }, { main: 'dead' }, { main: 'alive' }], {}, false, undefined, undefined, afterFailover);
+  await w.next();
+  await w.next();
+  assert.equal(w.events.filter((e) => e.type === 'incident-opened').length, 0, 'out of service and dead: nothing to do');
+  await w.next();
+  const opened = w.events.filter((e) => e.type === 'incident-opened');
+  assert.equal(opened.length, 1);
+  assert.match(opened[0]!.type === 'incident-opened' ? opened[0]!.why : '', /main is out of service in the fleet file .* answers again: what it ran as app, db-primary/);
+  const decision = w.events.find((e) => e.type === 'decision');
+  assert.ok(decision?.type === 'decision');
+  assert.deepEqual([decision.scenario, decision.action, decision.detail], ['rejoin', 'notified', 'lifeboat recover rejoin --failed main']);
+  await w.next();
+  assert.equal(w.events.filter((e) => e.type === 'decision').length, 1, 'once per return');
+  await w.next();
+  await w.next();
+  assert.equal(w.events.filter((e) => e.type === 'decision').length, 2, 'back again after dying again: named again');
+  assert.ok(w.alerts.some((a) => /rejoin --failed main/.test(a.text)));
 });

@@ -250,6 +250,7 @@ export class Watch {
       for (const key of [...this.decided]) if (key.endsWith(` ${m}`)) this.decided.delete(key);
       this.handled.delete(m);
     }
+    await this.returnedRound(verdicts);
     // A first dead verdict starts reading the fleet's status at once, so that it is ready
     // when the death is confirmed rounds later instead of being read only then.
     const unhandled = this.lastDead.filter((m) => !this.handled.has(m));
@@ -275,6 +276,26 @@ export class Watch {
     this.decided.add(`${next.scenario} ${next.failed}`);
     this.event({ type: 'incident-opened', machine: next.failed, scenario: next.scenario, failed: next.failed, why: next.why });
     await this.decide(next);
+  }
+
+  /**
+   * A machine the fleet file marks out of service that answers again (an old primary back
+   * after a failover): it may run its services as it did, singletons and a writable database
+   * included. Named the round it is seen alive, and handled by the `rejoin` policy (notify by
+   * default: `lifeboat recover rejoin` fences it first). Once per return: dead again, it may
+   * be named again when it comes back.
+   */
+  private async returnedRound(verdicts: readonly Verdict[]): Promise<void> {
+    for (const v of verdicts) {
+      const key = `rejoin ${v.machine}`;
+      if (v.kind === 'dead') this.decided.delete(key);
+      const m = this.ctx.fleet.machines.find((x) => x.name === v.machine);
+      if (!m?.down || v.kind !== 'alive' || this.decided.has(key)) continue;
+      this.decided.add(key);
+      const why = `${m.name} is out of service in the fleet file (since ${m.down.since}, run ${m.down.run}) and answers again: what it ran as ${m.down.roles.join(', ') || 'nothing'} may be running again`;
+      this.event({ type: 'incident-opened', machine: m.name, scenario: 'rejoin', failed: m.name, why });
+      await this.decide({ scenario: 'rejoin', failed: m.name, why });
+    }
   }
 
   private async decide(d: Diagnosis): Promise<void> {

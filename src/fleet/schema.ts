@@ -294,7 +294,7 @@ export const cronEntrySchema = z.strictObject({
 export type CronEntry = z.infer<typeof cronEntrySchema>;
 
 /** The runbook's scenarios, by name (src/recovery/scenarios registers one for each). */
-export const SCENARIO_NAMES = ['edge-down', 'backup-down', 'primary-down', 'both-app-down', 'total-loss'] as const;
+export const SCENARIO_NAMES = ['edge-down', 'backup-down', 'primary-down', 'both-app-down', 'total-loss', 'rejoin'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /**

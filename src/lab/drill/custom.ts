@@ -82,7 +82,8 @@ export async function runCustomDrill(o: CustomDrillOptions): Promise<CustomDrill
     log('  prepared');
 
     const limitS = o.observeS + 660;
-    const daemon = await startDaemon(lab, { fleetFile, args: SCENARIO_NAMES.flatMap((s) => ['--policy', `${s}=auto`]), timeoutMs: limitS * 1000 });
+    // Every runbook on auto, but a healed machine is not brought back mid-drill (rejoin reseeds it).
+    const daemon = await startDaemon(lab, { fleetFile, args: SCENARIO_NAMES.filter((s) => s !== 'rejoin').flatMap((s) => ['--policy', `${s}=auto`]), timeoutMs: limitS * 1000 });
     await waitForEvents(daemon.file, (ev) => ev.some((e) => e.type === 'started'), 60_000, 'the daemon did not start').catch(async (error: Error) => {
       throw new Error(`${error.message}: ${await daemon.stderr()}`);
     });
