@@ -41,7 +41,9 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
    * checksums), the replica applies exactly up to that position and is read, then goes on.
    */
   const sameRowsAtOnePoint = async (replica: string): Promise<{ ok: true; at: string } | { ok: false; why: string }> => {
-    if ((await sql(lab, replica, 'STOP SLAVE SQL_THREAD;')) === undefined) return { ok: false, why: 'its SQL thread could not be paused to compare rows' };
+    // Both threads: MariaDB refuses START SLAVE UNTIL master_gtid_pos while the IO thread runs
+    // ("Slave is already running"), which an earlier version took for "did not apply".
+    if ((await sql(lab, replica, 'STOP SLAVE;')) === undefined) return { ok: false, why: 'its replication could not be paused to compare rows' };
     try {
       const primarySide = await sql(lab, primary, `FLUSH TABLES WITH READ LOCK; SELECT CONCAT('pos ', @@gtid_binlog_pos); ${checksumSql} UNLOCK TABLES;`);
       const at = /^pos (\S*)$/m.exec(primarySide ?? '')?.[1];
@@ -49,7 +51,7 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
       const theirs = primarySide.split('\n').filter((l) => !l.startsWith('pos ')).join('\n');
       const safeAt = at.replace(/[^0-9,-]/g, '');
       // Its answer counts: a start that did not happen would read as "did not apply".
-      if ((await sql(lab, replica, `START SLAVE SQL_THREAD UNTIL master_gtid_pos = '${safeAt}';`)) === undefined) return { ok: false, why: `its SQL thread could not be started until ${safeAt}` };
+      if ((await sql(lab, replica, `START SLAVE UNTIL master_gtid_pos = '${safeAt}';`)) === undefined) return { ok: false, why: `its replication could not be started until ${safeAt}` };
       const deadline = Date.now() + 20_000;
       let applied = '';
       while (Date.now() < deadline) {
@@ -62,7 +64,7 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
       return mine === theirs ? { ok: true, at: safeAt } : { ok: false, why: `its rows differ from ${primary}'s at ${safeAt} (CHECKSUM TABLE)` };
     } finally {
       // Whatever happened (an UNTIL not reached included): applying as usual again.
-      await sql(lab, replica, 'STOP SLAVE SQL_THREAD; START SLAVE SQL_THREAD;');
+      await sql(lab, replica, 'STOP SLAVE; START SLAVE;');
     }
   };
   let found: string | null = null;

@@ -106,10 +106,13 @@ export const rejoin: Scenario<RejoinInput> = {
       ]),
     ];
     if (hadData) {
-      steps.push(
+      // On the fleet where it is the replica again: a machine out of service serves no data,
+      // so the links to it would not be held to the TLS its certificate gives (its replication
+      // account on the primary logs in only inside TLS).
+      steps.push(...asFleet(after, [
         step(extractOwnTransactions(old.name, live.name, file)),
         step(rejoinDatabase(old.name, live.name, file, input.acceptDataLoss === true)),
-      );
+      ]));
     }
     if (services.length) {
       steps.push(
