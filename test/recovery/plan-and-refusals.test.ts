@@ -108,10 +108,10 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
     assert.ok(baseline['primary']?.files['/wwwroot/go/go-api/config.yaml']);
     assert.ok((baseline['primary']?.mariadb?.domains.length ?? 0) > 0);
 
-    for (const c of PLANS) {
-      const t0 = performance.now();
-      const r = await recover(`${c.scenario} ${c.args} --plan`);
-      const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    // Side by side: plans change nothing, and each waits mostly on the machines' answers.
+    const t0 = performance.now();
+    const planned = await Promise.all(PLANS.map(async (c) => ({ c, r: await recover(`${c.scenario} ${c.args} --plan`), seconds: ((performance.now() - t0) / 1000).toFixed(1) })));
+    for (const { c, r, seconds } of planned) {
       // Healthy machines: the "really failed" check fails, so a plan exits 1; the plan is still shown in full.
       assert.equal(r.code, 1, `${c.scenario}: ${output(r)}`);
       assert.match(r.stdout, new RegExp(`Plan for ${c.scenario} \\(run \\S+\\) — nothing below has been applied`), c.scenario);
@@ -123,30 +123,29 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
         if (typeof s === 'string') assert.ok(plan.includes(s), `${c.scenario} plan lacks ${JSON.stringify(s)}\n${plan}`);
         else assert.match(plan, s, `${c.scenario} plan lacks ${s}`);
       }
-      process.stdout.write(`# plan ${c.scenario}: ${seconds} s\n`);
+      process.stdout.write(`# plan ${c.scenario}: ${seconds} s (the five at once)\n`);
     }
     assert.deepEqual(await snapshot(lab), baseline);
   });
 
   test('bad input and unsafe requests are refused and change nothing', async () => {
-    const unknown = await recover('primry-down --failed primary --plan');
+    assert.ok(plannedRunId, 'a plan named its run');
+    // Bad input is refused before anything is reached: asked side by side.
+    const [unknown, stranger, badSpare, noRun, resumePlan] = await Promise.all([
+      recover('primry-down --failed primary --plan'),
+      recover('primary-down --failed db-9 --yes'),
+      recover('backup-down --failed backup --replacement spare-9 --yes'),
+      recover('--resume 0zzzzzzzz-none --yes'),
+      recover(`--resume ${plannedRunId} --yes`),
+    ]);
     assert.equal(unknown.code, 2, output(unknown));
     assert.match(unknown.stderr, /unknown scenario `primry-down` — did you mean `primary-down`\?/);
-
-    const stranger = await recover('primary-down --failed db-9 --yes');
     assert.equal(stranger.code, 2, output(stranger));
     assert.match(stranger.stderr, /--failed: no machine `db-9` in fleet/);
-
-    const badSpare = await recover('backup-down --failed backup --replacement spare-9 --yes');
     assert.equal(badSpare.code, 2, output(badSpare));
     assert.match(badSpare.stderr, /--replacement: no machine `spare-9`/);
-
-    const noRun = await recover('--resume 0zzzzzzzz-none --yes');
     assert.equal(noRun.code, 2, output(noRun));
     assert.match(noRun.stderr, /no run with id 0zzzzzzzz-none/);
-
-    assert.ok(plannedRunId, 'a plan named its run');
-    const resumePlan = await recover(`--resume ${plannedRunId} --yes`);
     assert.equal(resumePlan.code, 2, output(resumePlan));
     assert.match(resumePlan.stderr, /was only a plan/);
 
