@@ -291,6 +291,8 @@ export class Watch {
       if (v.kind === 'dead') this.decided.delete(key);
       const m = this.ctx.fleet.machines.find((x) => x.name === v.machine);
       if (!m?.down || v.kind !== 'alive' || this.decided.has(key)) continue;
+      // The rejoin runbook brings back app servers (their database and singletons are the danger).
+      if (!m.down.roles.some((r) => r === 'app' || r === 'db-primary' || r === 'db-replica')) continue;
       this.decided.add(key);
       const why = `${m.name} is out of service in the fleet file (since ${m.down.since}, run ${m.down.run}) and answers again: what it ran as ${m.down.roles.join(', ') || 'nothing'} may be running again`;
       this.event({ type: 'incident-opened', machine: m.name, scenario: 'rejoin', failed: m.name, why });

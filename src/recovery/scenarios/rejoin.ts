@@ -80,6 +80,11 @@ export const rejoin: Scenario<RejoinInput> = {
     if (!live) throw new ActionError('precondition', 'the fleet has no db-primary machine to rejoin');
     if (live.name === old.name) throw new ActionError('precondition', `${old.name} is the primary`);
     const was = old.down.roles;
+    // Built and tested for an app server (the old primary, or a backup) coming back; an edge
+    // or a store that returns is not what this runbook knows how to bring back.
+    if (!was.some((r) => r === 'app' || r === 'db-primary' || r === 'db-replica')) {
+      throw new ActionError('precondition', `${old.name} was ${was.join(', ') || 'nothing'}: rejoin brings back an app server (an old primary or backup); provision an edge or a store again instead`);
+    }
     const hadData = Boolean(fleet.database) && was.some((r) => r === 'db-primary' || r === 'db-replica');
     const file = input.extractFile ?? join(DEFAULT_EXTRACT_DIR, `${old.name}.sql`);
     const after = withRoleChanges(fleet, rolesAfter(fleet, old), { run: 'this run', since: new Date(0).toISOString() });

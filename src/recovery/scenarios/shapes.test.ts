@@ -194,6 +194,8 @@ describe('scenario steps on other fleet shapes', () => {
     assert.deepEqual(rejoin.rolesAfter!(resolved, afterFailover), [{ machine: 'main', roles: ['app', 'db-replica', 'redis-replica'] }]);
     // A machine in service is not "rejoined".
     await assert.rejects(async () => steps(afterFailover, 'rejoin', { failed: 'standby' }), /standby is in service/);
+    const edgeGone = withRoleChanges(oneEdge, [{ machine: 'front', down: true }], { run: 'r2', since: '2026-12-01T00:00:00Z' });
+    await assert.rejects(async () => steps(edgeGone, 'rejoin', { failed: 'front' }), /front was edge: rejoin brings back an app server/);
   });
 
   test('both-app-down and total-loss rebuild the spare, fence the old primary and its singleton first', async () => {
