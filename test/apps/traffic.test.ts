@@ -119,9 +119,13 @@ test('the CLI runs a bounded run, prints its summary and refuses bad arguments',
 test('sessions lost with Redis: users log in again and heartbeats succeed again', async () => {
   const port = (edge.address() as { port: number }).port;
   const out = join(fx.root, 'flush.jsonl');
-  // 4 s of traffic after the flush: on a loaded 2-core machine 2 s held too few heartbeats of old sessions (CI flake).
-  const traffic = runTraffic({ urls: [`http://localhost:${port}`], seconds: 6, rate: 20, timeoutMs: 4000, out });
-  await new Promise((r) => setTimeout(r, 2000));
+  // Sessions must exist before the flush, or none can go stale: the flush waits for the first
+  // good heartbeat (a fixed 2 s held none on a loaded 2-core machine, CI), then the traffic
+  // runs on for the rest of its bounded time.
+  const traffic = runTraffic({ urls: [`http://localhost:${port}`], seconds: 14, rate: 20, timeoutMs: 4000, out });
+  const deadline = Date.now() + 8000;
+  while (Date.now() < deadline && !(await readRecords(out).catch(() => [])).some((r) => r.op === 'heartbeat' && r.ok)) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 500));
   const flushed = Date.now();
   const redis = new Redis({ host: '127.0.0.1', port: fx.redis.port });
   try {
