@@ -35,6 +35,9 @@ test("the seed's fleet: the same machines the drills always used", () => {
 test('another fleet: machines found by role, whatever their names', () => {
   assert.deepEqual(cast('primary-down', other).recover, ['--failed', 'db1', '--confirm-fenced', 'db1']);
   assert.equal(cast('primary-down', other).databaseAfter, 'db2');
+  // rejoin: the same failover, giving up what the stopped standby never received.
+  assert.deepEqual(cast('rejoin', other).recover, ['--failed', 'db1', '--accept-data-loss', '--confirm-fenced', 'db1']);
+  assert.equal(drillNamed('rejoin')!.scenario, 'primary-down');
   assert.deepEqual(cast('both-app-down', other).faults.map((f) => ('host' in f ? f.host : '')), ['db1', 'db2']);
 });
 

@@ -28,8 +28,16 @@ export interface DrillCast {
 }
 
 export interface DrillSpec {
-  /** Also the recovery scenario's name. */
+  /** Also the recovery scenario's name, unless `scenario` names another. */
   name: string;
+  /** The recovery the fault calls for, when it is not the drill's name. */
+  scenario?: string;
+  /**
+   * Before the fault the standby stops receiving and the primary commits rows alone; after the
+   * recovery the old primary is powered on again and `lifeboat recover rejoin` brings it back
+   * (src/lab/drill/rejoin-phase.ts).
+   */
+  rejoin?: boolean;
   describe: string;
   /** Run `lifeboat prepare` (replication, Redis replica, upload sync) before the fault. */
   prepare: boolean;
@@ -89,6 +97,21 @@ export const DRILLS: readonly DrillSpec[] = [
       const primary = primaryOf(fleet, this.name);
       const heir = standbyOf(fleet, primary, this.name);
       return { faults: down([primary]), recover: ['--failed', primary.name, '--confirm-fenced', primary.name], databaseAfter: heir.name, uploadsAfter: heir.name };
+    },
+  },
+  {
+    name: 'rejoin',
+    scenario: 'primary-down',
+    describe: 'the standby stops receiving, the db-primary commits rows alone and dies; after the failover (--accept-data-loss) it comes back and is rejoined: its own rows extracted, then it stands by again',
+    prepare: true,
+    backup: false,
+    lossBoundedByBackup: false,
+    rejoin: true,
+    cast(fleet) {
+      const primary = primaryOf(fleet, this.name);
+      const heir = withRole(fleet, 'db-replica').find((m) => m.name !== primary.name);
+      if (!heir) throw new DrillRoleError(`drill ${this.name} needs a machine with role db-replica (it stops receiving, then takes over)`);
+      return { faults: down([primary]), recover: ['--failed', primary.name, '--accept-data-loss', '--confirm-fenced', primary.name], databaseAfter: heir.name, uploadsAfter: heir.name };
     },
   },
   {

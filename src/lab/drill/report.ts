@@ -20,6 +20,11 @@ export function renderDrillReport(r: DrillReport): string {
     `  acknowledged writes lost                                  ${r.lostWrites}${lossNote(r)}`,
     `  acknowledged files lost                                   ${r.uploadsChecked ? `${r.lostUploads}${r.uploadsInSyncWindow ? ` (+${r.uploadsInSyncWindow} made within the upload sync interval before the fault)` : ''}` : 'not checked: no machine keeping the upload files survives'}`,
     `  a singleton running twice at once                         ${r.doubleJobRuns}`,
+    ...(r.rejoin ? [
+      `  the old primary back: rejoin run                          ${r.rejoin.outcome}, ${s(r.rejoin.seconds)}`,
+      `  …it ran as it was, from power-on to fenced                ${s(r.rejoin.fencedAfterS)}`,
+      `  …rows it alone held, in the extract on the operator       ${r.rejoin.markersInExtract} of ${r.rejoin.markersWritten} (${r.rejoin.extractedTransactions ?? '?'} transaction(s) in ${r.rejoin.extractFile ?? 'no file'})`,
+    ] : []),
     `  standby at the end (semi-sync replica with every row)     ${r.standby ?? `none${Object.keys(r.standbyChecked ?? {}).length ? ` (${Object.entries(r.standbyChecked).filter(([, why]) => !why.startsWith('no MariaDB answers') && why !== 'not a replica').map(([m, why]) => `${m}: ${why}`).join('; ') || 'no replica'})` : ''}`}`,
     `  traffic                                                   ${r.traffic.requests} requests, ${r.traffic.ok} ok, ${r.traffic.failed} failed; checked ${Object.entries(r.acknowledged).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing'}`,
     ...(r.wire ? [
@@ -45,6 +50,7 @@ function lossNote(r: DrillReport): string {
     const last = r.lostWritesLastSecond ?? [];
     return ` (the newest backup was taken ${r.backupAgeSeconds} s before the fault; the shipped binary log was replayed: ${last.length} lost write(s) sent in the last second${last.length ? `, ${last.map((w) => `${w.beforeFaultS} s`).join(', ')} before it` : ''})`;
   }
+  if (r.lossBound === 'replica-stopped') return ' (written after the drill stopped the standby: given up with --accept-data-loss, and held by the old primary alone)';
   if (r.lossBound === 'newest-backup') return ` (${r.lostWritesAfterBackup} made after the newest backup, taken ${r.backupAgeSeconds} s before the fault, and no store that ships the binary log survived: the loss is bounded by the backup interval)`;
   return '';
 }

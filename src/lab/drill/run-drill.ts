@@ -13,6 +13,7 @@ import { loadFleet } from '../../fleet/load.ts';
 import type { Fleet } from '../../fleet/schema.ts';
 import { Lab } from '../lab.ts';
 import { findStandby } from './standby.ts';
+import { openRejoinWindow, rejoinPhase, type RejoinReport } from './rejoin-phase.ts';
 import { planLab } from '../plan.ts';
 import { REPO_IN_HOST } from '../paths.ts';
 import { firstSuccessAfter, type Recovery } from '../traffic/analysis.ts';
@@ -113,7 +114,9 @@ export interface DrillReport {
    * What may be lost: nothing (a replica survives), the writes of the last second before the
    * fault (a store shipping the binary log survives), or those after the newest backup.
    */
-  lossBound: 'none' | 'last-second' | 'newest-backup';
+  lossBound: 'none' | 'last-second' | 'newest-backup' | 'replica-stopped';
+  /** The rejoin drill's second half: the old primary back, fenced, its own rows extracted. */
+  rejoin?: RejoinReport;
   /** The lost writes sent in the last second before the fault, each with how long before it. */
   lostWritesLastSecond?: Array<Record<string, unknown> & { beforeFaultS: number }>;
   /** How old the newest backup was at the fault: the window of writes a restore cannot have. */
@@ -155,6 +158,9 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
   // a fleet without the roles the drill needs is refused with nothing started.
   const fleet = await loadFleet(options.fleetFile);
   const cast = spec.cast(withLabSpares(fleet, labId));
+  if (spec.rejoin && options.auto) throw new DrillRoleError(`drill ${spec.name} runs its recoveries itself: the daemon never accepts data loss on its own (no --auto)`);
+  if (spec.rejoin && !fleet.database) throw new DrillRoleError(`drill ${spec.name} needs a database in the fleet file`);
+  const scenario = spec.scenario ?? spec.name;
   if (planServices(trafficPlan(fleet)).length === 0) {
     throw new DrillRoleError(`drill ${spec.name} needs user traffic: no service the edges forward to (nginx.upstreams) writes to the database or keeps files`);
   }
@@ -209,7 +215,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     let daemon: DaemonHandle | undefined;
     const observer = options.observer;
     if (options.auto && !observer?.replacesRecovery) {
-      daemon = await startDaemon(lab, { fleetFile, args: ['--policy', `${spec.name}=auto`, ...SERVE_ARGS], timeoutMs: (MAX_TRAFFIC_S + 120) * 1000 });
+      daemon = await startDaemon(lab, { fleetFile, args: ['--policy', `${scenario}=auto`, ...SERVE_ARGS], timeoutMs: (MAX_TRAFFIC_S + 120) * 1000 });
       // The daemon's first round judges every machine: from then on it is watching.
       await waitForEvents(daemon.file, (events) => events.filter((e) => e.type === 'verdict').length >= lab.fleet.machines.length, 60_000, 'the daemon did not judge every machine');
       log('  daemon watching');
@@ -230,6 +236,9 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
+    // The rejoin drill: the standby stops receiving and the primary commits rows alone.
+    const rejoinWindow = spec.rejoin ? await openRejoinWindow(lab, cast, rejoinPrimary(cast), fleet.database!.schema) : undefined;
+    if (rejoinWindow) log(`  ${cast.databaseAfter} stopped receiving; ${rejoinWindow.markers.length} rows committed on ${rejoinPrimary(cast)} alone`);
     const faultAt = Date.now();
     await Promise.all(cast.faults.map((f) => lab.fault(f)));
     // Requests sent while the fault was being put in place may still have been served by the
@@ -250,7 +259,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
         await daemon.kill();
         log(`  daemon killed (SIGKILL) ${options.killDaemonAfterS} s into its recovery`);
         if (before.some((e) => e.type === 'recovery-finished')) problems.push(`the recovery finished before the daemon was killed: choose a shorter --kill-daemon-after than ${options.killDaemonAfterS} s`);
-        daemon = await startDaemon(lab, { fleetFile, append: true, args: ['--policy', `${spec.name}=auto`, ...SERVE_ARGS], timeoutMs: (MAX_TRAFFIC_S + 120) * 1000 });
+        daemon = await startDaemon(lab, { fleetFile, append: true, args: ['--policy', `${scenario}=auto`, ...SERVE_ARGS], timeoutMs: (MAX_TRAFFIC_S + 120) * 1000 });
         const resumed = await waitForEvents(daemon.file, (ev) => ev.filter((e) => e.type === 'started').length >= 2 && ev.some((e) => e.type === 'recovery-finished' || (e.type === 'decision' && e.action === 'resumed')), 120_000, 'the restarted daemon neither resumed nor finished the run')
           .then((ev) => ev.some((e) => e.type === 'decision' && e.action === 'resumed'), () => false);
         daemonKilled = { afterS: options.killDaemonAfterS, resumed };
@@ -279,7 +288,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       log(`  daemon: incident after ${detectSeconds ?? '—'} s, ${finished?.outcome ?? 'no recovery'} at ${recoverSeconds.toFixed(2)} s`);
     } else {
       const t0 = performance.now();
-      recover = await ops(`${IN_HOST_CLI} recover ${spec.name} --fleet ${fleetFile} ${cast.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
+      recover = await ops(`${IN_HOST_CLI} recover ${scenario} --fleet ${fleetFile} ${cast.recover.join(' ')} --yes --json --state /tmp/lifeboat-state.db`, 600_000);
       recoverSeconds = (performance.now() - t0) / 1000;
     }
     if (observer && !observer.replacesRecovery) observed = await observer.collect(faultAt);
@@ -308,6 +317,14 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     if (verify.code === 0) verdict = JSON.parse(verify.stdout) as VerifyOutput;
     else problems.push(`verification failed: ${verify.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 
+    // The old primary comes back and is rejoined; then it is the standby looked for below.
+    let rejoin: RejoinReport | undefined;
+    if (rejoinWindow) {
+      const phase = await rejoinPhase(lab, rejoinPrimary(cast), rejoinWindow, (host, command) => lab.exec(host, `cd ${REPO_IN_HOST} && ${command}`, { timeoutMs: 600_000 }), `${IN_HOST_CLI}`, `--fleet ${fleetFile} --state /tmp/lifeboat-state.db`);
+      rejoin = phase.report;
+      problems.push(...phase.problems);
+      log(`  rejoin: ${rejoin.outcome} in ${rejoin.seconds ?? '—'} s, fenced ${rejoin.fencedAfterS ?? '—'} s after power-on, ${rejoin.markersInExtract} of ${rejoin.markersWritten} rows in ${rejoin.extractFile ?? 'no extract'}`);
+    }
     // Who could take over next: a semi-sync replica of the serving primary with every row.
     const standby = fleet.database ? await findStandby(lab, cast.databaseAfter, fleet.database.schema) : { machine: null, checked: {} };
 
@@ -319,8 +336,8 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       if (wire.markersInClear) problems.push(`${wire.markersInClear} of ${wire.markersPlanted} marker value(s) planted in MariaDB and Redis crossed the switch in clear text`);
       if (!wire.controlSeen) problems.push('the capture holds no clear HTTP at all: it proves nothing about clear text');
     }
-    const measured = report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
-    return { ...measured, standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
+    const measured = report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, ...(rejoinWindow ? { replicaStoppedAt: rejoinWindow.stoppedAt } : {}), problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
+    return { ...measured, ...(rejoin ? { rejoin } : {}), standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
   } finally {
     // A drill that failed half-way still stops its tcpdump.
     await capture?.finish().catch(() => undefined);
@@ -381,6 +398,8 @@ interface Measured {
   verdict: VerifyOutput;
   faultAt: number;
   backupAt: number | undefined;
+  /** The rejoin drill: when the standby stopped receiving (writes after it live on the old primary alone). */
+  replicaStoppedAt?: number;
   problems: string[];
   recoverOk: boolean;
   auto: boolean;
@@ -405,10 +424,13 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): Omit<DrillReport
   // not yet streamed to a store when it died.
   const lastSecond = missing.filter((x) => !isFileAck(x.ack) && x.t >= m.faultAt - 1000);
   const problems = [...m.problems];
-  const lossBound: DrillReport['lossBound'] = !spec.lossBoundedByBackup ? 'none' : cast.binlogsSurvive ? 'last-second' : 'newest-backup';
-  const allowedLoss = lossBound === 'none' ? 0 : lossBound === 'last-second' ? lastSecond.length : afterBackup;
+  // The rejoin drill gives up what was written after the standby stopped (--accept-data-loss):
+  // those writes are the old primary's alone, and its extract holds them.
+  const afterStop = m.replicaStoppedAt === undefined ? 0 : missing.filter((x) => !isFileAck(x.ack) && x.t >= m.replicaStoppedAt!).length;
+  const lossBound: DrillReport['lossBound'] = m.replicaStoppedAt !== undefined ? 'replica-stopped' : !spec.lossBoundedByBackup ? 'none' : cast.binlogsSurvive ? 'last-second' : 'newest-backup';
+  const allowedLoss = lossBound === 'none' ? 0 : lossBound === 'last-second' ? lastSecond.length : lossBound === 'replica-stopped' ? afterStop : afterBackup;
   if (lostWrites > allowedLoss) {
-    const older = missing.filter((x) => !isFileAck(x.ack) && !(lossBound === 'last-second' ? x.t >= m.faultAt - 1000 : lossBound === 'newest-backup' ? x.t >= (m.backupAt ?? 0) : false));
+    const older = missing.filter((x) => !isFileAck(x.ack) && !(lossBound === 'last-second' ? x.t >= m.faultAt - 1000 : lossBound === 'newest-backup' ? x.t >= (m.backupAt ?? 0) : lossBound === 'replica-stopped' ? x.t >= (m.replicaStoppedAt ?? 0) : false));
     problems.push(`${lostWrites - allowedLoss} acknowledged write(s) lost that the recovery must keep (sent ${older.slice(0, 5).map((x) => `${((m.faultAt - x.t) / 1000).toFixed(1)} s`).join(', ')} before the fault)`);
   }
   if (lostUploads > 0) {
@@ -447,6 +469,13 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): Omit<DrillReport
     problems,
     labId: m.labId,
   };
+}
+
+/** The machine the rejoin drill powers off and brings back: its one machine-down fault. */
+function rejoinPrimary(cast: DrillCast): string {
+  const f = cast.faults.find((x) => x.kind === 'machine-down');
+  if (!f || !('host' in f)) throw new Error('the rejoin drill powers off one machine');
+  return f.host;
 }
 
 /** Times measured from the fault being in place, re-expressed from the fault's start. */
