@@ -130,20 +130,25 @@ describe('replication at risk is visible and recoverable; one recovery at a time
     const after = await on('backup', `mariadb -e "INSERT INTO speed.users (username, password_hash) VALUES ('after-failover', 'x')"`);
     assert.equal(after.code, 0, output(after));
     await lab.heal({ kind: 'machine-down', host: 'primary' });
-    const r = await cli(winnerHost, 'recover rejoin --failed primary --yes --json --extract-to /tmp/rejoin');
+    // Run from the operator's host, which holds the fleet's CA and the machines' certificate
+    // records (the client, a second operator, has neither: its links would leave TLS out and
+    // the primary's TLS-only replication account would refuse them); the fleet file is the
+    // winner's, as a team shares it.
+    if (winnerHost !== 'ops') await copyFile(join(lab.paths.host(winnerHost), lab.operatorFleetFile), join(lab.paths.host('ops'), lab.operatorFleetFile));
+    const r = await cli('ops', 'recover rejoin --failed primary --yes --json --extract-to /tmp/rejoin');
     assert.equal(r.code, 0, output(r));
     const run = JSON.parse(r.stdout) as { outcome: string; input: { extractFile: string } };
     assert.equal(run.outcome, 'recovered');
     assert.match(run.input.extractFile, /^\/tmp\/rejoin\/primary-\d{8}T\d{6}Z\.sql$/);
 
     // The extract on the operator's machine: the rows written after the replica stopped, not the later ones.
-    const extract = await on(winnerHost, `cat ${run.input.extractFile}; stat -c '%a' ${run.input.extractFile}`);
+    const extract = await on('ops', `cat ${run.input.extractFile}; stat -c '%a' ${run.input.extractFile}`);
     assert.equal(extract.code, 0, output(extract));
     assert.match(extract.stdout, /at-risk-1/);
     assert.match(extract.stdout, /at-risk-2/);
     assert.doesNotMatch(extract.stdout, /after-failover/);
     assert.match(extract.stdout.trim(), /\n600$/, 'private');
-    const record = JSON.parse((await on(winnerHost, `cat ${run.input.extractFile.replace(/\.sql$/, '.json')}`)).stdout) as { kind: string; transactions: number };
+    const record = JSON.parse((await on('ops', `cat ${run.input.extractFile.replace(/\.sql$/, '.json')}`)).stdout) as { kind: string; transactions: number };
     assert.equal(record.kind, 'extra');
     assert.ok(record.transactions >= 1);
 
@@ -156,7 +161,7 @@ describe('replication at risk is visible and recoverable; one recovery at a time
     assert.doesNotMatch(jobs.stdout, /^go-job RUNNING/m, jobs.stdout);
     assert.doesNotMatch(jobs.stdout, /^lifeboat-sync-\S+ RUNNING/m, `its old upload sync is retired: ${jobs.stdout}`);
     assert.match(jobs.stdout, /^go-api RUNNING/m, jobs.stdout);
-    const fleet = await on(winnerHost, `cat ${lab.operatorFleetFile}`);
+    const fleet = await on('ops', `cat ${lab.operatorFleetFile}`);
     const machines = (parseYaml(fleet.stdout) as { machines: Array<{ name: string; roles: string[]; down?: unknown }> }).machines;
     const back = machines.find((m) => m.name === 'primary');
     assert.deepEqual(back?.roles, ['app', 'db-replica', 'redis-replica'], fleet.stdout);

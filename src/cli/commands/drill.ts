@@ -59,7 +59,9 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
           let on: string;
           try {
             const cast = d.cast(fleet);
-            on = `${cast.faults.map((f) => `${f.kind} ${'host' in f ? f.host : ''}`.trim()).join(', ')}; recover ${d.name} ${cast.recover.join(' ')}`;
+            const back = cast.faults.find((f) => f.kind === 'machine-down');
+            on = `${cast.faults.map((f) => `${f.kind} ${'host' in f ? f.host : ''}`.trim()).join(', ')}; recover ${d.scenario ?? d.name} ${cast.recover.join(' ')}` +
+              (d.rejoin && back && 'host' in back ? `; power on ${back.host}; recover rejoin --failed ${back.host}` : '');
           } catch (error) {
             if (!(error instanceof DrillRoleError)) throw error;
             on = `not on this fleet: ${error.message}`;
