@@ -36,35 +36,42 @@ export async function findStandby(lab: Lab, primary: string, schema: string): Pr
   const tables = (await sql(lab, primary, `SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_type = 'BASE TABLE' ORDER BY 1;`))?.split('\n').filter((t) => SQL_IDENT.test(t)) ?? [];
   const checksumSql = tables.length ? `CHECKSUM TABLE ${tables.map((t) => `\`${schema}\`.\`${t}\``).join(', ')};` : 'SELECT 1;';
   /**
-   * Both sides at the same transaction, with the business still writing: the replica stops
-   * applying, the primary is read under a moment's global read lock (its position and its
-   * checksums), the replica applies exactly up to that position and is read, then goes on.
+   * Both sides at the same transaction, with the business still writing: the primary is held
+   * under a global read lock by a client of its own (its position and checksums read, then a
+   * bounded sleep), the replica, still replicating, waits for that position and is read, and
+   * the lock's client is ended. The replica's threads are never stopped: a START SLAVE UNTIL
+   * after a stop left MariaDB 10.11's semi-sync dump thread "waiting to finalize termination"
+   * and the replica stuck (seen in CI, reproduced in the lab). Writes wait while the lock is
+   * held: well under a second at a drill's end, 30 s at most whatever happens.
    */
   const sameRowsAtOnePoint = async (replica: string): Promise<{ ok: true; at: string } | { ok: false; why: string }> => {
-    // Both threads: MariaDB refuses START SLAVE UNTIL master_gtid_pos while the IO thread runs
-    // ("Slave is already running"), which an earlier version took for "did not apply".
-    if ((await sql(lab, replica, 'STOP SLAVE;')) === undefined) return { ok: false, why: 'its replication could not be paused to compare rows' };
+    const out = `/tmp/lifeboat-standby-lock-${process.pid}-${Date.now()}`;
+    const script = `FLUSH TABLES WITH READ LOCK; SELECT CONCAT('pos ', @@gtid_binlog_pos); ${checksumSql} SELECT 'lifeboat-checksums-done'; SELECT SLEEP(30);`;
+    // The statements go in a file first (no quoting of identifiers through two shells).
+    const wrote = await lab.exec(primary, `umask 077 && cat > ${out}.sql`, { stdin: `${script}\n`, timeoutMs: 15_000 });
+    if (wrote.code !== 0) return { ok: false, why: `${primary}: ${wrote.stderr.trim()}` };
+    const held = await lab.exec(primary, `setsid sh -c 'timeout 40 mariadb -N -B -n --connect-timeout=10 < ${out}.sql > ${out} 2>&1' < /dev/null > /dev/null 2>&1 & echo $!`, { timeoutMs: 30_000 });
+    const pid = held.stdout.trim();
+    if (held.code !== 0 || !/^\d+$/.test(pid)) return { ok: false, why: `${primary} could not be held under a read lock: ${held.stderr.trim()}` };
     try {
-      const primarySide = await sql(lab, primary, `FLUSH TABLES WITH READ LOCK; SELECT CONCAT('pos ', @@gtid_binlog_pos); ${checksumSql} UNLOCK TABLES;`);
-      const at = /^pos (\S*)$/m.exec(primarySide ?? '')?.[1];
-      if (primarySide === undefined || at === undefined) return { ok: false, why: `${primary}'s rows could not be read under a read lock` };
-      const theirs = primarySide.split('\n').filter((l) => !l.startsWith('pos ')).join('\n');
-      const safeAt = at.replace(/[^0-9,-]/g, '');
-      // Its answer counts: a start that did not happen would read as "did not apply".
-      if ((await sql(lab, replica, `START SLAVE UNTIL master_gtid_pos = '${safeAt}';`)) === undefined) return { ok: false, why: `its replication could not be started until ${safeAt}` };
-      const deadline = Date.now() + 20_000;
-      let applied = '';
-      while (Date.now() < deadline) {
-        applied = (await sql(lab, replica, 'SELECT @@gtid_slave_pos;')) ?? '';
-        if (sameGtids(applied, safeAt)) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+      let primarySide = '';
+      const until = Date.now() + 20_000;
+      while (Date.now() < until) {
+        primarySide = (await lab.exec(primary, `cat ${out} 2>/dev/null`, { timeoutMs: 15_000 })).stdout;
+        if (primarySide.includes('lifeboat-checksums-done')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      if (!sameGtids(applied, safeAt)) return { ok: false, why: `did not apply up to ${safeAt} within 20 s (at ${applied || '?'})` };
+      const at = /^pos (\S*)$/m.exec(primarySide)?.[1];
+      if (!primarySide.includes('lifeboat-checksums-done') || at === undefined) return { ok: false, why: `${primary}'s rows could not be read under a read lock: ${primarySide.trim().slice(-200)}` };
+      const theirs = primarySide.split('\n').filter((l) => l.trim() && !l.startsWith('pos ') && !l.includes('lifeboat-checksums-done')).join('\n');
+      const safeAt = at.replace(/[^0-9,-]/g, '');
+      const waited = await sql(lab, replica, `SELECT MASTER_GTID_WAIT('${safeAt}', 20);`);
+      if (waited !== '0') return { ok: false, why: `did not reach ${safeAt} within 20 s while ${primary} held still (${waited ?? 'no answer'})` };
       const mine = await sql(lab, replica, checksumSql);
       return mine === theirs ? { ok: true, at: safeAt } : { ok: false, why: `its rows differ from ${primary}'s at ${safeAt} (CHECKSUM TABLE)` };
     } finally {
-      // Whatever happened (an UNTIL not reached included): applying as usual again.
-      await sql(lab, replica, 'STOP SLAVE; START SLAVE;');
+      // The lock's own client, by the id this check started it with: its connection ends, the lock goes.
+      await lab.exec(primary, `pkill -TERM -P ${pid} 2>/dev/null; kill ${pid} 2>/dev/null; rm -f ${out} ${out}.sql; true`, { timeoutMs: 15_000 });
     }
   };
   let found: string | null = null;
