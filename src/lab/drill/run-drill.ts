@@ -112,7 +112,8 @@ export interface DrillReport {
   lostWritesAfterBackup?: number;
   /**
    * What may be lost: nothing (a replica survives), the writes of the last second before the
-   * fault (a store shipping the binary log survives), or those after the newest backup.
+   * fault (a store shipping the binary log survives), those after the newest backup, or (the
+   * rejoin drill) those made after the drill stopped the standby.
    */
   lossBound: 'none' | 'last-second' | 'newest-backup' | 'replica-stopped';
   /** The rejoin drill's second half: the old primary back, fenced, its own rows extracted. */
@@ -425,7 +426,8 @@ function report(spec: DrillSpec, cast: DrillCast, m: Measured): Omit<DrillReport
   const lastSecond = missing.filter((x) => !isFileAck(x.ack) && x.t >= m.faultAt - 1000);
   const problems = [...m.problems];
   // The rejoin drill gives up what was written after the standby stopped (--accept-data-loss):
-  // those writes are the old primary's alone, and its extract holds them.
+  // those writes are the old primary's alone; the rejoin extracts them (the report checks the
+  // drill's own marker rows in the extract, not each of these).
   const afterStop = m.replicaStoppedAt === undefined ? 0 : missing.filter((x) => !isFileAck(x.ack) && x.t >= m.replicaStoppedAt!).length;
   const lossBound: DrillReport['lossBound'] = m.replicaStoppedAt !== undefined ? 'replica-stopped' : !spec.lossBoundedByBackup ? 'none' : cast.binlogsSurvive ? 'last-second' : 'newest-backup';
   const allowedLoss = lossBound === 'none' ? 0 : lossBound === 'last-second' ? lastSecond.length : lossBound === 'replica-stopped' ? afterStop : afterBackup;
