@@ -10,21 +10,12 @@
  * binlog) and the live primary's @@gtid_slave_pos (where its replication stopped, for a
  * server that logged no replicated events).
  */
-import { GtidError } from './gtid.ts';
-
-export interface GtidStateEntry {
-  domain: number;
-  server: number;
-  seq: bigint;
-}
+import { gtidEntries, type GtidEntry } from './gtid.ts';
 
 /** `d-s-n,…` with one entry per domain and server (a gtid_binlog_state); the highest kept. */
-export function parseGtidState(text: string | null | undefined): GtidStateEntry[] {
-  const entries = new Map<string, GtidStateEntry>();
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(\d+)-(\d+)-(\d+)$/.exec(part);
-    if (!m) throw new GtidError('bad-gtid', `not a MariaDB GTID: ${JSON.stringify(part)}`);
-    const e = { domain: Number(m[1]), server: Number(m[2]), seq: BigInt(m[3]!) };
+export function parseGtidState(text: string | null | undefined): GtidEntry[] {
+  const entries = new Map<string, GtidEntry>();
+  for (const e of gtidEntries(text)) {
     const key = `${e.domain}-${e.server}`;
     const seen = entries.get(key);
     if (!seen || seen.seq < e.seq) entries.set(key, e);

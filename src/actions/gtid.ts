@@ -17,12 +17,18 @@ export class GtidError extends Error {
   }
 }
 
-export function parseGtidList(text: string | null | undefined): Map<number, GtidEntry> {
-  const positions = new Map<number, GtidEntry>();
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+/** Every GTID of a comma-separated list, in its order; anything else is refused. */
+export function gtidEntries(text: string | null | undefined): GtidEntry[] {
+  return (text ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((part) => {
     const match = /^(\d+)-(\d+)-(\d+)$/.exec(part);
     if (!match) throw new GtidError('bad-gtid', `not a MariaDB GTID: ${JSON.stringify(part)}`);
-    const entry = { domain: Number(match[1]), server: Number(match[2]), seq: BigInt(match[3]!) };
+    return { domain: Number(match[1]), server: Number(match[2]), seq: BigInt(match[3]!) };
+  });
+}
+
+export function parseGtidList(text: string | null | undefined): Map<number, GtidEntry> {
+  const positions = new Map<number, GtidEntry>();
+  for (const entry of gtidEntries(text)) {
     const seen = positions.get(entry.domain);
     if (!seen || seen.seq < entry.seq) positions.set(entry.domain, entry);
   }
