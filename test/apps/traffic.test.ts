@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { firstSuccessAfter, uploadsInDir, verifyAcknowledged } from '../../src/lab/traffic/analysis.ts';
 import { runTraffic } from '../../src/lab/traffic/generator.ts';
-import { readRecords } from '../../src/lab/traffic/records.ts';
+import { readRecords, type TrafficRecord } from '../../src/lab/traffic/records.ts';
 import { startFixture, type Fixture } from './fixture.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -119,23 +119,34 @@ test('the CLI runs a bounded run, prints its summary and refuses bad arguments',
 test('sessions lost with Redis: users log in again and heartbeats succeed again', async () => {
   const port = (edge.address() as { port: number }).port;
   const out = join(fx.root, 'flush.jsonl');
-  // Sessions must exist before the flush, or none can go stale: the flush waits for the first
-  // good heartbeat (a fixed 2 s held none on a loaded 2-core machine, CI), then the traffic
-  // runs on for the rest of its bounded time.
-  const traffic = runTraffic({ urls: [`http://localhost:${port}`], seconds: 14, rate: 20, timeoutMs: 4000, out });
-  const deadline = Date.now() + 8000;
-  while (Date.now() < deadline && !(await readRecords(out).catch(() => [])).some((r) => r.op === 'heartbeat' && r.ok)) await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setTimeout(r, 500));
-  const flushed = Date.now();
-  const redis = new Redis({ host: '127.0.0.1', port: fx.redis.port });
-  try {
-    await redis.flushall();
-  } finally {
-    redis.disconnect();
-  }
-  await traffic;
-  const beats = (await readRecords(out)).filter((r) => r.op === 'heartbeat' && r.t >= flushed);
+  // Sessions must exist before the flush, or none can go stale: Redis is flushed as soon as the
+  // first heartbeat succeeds (a fixed 2 s held none on a loaded 2-core machine, CI). The run
+  // ends once a refused heartbeat was followed by a good one, or after its bounded 40 s.
+  const stop = new AbortController();
+  let flushed = 0;
+  let flushing: Promise<unknown> | undefined;
+  let refusedAt = 0;
+  const onRecord = (r: TrafficRecord) => {
+    if (r.op !== 'heartbeat') return;
+    if (!flushing && r.ok) {
+      flushed = Date.now();
+      const redis = new Redis({ host: '127.0.0.1', port: fx.redis.port });
+      flushing = redis.flushall().finally(() => redis.disconnect());
+    } else if (flushed && r.t >= flushed) {
+      if (r.status === 401 && !refusedAt) refusedAt = r.t;
+      else if (refusedAt && r.ok && r.t > refusedAt) stop.abort();
+    }
+  };
+  await runTraffic({ urls: [`http://localhost:${port}`], seconds: 40, rate: 20, timeoutMs: 4000, out, onRecord, signal: stop.signal });
+  assert.ok(flushing, 'no heartbeat succeeded before the flush');
+  await flushing;
+  const records = await readRecords(out);
+  // What happened after the flush, said if the test fails: per operation, the answers seen.
+  const after = records.filter((r) => r.t >= flushed);
+  const seen = [...new Set(after.map((r) => `${r.op} ${r.status ?? r.error}`))].map((k) => `${k} ×${after.filter((r) => `${r.op} ${r.status ?? r.error}` === k).length}`);
+  const beats = after.filter((r) => r.op === 'heartbeat');
   const firstRefused = beats.find((r) => r.status === 401);
-  assert.ok(firstRefused, 'a stale session was refused');
-  assert.ok(beats.some((r) => r.ok && r.t > firstRefused.t), 'a heartbeat succeeded after logging in again');
+  assert.ok(firstRefused, `a stale session was refused (after the flush: ${seen.join(', ')})`);
+  assert.ok(beats.some((r) => r.ok && r.t > firstRefused.t), `a heartbeat succeeded after logging in again (after the flush: ${seen.join(', ')})`);
+  assert.ok(stop.signal.aborted, 'the run was stopped early once both were seen');
 });

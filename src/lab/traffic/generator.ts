@@ -45,6 +45,8 @@ export interface TrafficOptions {
   out: string;
   /** Called with each record (progress, tests). */
   onRecord?: (record: TrafficRecord) => void;
+  /** Stops starting requests once aborted (those in flight still complete and are recorded). */
+  signal?: AbortSignal;
 }
 
 export interface TrafficSummary { requests: number; ok: number; failed: number; skipped: number; acks: number; ms: number }
@@ -191,9 +193,10 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
   const interval = 1000 / options.rate;
   for (let i = 0; i < maxRequests; i++) {
     const due = started + i * interval;
-    if (due - started >= options.seconds * 1000) break;
+    if (due - started >= options.seconds * 1000 || options.signal?.aborted) break;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (options.signal?.aborted) break;
     if (inFlight.size >= maxInFlight) { summary.skipped += 1; continue; }
     summary.requests += 1;
     const base = options.urls[i % options.urls.length]!;
