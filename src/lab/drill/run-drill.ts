@@ -50,6 +50,11 @@ export interface DrillOptions {
    * lab's secrets and markers crossed in clear text (`wire`), and either is a problem.
    */
   capture?: string;
+  /**
+   * Drills that restore a backup: how long the traffic writes between the backup and the
+   * fault (default the drill's own, 30 s), writes only a replay of the shipped log brings back.
+   */
+  backupAgeS?: number;
   log?: (line: string) => void;
 }
 
@@ -230,8 +235,9 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     // round would measure one phase of it only (which one, the drill's own pace decides).
     if (daemon) await new Promise((resolve) => setTimeout(resolve, Math.random() * SERVE_INTERVAL_S * 1000));
     // Writes after the backup that only a replay of the shipped binary log brings back.
-    if (backupAt !== undefined && spec.minBackupAgeS) {
-      const wait = backupAt + spec.minBackupAgeS * 1000 - Date.now();
+    const minBackupAgeS = spec.minBackupAgeS === undefined ? undefined : options.backupAgeS ?? spec.minBackupAgeS;
+    if (backupAt !== undefined && minBackupAgeS) {
+      const wait = backupAt + minBackupAgeS * 1000 - Date.now();
       if (wait > 0) {
         log(`  ${Math.ceil(wait / 1000)} s more traffic after the backup before the fault`);
         await new Promise((resolve) => setTimeout(resolve, wait));
