@@ -23,11 +23,16 @@ test('the example fleet: replication primary → backup, Redis replica on backup
   const titles = steps.map((s) => s.title);
   assert.ok(titles.indexOf('Seed backup from primary and replicate with GTID') < titles.indexOf('Turn on semi-sync on primary and see the replicas acknowledge'),
     'the primary waits for acknowledgements only once a replica is there to give them');
-  // The stores' shipping, the Redis replica and the endpoints change different things: one group.
-  const group = steps.find((s) => s.title === 'Binary log to the stores, Redis replicas, stable endpoints on the app servers');
+  // The stores' shipping, the Redis replica, the endpoints and the upload sync change different things: one group.
+  const group = steps.find((s) => s.title === 'Binary log to the stores, Redis replicas, stable endpoints on the app servers, upload sync');
   assert.ok(group?.kind === 'parallel', titles.join(' | '));
-  assert.deepEqual(group.steps.map((s) => s.title), ['Binary log shipping to backup', 'Binary log shipping to report', 'Binary log shipping to hk', 'Make Redis on backup a replica of primary', 'Stable endpoints on primary', 'Stable endpoints on backup']);
+  assert.deepEqual(group.steps.map((s) => s.title), ['Binary log shipping to backup', 'Binary log shipping to report', 'Binary log shipping to hk', 'Make Redis on backup a replica of primary', 'Stable endpoints on primary', 'Stable endpoints on backup',
+    "Keep go-upload's files following primary → backup"]);
+  const sync = group.steps.at(-1)!;
+  assert.deepEqual(sync.actions.map((a) => a.title.replace(/ (primary|backup|go-upload)\b.*$/, '')), ['Folders for', 'Key pair for upload sync on', "Let", 'Pin', 'Sync loop script for', 'Keep the sync of', 'go-upload'],
+    'the sync is built in its order: folders, key, authorisation, host key, script, loop, a complete pass');
   assert.ok(titles.indexOf('HAProxy is installed on primary, backup') < titles.indexOf(group.title), 'its checks come first');
+  assert.ok(titles.indexOf('rsync and ssh on primary, rsync and rrsync on backup') < titles.indexOf(group.title), "the sync's check too");
   assert.ok(titles.indexOf(group.title) > titles.indexOf('Turn on semi-sync on primary and see the replicas acknowledge'), 'after the replication it needs');
   assert.ok(titles.indexOf(group.title) < titles.indexOf('Installation files archived on the backup stores'), 'the archives hold the rewritten bindings');
   assert.ok(titles.includes('Installation files archived on the backup stores'));

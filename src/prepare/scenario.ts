@@ -87,14 +87,15 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
         );
       }
       const redisPrimary = t.redisPrimary;
-      steps.push(...sideBySide('Binary log to the stores, Redis replicas, stable endpoints on the app servers', [
+      steps.push(...sideBySide(`Binary log to the stores, Redis replicas, stable endpoints on the app servers${parts.has('uploads') && t.uploads.length ? ', upload sync' : ''}`, [
         parts.has('binlogs') ? binlogShippingSteps(ctx.fleet, t.dbPrimary, options) : [],
         parts.has('redis') && redisPrimary && t.redisReplicas.length > 0
           ? [parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(redisPrimary, r, options)))]
           : [],
         parts.has('endpoints') ? endpointSteps(ctx.fleet, t, options, tlsInRun) : [],
+        // The sync needs only SSH between the two machines: nothing of the parts above.
+        ...(parts.has('uploads') ? t.uploads.map((sync) => uploadSyncSteps(sync, options)) : []),
       ]));
-      if (parts.has('uploads')) for (const sync of t.uploads) steps.push(...uploadSyncSteps(sync, options));
       if (parts.has('install') && ctx.fleet.backups) {
         const fleet = ctx.fleet;
         const archived = archivedMachines(fleet).filter((m) => storesFor(fleet, m, options).length > 0);

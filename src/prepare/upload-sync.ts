@@ -229,12 +229,14 @@ export function uploadSyncSteps(sync: UploadSync, options: PrepareOptions): Acti
         if (t.code !== 0) throw new ActionError('precondition', `${sync.target.name}: rsync or /usr/bin/rrsync is missing (Debian's rsync package ships both)`);
       },
     }),
-    step(targetFolders(sync, options)),
-    step(syncKey(sync, p)),
-    step(authorizeKey(sync, p, options)),
-    step(pinHostKey(sync, p, options)),
-    step(scriptAction(sync, p, options)),
-    step(`Keep the sync of ${name} running`, [
+    // One step, its actions applied in order and then verified, so that it can run beside
+    // prepare's other independent parts (a group runs steps, not rows of steps).
+    step(`Keep ${sync.service}'s files following ${sync.source.name} → ${sync.target.name}`, [
+      targetFolders(sync, options),
+      syncKey(sync, p),
+      authorizeKey(sync, p, options),
+      pinHostKey(sync, p, options),
+      scriptAction(sync, p, options),
       keepRunning(`Keep the sync of ${name} running`, sync.source.name, p.program, `/bin/sh ${p.script}`, sync.spec.driver, {
         keeper: options.keeper, settleMs: options.settleMs,
         // In the program's own file, so a changed script changes it and the manager restarts the loop.
