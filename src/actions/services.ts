@@ -7,7 +7,7 @@
 import type { Service } from '../fleet/schema.ts';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
 import { driverFor, ServiceDriverError, type DriverOptions, type ServiceDriver, type ServiceState } from './drivers/index.ts';
-import { describeProbe, probeUntil } from './machine-probe.ts';
+import { describeProbe, probeAllUntil } from './machine-probe.ts';
 import { healthProbe } from './service-health.ts';
 
 export interface ServicesOptions {
@@ -65,13 +65,16 @@ function servicesAction(operation: Operation, machine: string, names: readonly s
     });
   const verb = { start: 'Start', stop: 'Stop', restart: 'Restart' }[operation];
 
-  function verifyUp(ctx: ActionContext): Promise<void> {
-    return forEach(drivers(ctx), 'verify-failed', async ({ name, service, driver }) => {
+  async function verifyUp(ctx: ActionContext): Promise<void> {
+    const list = drivers(ctx);
+    await forEach(list, 'verify-failed', async ({ name, driver }) => {
       const state = await waitForState(ctx, machine, driver, 'running', within);
       if (state !== 'running') throw new ActionError('verify-failed', `${machine}: ${name} is ${state}, expected running`);
-      if (!service.health) return;
-      const probe = healthProbe(service.health, options.healthHost);
-      const result = await probeUntil(ctx.remote(machine), probe, within);
+    });
+    // Every service's health check in one command per round (see probeAllUntil).
+    const checked = list.flatMap(({ name, service }) => (service.health ? [{ name, probe: healthProbe(service.health, options.healthHost) }] : []));
+    const results = await probeAllUntil(ctx.remote(machine), checked.map((c) => c.probe), within);
+    await forEach(checked.map((c, i) => ({ ...c, result: results[i]! })), 'verify-failed', async ({ name, probe, result }) => {
       if (!result.ok) throw new ActionError('verify-failed', `${machine}: ${name} runs but its health check failed: ${describeProbe(probe)}: ${result.detail}`);
     });
   }
