@@ -135,3 +135,113 @@ export async function readDomainList(ctx: ActionContext, dbMachine: string, opti
     }));
   }, options);
 }
+
+interface PlacedRow { domain: string; ip: string; status: number }
+
+/**
+ * Puts `domains` on the domain list, online at `ip` (a new edge's own domains, registered in
+ * advance with their A records at its address): a row that exists is pointed at `ip` and set
+ * online, a missing one is inserted. Refused, with nothing changed, when one of them is online
+ * at another address: that domain serves users through another machine. One transaction;
+ * undo puts back the rows as they were (deletes the ones it inserted).
+ */
+export function bringDomainsOnline(dbMachine: string, ip: string, domains: readonly string[], options: DbConnectOptions = {}): Action {
+  if (domains.length === 0) throw new TypeError('bringDomainsOnline: no domain given');
+  let before: { rows: PlacedRow[]; inserted: string[] } | undefined;
+  const sql = (ctx: ActionContext) => {
+    const db = fleetDatabase(ctx);
+    const t = db.domainTable;
+    const table = qualified(db.schema, t.name);
+    const [domain, address, state] = [escapeId(t.domainColumn), escapeId(t.ipColumn), escapeId(t.statusColumn)];
+    const list = domains.map(() => '?').join(', ');
+    const select = `SELECT ${domain} AS domain, ${address} AS ip, ${state} AS status FROM ${table} WHERE ${domain} IN (${list})`;
+    return {
+      online: t.online,
+      peek: select,
+      lock: `${select} FOR UPDATE`,
+      update: `UPDATE ${table} SET ${address} = ?, ${state} = ? WHERE ${domain} = ?`,
+      insert: `INSERT INTO ${table} (${domain}, ${address}, ${state}) VALUES (?, ?, ?)`,
+      remove: `DELETE FROM ${table} WHERE ${domain} = ?`,
+      count: `SELECT COUNT(*) AS n FROM ${table} WHERE ${domain} IN (${list}) AND ${address} = ? AND ${state} = ?`,
+    };
+  };
+  /** Rows online elsewhere: the refusal, before anything is written. */
+  const elsewhere = (rows: PlacedRow[], online: number) => rows.filter((r) => Number(r.status) === online && r.ip !== ip);
+  const refusal = (taken: PlacedRow[]) => new ActionError('precondition',
+    `domain list: ${taken.map((r) => `${r.domain} is online at ${r.ip}`).join(', ')}; it serves users through that machine, so it is not moved to ${ip}. Take it off there first, or list other domains for this machine in the fleet file`);
+
+  return {
+    title: `Put ${domains.join(', ')} online at ${ip} in the domain list`,
+    machines: [dbMachine],
+    mutating: true,
+    async plan(ctx) {
+      const s = sql(ctx);
+      const changes: Change[] = [
+        { kind: 'sql', machine: dbMachine, sql: 'START TRANSACTION', params: [] },
+        { kind: 'sql', machine: dbMachine, sql: s.lock, params: [...domains] },
+      ];
+      try {
+        const rows = await withAdmin(ctx, dbMachine, async (db) => (await db.query<RowDataPacket[]>(s.peek, [...domains]))[0] as PlacedRow[], options);
+        const taken = elsewhere(rows, s.online);
+        if (taken.length) changes.push({ kind: 'note', machine: dbMachine, text: `refused: ${refusal(taken).message}` });
+        for (const d of domains) {
+          const row = rows.find((r) => r.domain === d);
+          if (!row) changes.push({ kind: 'sql', machine: dbMachine, sql: s.insert, params: [d, ip, s.online] });
+          else if (row.ip !== ip || Number(row.status) !== s.online) changes.push({ kind: 'sql', machine: dbMachine, sql: s.update, params: [ip, s.online, d] });
+          else changes.push({ kind: 'note', machine: dbMachine, text: `${d} is already online at ${ip}` });
+        }
+      } catch (error) {
+        changes.push({ kind: 'note', machine: dbMachine, text: `current rows unknown: ${(error as Error).message}; each domain is inserted or updated to ${ip}, online` });
+      }
+      changes.push({ kind: 'sql', machine: dbMachine, sql: 'COMMIT', params: [] });
+      return changes;
+    },
+    async apply(ctx) {
+      const s = sql(ctx);
+      const result = await asActionError('apply-failed', 'domain list', () => withAdmin(ctx, dbMachine, (db) =>
+        inTransaction(db, async () => {
+          const rows = (await db.query<RowDataPacket[]>(s.lock, [...domains]))[0] as PlacedRow[];
+          const taken = elsewhere(rows, s.online);
+          if (taken.length) throw refusal(taken);
+          const inserted: string[] = [];
+          let changed = 0;
+          for (const d of domains) {
+            const row = rows.find((r) => r.domain === d);
+            if (!row) {
+              await db.query(s.insert, [d, ip, s.online]);
+              inserted.push(d);
+              changed += 1;
+            } else if (row.ip !== ip || Number(row.status) !== s.online) {
+              await db.query(s.update, [ip, s.online, d]);
+              changed += 1;
+            }
+          }
+          return { rows: rows.map((r) => ({ domain: String(r.domain), ip: String(r.ip), status: Number(r.status) })), inserted, changed };
+        }),
+      options));
+      // The first application's view is what undo restores: a re-apply finds nothing to change.
+      before ??= { rows: result.rows, inserted: result.inserted };
+      ctx.log(`${dbMachine}: ${result.changed} of ${domains.length} domain(s) put online at ${ip}${result.inserted.length ? ` (${result.inserted.length} new row(s))` : ''}`);
+    },
+    async verify(ctx) {
+      const s = sql(ctx);
+      const placed = await asActionError('verify-failed', 'domain list', () => withAdmin(ctx, dbMachine, async (db) => {
+        const [rows] = await db.query<RowDataPacket[]>(s.count, [...domains, ip, s.online]);
+        return Number(rows[0]?.n);
+      }, options));
+      if (placed !== domains.length) throw new ActionError('verify-failed', `domain list: ${domains.length - placed} of ${domains.length} domain(s) are not online at ${ip}`);
+    },
+    async undo(ctx) {
+      const s = sql(ctx);
+      const was = before;
+      if (!was) return;
+      await asActionError('undo-failed', 'domain list', () => withAdmin(ctx, dbMachine, (db) =>
+        inTransaction(db, async () => {
+          for (const d of was.inserted) await db.query(s.remove, [d]);
+          for (const r of was.rows) await db.query(s.update, [r.ip, r.status, r.domain]);
+        }),
+      options));
+      before = undefined;
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'mysql2/promise';
 import { ActionError, renderChange } from '../../src/actions/action.ts';
-import { readDomainList, setDomainsStatus } from '../../src/actions/domains.ts';
+import { bringDomainsOnline, readDomainList, setDomainsStatus } from '../../src/actions/domains.ts';
 import { startMariadb, type MariadbServer } from '../support/mariadb.ts';
 import { localContext, testFleet } from './support.ts';
 import { adminAccount } from './support-db.ts';
@@ -85,4 +85,36 @@ test('the domain list as the apps read it: every row, its state in the fleet\'s 
     { domain: 'old.xyz', ip: '198.51.100.20', state: 'offline' },
     { domain: 'siaax.xyz', ip: '198.51.100.20', state: 'online' },
   ]);
+});
+
+test('a new edge\'s domains online at its address: missing rows inserted, offline ones moved, one online elsewhere refused with nothing changed; undo puts the rows back', async () => {
+  await db.query("UPDATE speed.t_app_dns SET status = CASE domain WHEN 'old.xyz' THEN 2 ELSE 1 END");
+  const rows = async () => {
+    const [r] = await db.query('SELECT domain, ip, status FROM speed.t_app_dns ORDER BY domain');
+    return (r as { domain: string; ip: string; status: number }[]).map((x) => `${x.domain} ${x.ip} ${x.status}`);
+  };
+  const start = await rows();
+  // old.xyz is offline at .20: it may move; fresh.xyz has no row yet.
+  const action = bringDomainsOnline('app', '198.51.100.30', ['old.xyz', 'fresh.xyz']);
+  const plan = (await action.plan(ctx)).map(renderChange).join('\n');
+  assert.match(plan, /INSERT INTO `speed`\.`t_app_dns` \(`domain`, `ip`, `status`\) VALUES \(\?, \?, \?\)  -- params: \["fresh\.xyz","198\.51\.100\.30",1\]/);
+  assert.match(plan, /UPDATE `speed`\.`t_app_dns` SET `ip` = \?, `status` = \? WHERE `domain` = \?  -- params: \["198\.51\.100\.30",1,"old\.xyz"\]/);
+  assert.deepEqual(await rows(), start, 'a plan changes nothing');
+  await assert.rejects(action.verify(ctx), (e) => e instanceof ActionError && e.code === 'verify-failed');
+  await action.apply(ctx);
+  await action.verify(ctx);
+  assert.deepEqual((await readDomainList(ctx, 'app')).filter((r) => r.ip === '198.51.100.30'), [
+    { domain: 'fresh.xyz', ip: '198.51.100.30', state: 'online' },
+    { domain: 'old.xyz', ip: '198.51.100.30', state: 'online' },
+  ]);
+  await action.apply(ctx);
+  assert.deepEqual(ctx.logs.slice(-1), ['app: 0 of 2 domain(s) put online at 198.51.100.30'], 'twice is harmless');
+  await action.undo!(ctx);
+  assert.deepEqual(await rows(), start, 'undo: the inserted row gone, the moved one back');
+
+  // beiyo.xyz serves users at .21: moving it would take it from that machine.
+  const taken = bringDomainsOnline('app', '198.51.100.30', ['fresh.xyz', 'beiyo.xyz']);
+  assert.match((await taken.plan(ctx)).map(renderChange).join('\n'), /refused: domain list: beiyo\.xyz is online at 198\.51\.100\.21/);
+  await assert.rejects(taken.apply(ctx), (e) => e instanceof ActionError && e.code === 'precondition' && /beiyo\.xyz is online at 198\.51\.100\.21/.test(e.message));
+  assert.deepEqual(await rows(), start, 'refused: not even fresh.xyz was inserted');
 });
