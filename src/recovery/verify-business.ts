@@ -15,6 +15,8 @@ export interface BusinessProbe {
   /** The fleet, for each service's own health check. */
   fleet: Fleet;
   withinMs?: number;
+  /** The step's title; default BUSINESS_ANSWERS_TITLE. */
+  title?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export function businessAnswers(probe: BusinessProbe): ActionStep {
     return { url: `http://${d}/${s}${path}`, expect };
   }));
   const shown = urls.map((u) => u.url);
-  return check(BUSINESS_ANSWERS_TITLE, {
+  return check(probe.title ?? BUSINESS_ANSWERS_TITLE, {
     machines: [],
     describe: `GET ${urls.length} URL(s) from the operator's machine until each answers as its health check says: ${shown.slice(0, 3).join(', ')}${shown.length > 3 ? ', …' : ''}`,
     async verify() {
