@@ -25,6 +25,7 @@ export interface RecoverOptions {
   fleet?: string;
   failed?: string;
   replacement?: string;
+  newBackup?: string;
   plan?: boolean;
   yes?: boolean;
   resume?: string;
@@ -45,6 +46,7 @@ export function registerRecover(program: Command): void {
     .option('-f, --fleet <file>', FLEET_HELP)
     .option('--failed <machine>', 'the machine that failed, as named in the fleet file')
     .option('--replacement <machine>', 'a spare (or the surviving machine) that takes over')
+    .option('--new-backup <spare>', 'primary-down: once the backup has taken over, build this spare into the new backup app server (replica, Redis replica, services, crontab; runbook §4.3 step 9)')
     .option('--plan', 'print every command, SQL statement and file diff; change nothing')
     .option('-y, --yes', 'apply every step without asking (the default asks on a terminal)')
     .option('--resume <run>', 'continue a run that stopped (crash, failure or a "no")')
@@ -115,6 +117,7 @@ export async function recover(name: string | undefined, options: RecoverOptions)
       input = {
         failed: options.failed ?? '',
         ...(options.replacement ? { replacement: options.replacement } : {}),
+        ...(options.newBackup ? { newBackup: options.newBackup } : {}),
         ...(options.force ? { force: true } : {}),
         ...(options.acceptDataLoss ? { acceptDataLoss: true } : {}),
         ...(options.confirmFenced?.length ? { confirmedFenced: options.confirmFenced } : {}),
@@ -133,6 +136,10 @@ export async function recover(name: string | undefined, options: RecoverOptions)
       if (!options.resume) {
         checkMachine(session.fleet, input.failed, '--failed');
         if (input.replacement) checkMachine(session.fleet, input.replacement, '--replacement');
+        if (options.newBackup) {
+          if (scenarioName !== 'primary-down') throw new UsageError(`--new-backup belongs to primary-down; for ${scenarioName} a spare is --replacement`);
+          checkMachine(session.fleet, options.newBackup, '--new-backup');
+        }
       }
       for (const m of options.confirmFenced ?? []) checkMachine(session.fleet, m, '--confirm-fenced');
       const mode = plan ? 'plan' : options.yes ? 'auto' : 'confirm';

@@ -1,7 +1,9 @@
 /**
  * Seed runbook §4.3 — the primary application server fails.
  * The backup already runs MariaDB, Redis and the back-end services. Restore go-admin,
- * go-api and go-fly first; once they serve, go-upload, go-job and the /shell jobs.
+ * go-api and go-fly first; once they serve, go-upload, go-job and the /shell jobs. With
+ * `--new-backup SPARE`, step 9 too: the spare is built into the new backup app server
+ * (`standby-from-spare.ts`), so the fleet is not left without one.
  */
 import { ActionError } from '../../actions/action.ts';
 import { rewriteBindings } from '../../actions/config-bindings.ts';
@@ -13,11 +15,12 @@ import { loadServiceUnits } from '../../actions/service-units.ts';
 import { restartServices, startServices } from '../../actions/services.ts';
 import { endpointHolders, machine, machinesWithRole, servicesOn, storesInService } from '../../fleet/model.ts';
 import { endpointsInUse, endpointTarget, liveAt, switchEndpoints } from '../../actions/endpoints.ts';
-import { down, PRIMARY_ROLES, takeOver } from '../../fleet/role-changes.ts';
+import { down, PRIMARY_ROLES, takeOver, withRoleChanges, type RoleChange } from '../../fleet/role-changes.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { z } from 'zod';
 import { allSettled } from '../../util/all-settled.ts';
-import { edgesHealthy, machineFailed, machineHealthy } from '../checks.ts';
+import { edgesHealthy, machineFailed, machineHealthy, spareIsBare } from '../checks.ts';
+import { spareRoles, standbyFromSpare } from '../standby-from-spare.ts';
 import { databaseDetached, databaseUp, decideDatabaseUp, describeWindow } from '../database-up.ts';
 import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
 import { installServicesFromArchive, servicesMissingOn } from '../install-from-archive.ts';
@@ -105,6 +108,7 @@ export const primaryDown: Scenario = {
     // The decisions taken by resolve (journaled), so a resumed run keeps them.
     const decided = decisionsOf(input);
     const heir = machine(fleet, decided.heir);
+    const newBackup = newBackupOf(fleet, input, heir);
     const edges = edgesExcept(fleet, [failed.name]);
     const { first, later } = servicesByPriority(fleet);
     const singletons = Object.entries(fleet.services).filter(([, s]) => s.singleton && s.roles.some((r) => failed.roles.includes(r))).map(([n]) => n);
@@ -115,10 +119,12 @@ export const primaryDown: Scenario = {
     const target = viaEndpoints ? endpointTarget(fleet) : localTarget(fleet, heir);
     const live = liveAt(fleet, heir, redisMoved ? heir : machinesWithRole(fleet, 'redis')[0]);
     const steps: Step[] = [
-      parallel('Confirm the backup and the nginx machines are healthy, and the primary really failed', [
+      parallel(`Confirm the backup and the nginx machines are healthy, and the primary really failed${newBackup ? `; ${newBackup} is bare` : ''}`, [
         machineHealthy(heir.name, 'backup app server', { services: false, data: true }),
         edgesHealthy(ctx, [failed.name]),
         machineFailed(failed.name, input.force),
+        // Checked first: a spare that is not bare must stop the run before anything changes.
+        ...(newBackup ? [spareIsBare(newBackup)] : []),
       ]),
       // Before the new primary takes a write: the old one must not take any more.
       step('Fence the old primary before the backup takes writes', fenceOldPrimary(failed.name, heir.name)),
@@ -175,16 +181,20 @@ export const primaryDown: Scenario = {
     // The stores' copy of the binary log follows the new primary (backups extend from it).
     const shipping = shippingStores(fleet).filter((m) => m.name !== failed.name && m.name !== heir.name);
     if (shipping.length) steps.push(parallel(`The stores ship ${heir.name}'s binary log from now on`, shipping.map((m) => followNewPrimary(m, heir))));
+    // §4.3 step 9: a new backup at once, built in the fleet as the failover left it.
+    if (newBackup) {
+      const after = withRoleChanges(fleet, failoverRoles(fleet, failed, heir), { run: 'this run', since: new Date(0).toISOString() });
+      steps.push(...standbyFromSpare(ctx, after, { primary: machine(after, heir.name), model: heir, spare: newBackup, failed: failed.name }));
+    }
     return steps;
   },
 
   rolesAfter(input, fleet) {
     const failed = machine(fleet, input.failed);
     const heir = machine(fleet, decisionsOf(input).heir);
-    // Redis moves only where the run promoted the replica.
-    const redisMoved = Boolean(fleet.redis) && heir.roles.includes('redis-replica');
-    const roles = PRIMARY_ROLES.filter((r) => r !== 'redis' || redisMoved);
-    return [takeOver(failed, heir, roles, ['db-replica', ...(redisMoved ? ['redis-replica' as const] : [])]), down(failed.name)];
+    const newBackup = newBackupOf(fleet, input, heir);
+    // The new backup takes the part the heir had before it took over.
+    return [...failoverRoles(fleet, failed, heir), ...(newBackup ? [spareRoles(fleet, heir, machine(fleet, newBackup))] : [])];
   },
 
   followUps(input) {
@@ -193,12 +203,33 @@ export const primaryDown: Scenario = {
       ...(window
         ? [`Data-loss window accepted: ${describeWindow(String(input.heir), window)}. When ${input.failed} returns, extract its transactions after ${window.lastReceived || 'the last received GTID'} (mariadb-binlog on its binlogs) before it rejoins.`]
         : []),
-      `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary) and the fleet has no backup app server: provision one from a spare.`,
+      input.newBackup
+        ? `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary); ${String(input.newBackup)} is the backup app server now. If ${input.failed} was a backup store, name another in backups.stores and run \`lifeboat prepare\`.`
+        : `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary) and the fleet has no backup app server: \`lifeboat recover backup-down\` cannot build one from a machine that is not down; next time pass --new-backup SPARE to primary-down.`,
       `When ${input.failed} comes back, do not start its services: it holds a stale database and would run its singletons twice.`,
       'Re-issue certificates for domains whose IP changed, if any clients reach the app servers directly.',
     ];
   },
 };
+
+/** The heir takes the primary's roles and gives up its replica roles; the old primary holds nothing. */
+function failoverRoles(fleet: Fleet, failed: Machine, heir: Machine): RoleChange[] {
+  // Redis moves only where the run promoted the replica.
+  const redisMoved = Boolean(fleet.redis) && heir.roles.includes('redis-replica');
+  const roles = PRIMARY_ROLES.filter((r) => r !== 'redis' || redisMoved);
+  return [takeOver(failed, heir, roles, ['db-replica', ...(redisMoved ? ['redis-replica' as const] : [])]), down(failed.name)];
+}
+
+/** `--new-backup SPARE`: the spare built into the backup once the failover is done (§4.3 step 9). */
+function newBackupOf(fleet: Fleet, input: ScenarioInput, heir: Machine): string | undefined {
+  const name = input.newBackup;
+  if (name === undefined) return undefined;
+  if (typeof name !== 'string' || !name) throw new ActionError('precondition', '--new-backup: expected the name of a spare');
+  const spare = machine(fleet, name);
+  if (spare.name === input.failed || spare.name === heir.name) throw new ActionError('precondition', `--new-backup ${spare.name} is the ${spare.name === heir.name ? 'machine taking over' : 'failed primary'}: name a spare`);
+  if (!heir.roles.includes('app')) throw new ActionError('precondition', `--new-backup: ${heir.name} is not an app server, so there is no backup's part for ${spare.name} to take`);
+  return spare.name;
+}
 
 /** Who takes over: the named replacement, else the replica, else another app server. */
 function heirOf(fleet: Fleet, input: ScenarioInput): Machine {

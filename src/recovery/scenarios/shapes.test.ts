@@ -116,6 +116,23 @@ describe('scenario steps on other fleet shapes', () => {
     assert.ok(list.some((s) => s.machines.includes('e1')) && list.some((s) => s.machines.includes('e3')));
   });
 
+  test('edge-down with a replacement: the spare is built like a surviving edge and serves its own domains; a spare without domains is refused', async () => {
+    const withDomains: Fleet = { ...noReplica, machines: noReplica.machines.map((m) => (m.name === 'fresh' ? { ...m, domains: ['four.example'] } : m)) };
+    const list = await steps(withDomains, 'edge-down', { failed: 'e2', replacement: 'fresh' });
+    const order = ['Confirm fresh is a bare spare', "Take the failed edge's domains off", 'Verify the business answers through every surviving domain', 'Bring fresh into service as an edge like e1',
+      "Put fresh's domains online in the domain list", "Verify the business answers through fresh's domains"];
+    const at = order.map((prefix) => list.findIndex((x) => x.title.startsWith(prefix)));
+    assert.ok(at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]!)), list.map((x) => x.title).join(' | '));
+    assert.deepEqual(list[at[3]!]!.machines, ['fresh', 'e1'], 'the site comes from an edge that answered');
+    assert.deepEqual(list[at[4]!]!.machines, ['p'], 'the domain list is on the primary');
+    assert.ok(!list.some((x) => x.mutating && x.machines.includes('e2')), 'nothing is changed on the dead edge');
+    const roles = withRoleChanges(withDomains, scenarioNamed('edge-down')!.rolesAfter!({ failed: 'e2', replacement: 'fresh' }, withDomains), { run: 'r', since: 'now' });
+    assert.deepEqual(roles.machines.find((m) => m.name === 'fresh')?.roles, ['edge']);
+    assert.equal(roles.machines.find((m) => m.name === 'e2')?.down?.roles.join(), 'edge');
+    await assert.rejects(steps(noReplica, 'edge-down', { failed: 'e2', replacement: 'fresh' }), /fresh has no domains in the fleet file: list the domains registered for it \(their A records at 10\.2\.0\.9\)/);
+    await assert.rejects(steps(withDomains, 'edge-down', { failed: 'e2', replacement: 'e2' }), /is the failed edge itself/);
+  });
+
   test('primary-down with a replica and systemd services: fence, promote, Redis, bindings, restart, then the singleton after its fence', async () => {
     const list = await steps(oneEdge, 'primary-down', {
       failed: 'main', heir: 'standby', database: { mode: 'promote', acceptDataLoss: false }, installFromArchive: ['cron-runner'],
@@ -166,6 +183,27 @@ describe('scenario steps on other fleet shapes', () => {
     assert.deepEqual(list.filter((s) => s.machines.includes('standby') && s.mutating).map((s) => s.title), [], 'nothing acts on the failed machine');
     const roles = scenarioNamed('backup-down')!.rolesAfter!({ failed: 'standby', replacement: 'blank' }, oneEdge);
     assert.deepEqual(roles, [{ machine: 'blank', roles: ['app', 'db-replica', 'redis-replica'] }, { machine: 'standby', down: true }]);
+  });
+
+  test('primary-down with --new-backup: after the failover the spare is built into the backup the heir was, from the heir', async () => {
+    const input = { failed: 'main', heir: 'standby', newBackup: 'blank', database: { mode: 'promote', acceptDataLoss: false }, installFromArchive: ['cron-runner'] };
+    const list = await steps(oneEdge, 'primary-down', input);
+    const titles = list.map((s) => s.title);
+    const at = (prefix: string) => titles.findIndex((t) => t.startsWith(prefix));
+    assert.ok(at('Confirm blank is a bare spare') >= 0 && at('Confirm blank is a bare spare') < at('Fence the old primary'), 'the spare is checked before anything changes');
+    const order = ['Bring the database up on standby', 'Verify the business answers', 'Install MariaDB and Redis on blank', 'Copy /srv/web, /opt/scripts from the primary to blank',
+      'Point web on blank at the primary', 'Start only web on blank', 'Seed blank from standby', 'Turn on semi-sync on standby', 'Make Redis on blank a replica of standby'];
+    let last = -1;
+    for (const prefix of order) {
+      assert.ok(at(prefix) > last, `"${prefix}" after the step before it: ${titles.join(' | ')}`);
+      last = at(prefix);
+    }
+    assert.deepEqual(list[at('Copy /srv/web')]!.machines, ['standby', 'blank'], 'copied from the new primary');
+    assert.ok(!list.some((s) => s.mutating && s.machines.includes('main') && !/Fence|singletons/.test(s.title)), `nothing but the fences acts on the failed primary: ${list.filter((s) => s.mutating && s.machines.includes('main')).map((s) => s.title).join(' | ')}`);
+    const roles = scenarioNamed('primary-down')!.rolesAfter!(input, oneEdge);
+    assert.deepEqual(roles.find((r) => r.machine === 'blank'), { machine: 'blank', roles: ['app', 'db-replica', 'redis-replica'] });
+    assert.deepEqual(roles.find((r) => r.machine === 'standby'), { machine: 'standby', roles: ['app', 'backup-store', 'db-primary', 'redis', 'job'] });
+    await assert.rejects(steps(oneEdge, 'primary-down', { ...input, newBackup: 'standby' }), /--new-backup standby is the machine taking over/);
   });
 
   test('backup-down on a fleet with several services per role starts each of them on the spare', async () => {

@@ -1,0 +1,97 @@
+/**
+ * A spare built into the backup app server (runbook §4.2 step 5, "very important", and §4.3
+ * step 9, "so the fleet is not left without a backup"): MariaDB and Redis installed on it,
+ * the model machine's services and extra folders copied from the primary and pointed at the
+ * primary's MariaDB and Redis, only those services started, the model's crontab installed,
+ * the spare added to the edges; then everything `prepare` gives a standby, for the fleet
+ * where the spare holds the model's roles (a replica seeded from the primary with semi-sync
+ * on, the Redis replica, upload files synced to it, certificates, endpoints and archive).
+ *
+ * `model` is the machine whose part the spare takes: the failed backup (backup-down), or the
+ * backup as it was before it took over from the primary (primary-down). `fleet` is the fleet
+ * the steps run in: for primary-down, the one after the failover.
+ */
+import type { ActionContext } from '../actions/action.ts';
+import { rewriteBindings } from '../actions/config-bindings.ts';
+import { installCrontab } from '../actions/crontab.ts';
+import { copyTree } from '../actions/files.ts';
+import { setUpstreams } from '../actions/nginx.ts';
+import { provisionMariadb, provisionRedis } from '../actions/provision/index.ts';
+import { installServiceUnits } from '../actions/service-units.ts';
+import { startServices } from '../actions/services.ts';
+import { dataUnder, installationDirs, machine, servicesOn } from '../fleet/model.ts';
+import { down, takeOver, withRoleChanges, type RoleChange } from '../fleet/role-changes.ts';
+import type { Fleet, Machine, Role } from '../fleet/schema.ts';
+import { prepareScenario } from '../prepare/scenario.ts';
+import { asFleet } from './as-fleet.ts';
+import { parallel, step, type Step } from './step.ts';
+import { bindingsFor, edgesExcept, localTarget, upstreamsAfter } from './topology.ts';
+
+/** Roles a machine holds by running services, not data. */
+const SERVICE_ROLES: readonly Role[] = ['app', 'upload', 'job'];
+
+export interface StandbyFromSpare {
+  /** The serving primary: the source of the copies, the replica's primary. */
+  primary: Machine;
+  /** The machine whose part the spare takes (its roles, services and crontab). */
+  model: Machine;
+  spare: string;
+  /** The machine out of service, kept out of the nginx forwarding lists. */
+  failed: string;
+}
+
+/**
+ * The spare runs the model's services and, when it is built as the standby, holds its
+ * replica roles too. (A store is named in backups.stores, which a role does not change:
+ * that is left to a person, see the scenarios' follow-ups.)
+ */
+export function spareRoles(fleet: Fleet, model: Machine, spare: Machine): RoleChange {
+  const replicaRoles: Role[] = [
+    ...(model.roles.includes('db-replica') && fleet.database ? ['db-replica' as const] : []),
+    ...(model.roles.includes('redis-replica') && fleet.redis ? ['redis-replica' as const] : []),
+  ];
+  return takeOver(model, spare, [...SERVICE_ROLES, ...replicaRoles], []);
+}
+
+export function standbyFromSpare(ctx: ActionContext, fleet: Fleet, o: StandbyFromSpare): Step[] {
+  const { primary, model, spare, failed } = o;
+  const spareMachine = machine(fleet, spare);
+  const services = servicesOn(fleet, model).map(([name]) => name);
+  const edges = edgesExcept(fleet, [failed]);
+  const standsBy = model.roles.includes('db-replica') && Boolean(fleet.database);
+  const redisReplica = model.roles.includes('redis-replica') && Boolean(fleet.redis);
+  const steps: Step[] = [];
+  if (standsBy || redisReplica) {
+    steps.push(parallel(`Install ${[standsBy ? 'MariaDB' : '', redisReplica ? 'Redis' : ''].filter(Boolean).join(' and ')} on ${spare}`, [
+      ...(standsBy ? [provisionMariadb(spare, { serverId: Number(spareMachine.address.split('.').pop()) + 1000, role: 'replica' })] : []),
+      ...(redisReplica ? [provisionRedis(spare)] : []),
+    ]));
+  }
+  // The model's installation: its services' folders and the fleet's extra folders for its
+  // roles, copied from the primary without their data (uploads sync on their own, dumps
+  // live on the stores).
+  const dirs = installationDirs(fleet, model);
+  steps.push(
+    step(
+      `Copy ${dirs.join(', ')} from the primary to ${spare}`,
+      dirs.map((dir) => copyTree(primary.name, spare, dir, { exclude: dataUnder(fleet, dir) })),
+    ),
+    step(`Point ${services.join(', ')} on ${spare} at the primary's MariaDB and Redis`, rewriteBindings(spare, bindingsFor(fleet, services), localTarget(fleet, primary))),
+    step(`Install the units of ${services.join(', ')} on ${spare}`, installServiceUnits(primary.name, spare, services)),
+    step(`Start only ${services.join(', ')} on ${spare}`, startServices(spare, services)),
+    step(`Install the backup's crontab on ${spare}`, installCrontab(spare, model.roles.filter((r) => fleet.crontabs[r]))),
+    parallel(
+      `Add ${spare} to the nginx forwarding lists`,
+      edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed, extraServers: [spare] }))),
+    ),
+  );
+  if (standsBy || redisReplica) {
+    // The fleet as it will be: the spare is the replica (and whatever else the model was),
+    // the failed machine out of service.
+    const gone = machine(fleet, failed).down ? [] : [down(failed)];
+    const after = withRoleChanges(fleet, [spareRoles(fleet, model, spareMachine), ...gone], { run: 'this run', since: new Date(0).toISOString() });
+    const prepared = prepareScenario().build({ failed: '' }, { ...ctx, fleet: after });
+    steps.push(...asFleet(after, prepared as Step[]));
+  }
+  return steps;
+}
