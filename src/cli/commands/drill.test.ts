@@ -29,3 +29,11 @@ test('drill --backup-age: whole seconds, and only for the drills that restore a 
   assert.equal(unknown.code, 2, unknown.stderr);
   assert.match(unknown.stderr, /unknown drill `both-app-dwn` — did you mean `both-app-down`\?/);
 });
+
+test('drill --new-backup: only primary-down, and not with --auto', async () => {
+  const [edge, auto] = await Promise.all([drill('edge-down', '--new-backup'), drill('primary-down', '--new-backup', '--auto')]);
+  assert.equal(edge.code, 2, edge.stderr);
+  assert.match(edge.stderr, /--new-backup belongs to drill primary-down, not drill edge-down/);
+  assert.equal(auto.code, 2, auto.stderr);
+  assert.match(auto.stderr, /--new-backup with --auto/);
+});

@@ -34,6 +34,7 @@ export function registerDrill(program: Command): void {
     .option('--capture <file.pcap>', "record every packet on the lab's switch into this pcap (from before prepare to the end) and report which secrets and planted database values crossed in clear text")
     .option('--lab-id <id>', 'lab id (default: a fresh random one)')
     .option('--rate <n>', 'user requests per second during the drill', (v) => Number(v), 20)
+    .option('--new-backup', "primary-down: the recovery also builds a spare into the new backup app server (recover's --new-backup); the report's standby is then that spare")
     .option('--backup-age <seconds>', 'drills that restore a backup (both-app-down, total-loss): seconds of traffic between the backup and the fault, written back only by replaying the shipped binary log (default 30)', (v) => Number(v))
     .option('--auto', 'no person involved: the watch daemon (lifeboat serve, policy auto for this scenario) notices the fault and recovers; the report adds the time to notice')
     .option('--kill-daemon-after <seconds>', 'with --auto: SIGKILL the daemon this long after it starts the recovery, start it again, and check it resumes the run from the journal', (v) => Number(v))
@@ -88,6 +89,8 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
         throw new UsageError(`unknown drill \`${name}\`${guess ? ` — did you mean \`${guess}\`?` : ''} (drills: ${DRILLS.map((d) => d.name).join(', ')})`);
       }
       if (!Number.isFinite(options.rate) || options.rate <= 0 || options.rate > 200) throw new UsageError('--rate: expected a number of requests per second in (0, 200]');
+      if (options.newBackup && name !== 'primary-down') throw new UsageError(`--new-backup belongs to drill primary-down, not drill ${name}`);
+      if (options.newBackup && options.auto) throw new UsageError('--new-backup with --auto: the daemon recovers without building a new backup (policy runs take no spare); drop one of them');
       if (options.backupAge !== undefined) {
         if (!Number.isInteger(options.backupAge) || options.backupAge < 1 || options.backupAge > 600) throw new UsageError('--backup-age: expected whole seconds in [1, 600]');
         if (spec.minBackupAgeS === undefined) throw new UsageError(`--backup-age belongs to the drills that restore a backup (${DRILLS.filter((d) => d.minBackupAgeS !== undefined).map((d) => d.name).join(', ')}), not drill ${name}`);
@@ -101,6 +104,7 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
         ...(options.labId ? { labId: options.labId } : {}),
         ...(options.capture ? { capture: resolve(options.capture) } : {}),
         ...(options.backupAge !== undefined ? { backupAgeS: options.backupAge } : {}),
+        ...(options.newBackup ? { newBackup: true } : {}),
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderDrillReport(report));
@@ -129,6 +133,7 @@ interface DrillFlags {
   labId?: string;
   rate: number;
   backupAge?: number;
+  newBackup?: boolean;
   auto?: boolean;
   killDaemonAfter?: number;
   fault?: string[];

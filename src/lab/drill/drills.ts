@@ -25,6 +25,8 @@ export interface DrillCast {
   uploadsAfter?: string;
   /** A store that ships the primary's binary log survives the faults: a restore replays it. */
   binlogsSurvive?: boolean;
+  /** edge-down with a replacement: the spare that becomes an edge, and the domains it serves. */
+  newEdge?: { machine: string; domains: string[] };
 }
 
 export interface DrillSpec {
@@ -75,8 +77,10 @@ function standbyOf(fleet: Fleet, primary: Machine, drill: string): Machine {
   return found;
 }
 
-function spareOf(fleet: Fleet, drill: string): Machine {
-  const found = withRole(fleet, 'spare')[0];
+/** A spare for an app server: one with no domains of its own first (those are meant for edges). */
+export function spareOf(fleet: Fleet, drill: string): Machine {
+  const spares = withRole(fleet, 'spare');
+  const found = spares.find((m) => m.domains.length === 0) ?? spares[0];
   if (!found) throw new DrillRoleError(`drill ${drill} needs a machine with role spare (the lab adds two)`);
   return found;
 }
@@ -129,7 +133,7 @@ export const DRILLS: readonly DrillSpec[] = [
   },
   {
     name: 'edge-down',
-    describe: 'an nginx edge dies; its domains leave the domain list and the other edges carry the traffic',
+    describe: "an nginx edge dies; its domains leave the domain list and the other edges carry the traffic; with a spare that has domains of its own in the fleet file, that spare is built as an edge and serves them",
     prepare: true,
     backup: false,
     lossBoundedByBackup: false,
@@ -137,7 +141,15 @@ export const DRILLS: readonly DrillSpec[] = [
       const edges = withRole(fleet, 'edge');
       if (edges.length < 2) throw new DrillRoleError(`drill ${this.name} needs two machines with role edge (one dies, another carries the traffic); fleet ${fleet.name} has ${edges.length}`);
       const primary = primaryOf(fleet, this.name);
-      return { faults: down([edges[0]!]), recover: ['--failed', edges[0]!.name], databaseAfter: primary.name, uploadsAfter: primary.name };
+      // §4.1 step 4 when the fleet has a spare whose own domains are registered in advance.
+      const newEdge = fleet.nginx ? withRole(fleet, 'spare').find((m) => m.domains.length > 0) : undefined;
+      return {
+        faults: down([edges[0]!]),
+        recover: ['--failed', edges[0]!.name, ...(newEdge ? ['--replacement', newEdge.name] : [])],
+        databaseAfter: primary.name,
+        uploadsAfter: primary.name,
+        ...(newEdge ? { newEdge: { machine: newEdge.name, domains: [...newEdge.domains] } } : {}),
+      };
     },
   },
   {

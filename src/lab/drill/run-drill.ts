@@ -18,12 +18,14 @@ import { planLab } from '../plan.ts';
 import { REPO_IN_HOST } from '../paths.ts';
 import { firstSuccessAfter, type Recovery } from '../traffic/analysis.ts';
 import { isFileAck, readRecords, type TrafficRecord } from '../traffic/records.ts';
-import { DrillRoleError, type DrillCast, type DrillSpec } from './drills.ts';
+import { DrillRoleError, spareOf, type DrillCast, type DrillSpec } from './drills.ts';
 import { planServices, trafficPlan } from '../traffic/plan.ts';
 import type { VerifyOutput } from './verify-main.ts';
 import { IN_HOST_CLI, startDaemon, waitForEvents, type DaemonHandle } from './daemon.ts';
 import { restartedBetween, servicePids, survivorPrograms } from './restarts.ts';
-import { BUSINESS_ANSWERS_TITLE } from '../../recovery/verify-business.ts';
+import { BUSINESS_ANSWERS_TITLE, probeOf } from '../../recovery/verify-business.ts';
+import { forwardedServices } from '../../recovery/topology.ts';
+import { shq } from '../../remote/remote.ts';
 import { startCapture, type Capture } from './capture.ts';
 import type { WireReport } from './wire.ts';
 
@@ -55,6 +57,8 @@ export interface DrillOptions {
    * fault (default the drill's own, 30 s), writes only a replay of the shipped log brings back.
    */
   backupAgeS?: number;
+  /** primary-down: the recovery also builds a spare into the new backup (`--new-backup`, §4.3 step 9). */
+  newBackup?: boolean;
   log?: (line: string) => void;
 }
 
@@ -123,6 +127,11 @@ export interface DrillReport {
   lossBound: 'none' | 'last-second' | 'newest-backup' | 'replica-stopped';
   /** The rejoin drill's second half: the old primary back, fenced, its own rows extracted. */
   rejoin?: RejoinReport;
+  /**
+   * edge-down with a replacement: the spare built as an edge, and what each of its domains
+   * answered, asked from the users' side (the lab's client, through the lab's DNS), per URL.
+   */
+  newEdge?: { machine: string; domains: string[]; answers: Record<string, string> };
   /** The lost writes sent in the last second before the fault, each with how long before it. */
   lostWritesLastSecond?: Array<Record<string, unknown> & { beforeFaultS: number }>;
   /** How old the newest backup was at the fault: the window of writes a restore cannot have. */
@@ -164,6 +173,10 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
   // a fleet without the roles the drill needs is refused with nothing started.
   const fleet = await loadFleet(options.fleetFile);
   const cast = spec.cast(withLabSpares(fleet, labId));
+  if (options.newBackup) {
+    if ((spec.scenario ?? spec.name) !== 'primary-down') throw new DrillRoleError(`--new-backup belongs to the primary-down drill, not ${spec.name}`);
+    cast.recover.push('--new-backup', spareOf(withLabSpares(fleet, labId), spec.name).name);
+  }
   if (spec.rejoin && options.auto) throw new DrillRoleError(`drill ${spec.name} runs its recoveries itself: the daemon never accepts data loss on its own (no --auto)`);
   if (spec.rejoin && !fleet.database) throw new DrillRoleError(`drill ${spec.name} needs a database in the fleet file`);
   const scenario = spec.scenario ?? spec.name;
@@ -332,6 +345,13 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       problems.push(...phase.problems);
       log(`  rejoin: ${rejoin.outcome} in ${rejoin.seconds ?? '—'} s, fenced ${rejoin.fencedAfterS ?? '—'} s after power-on, ${rejoin.markersInExtract} of ${rejoin.markersWritten} rows in ${rejoin.extractFile ?? 'no extract'}`);
     }
+    // The new edge, seen as the users see it: its own domains, resolved and asked from the client.
+    let newEdge: DrillReport['newEdge'];
+    if (cast.newEdge && recover.code === 0) {
+      newEdge = { ...cast.newEdge, answers: await askFromClient(lab, lab.fleet, cast.newEdge.domains) };
+      for (const [url, answer] of Object.entries(newEdge.answers)) if (answer !== 'ok') problems.push(`the new edge ${cast.newEdge.machine} does not serve the users: ${url}: ${answer}`);
+      log(`  new edge ${cast.newEdge.machine}: ${Object.values(newEdge.answers).filter((a) => a === 'ok').length} of ${Object.keys(newEdge.answers).length} URL(s) answered from the client`);
+    }
     // Who could take over next: a semi-sync replica of the serving primary with every row.
     const standby = fleet.database ? await findStandby(lab, cast.databaseAfter, fleet.database.schema) : { machine: null, checked: {} };
 
@@ -344,7 +364,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       if (!wire.controlSeen) problems.push('the capture holds no clear HTTP at all: it proves nothing about clear text');
     }
     const measured = report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, ...(rejoinWindow ? { replicaStoppedAt: rejoinWindow.stoppedAt } : {}), problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
-    return { ...measured, ...(rejoin ? { rejoin } : {}), standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
+    return { ...measured, ...(rejoin ? { rejoin } : {}), ...(newEdge ? { newEdge } : {}), standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
   } finally {
     // A drill that failed half-way still stops its tcpdump.
     await capture?.finish().catch(() => undefined);
@@ -359,6 +379,23 @@ interface RunJson {
   /** ISO times, as `--json` prints them. */
   startedAt?: string | null;
   steps: Array<{ title: string; parent: number | null; durationMs: number | null; state: string; endedAt?: string | null }>;
+}
+
+/**
+ * Each forwarded service's health URL on each domain, asked from the lab's client host with
+ * curl (its resolver is the lab's DNS, as the users'): `ok`, or what came back instead.
+ */
+async function askFromClient(lab: Lab, fleet: Fleet, domains: readonly string[]): Promise<Record<string, string>> {
+  const services = forwardedServices(fleet, Object.keys(fleet.services));
+  const urls = domains.flatMap((d) => services.map((s) => ({ url: `http://${d}/${s}${probeOf(fleet, s).path}`, expect: probeOf(fleet, s).expect })));
+  const answers: Record<string, string> = {};
+  await Promise.all(urls.map(async ({ url, expect }) => {
+    const r = await lab.exec('client', `curl -sS -o /dev/null --max-time 5 -w '%{http_code}' ${shq(url)}`, { timeoutMs: 15_000 });
+    const status = Number(r.stdout.trim());
+    answers[url] = r.code !== 0 || !status ? `no answer (${r.stderr.trim().split('\n').pop() ?? `curl exited ${r.code}`})`
+      : expect === 'reached' || status === expect ? 'ok' : `answered ${status}, expected ${expect}`;
+  }));
+  return answers;
 }
 
 /** The run's start → the end of its check that the business answers: what users wait for; later steps aside. */

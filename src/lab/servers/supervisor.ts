@@ -84,7 +84,8 @@ export function programConfig(p: SupervisorProgram): string {
 export const supervisor: LabServer = {
   name: 'supervisor',
   wants: (host, _plan, fleet) =>
-    host.kind === 'spare' ||
+    // A spare, the lab's own or one the fleet describes: lifeboat installs services there.
+    host.kind === 'spare' || host.roles.includes('spare') ||
     // A backup store keeps lifeboat's binlog shipping loop running under it.
     (host.kind === 'fleet' && host.roles.includes('backup-store') && Boolean(fleet.database) && fleet.backups?.binlogs !== false) ||
     (host.kind === 'fleet' && Object.values(fleet.services).some((s) => s.roles.some((r) => host.roles.includes(r)))),
