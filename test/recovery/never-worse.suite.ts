@@ -7,21 +7,22 @@
  * anything is restored or installed. In no test do two machines take writes or run a
  * singleton at once. "Changes nothing" is measured with a snapshot of every host.
  *
- * One lab for the file, prepared like a real fleet; lifeboat runs inside the ops host.
+ * On the lab on-a-prepared-lab.test.ts prepares once, after plan-and-refusals (which changes
+ * nothing); lifeboat runs inside the ops host.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Lab } from '../../src/lab/lab.ts';
-import { canRunLab, EXAMPLE_FLEET, forceDown, randomLabId } from '../lab/helpers.ts';
+import { before, describe, test } from 'node:test';
+import type { Lab } from '../../src/lab/lab.ts';
+import { canRunLab } from '../lab/helpers.ts';
+import { preparedLab, SHARED_STATE } from '../support/prepared-lab.ts';
 import { snapshot, type LabSnapshot } from '../support/lab-snapshot.ts';
 
 const skip = canRunLab();
 const CLI = 'cd /lifeboat && node bin/lifeboat.mjs';
-const STATE = '--state /tmp/lb.db';
+const STATE = `--state ${SHARED_STATE}`;
 const SINGLETONS = ['go-job', 'go-upload'];
 
 describe('never make things worse: one verdict from several vantage points, real fencing', { skip }, () => {
-  const id = randomLabId();
   let lab: Lab;
   let baseline: LabSnapshot;
 
@@ -49,16 +50,13 @@ describe('never make things worse: one verdict from several vantage points, real
   }
 
   before(async () => {
-    lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
-    const prepared = await ops(`${CLI} prepare --fleet ${lab.operatorFleetFile} --yes ${STATE}`);
-    assert.equal(prepared.code, 0, output(prepared));
+    lab = await preparedLab();
     baseline = await snapshot(lab);
     // The snapshot must see what it guards, or equal snapshots prove nothing.
     assert.equal(baseline['backup']?.mariadb?.replicating, true);
     assert.equal(baseline['primary']?.mariadb?.readOnly, '0');
     assert.equal(baseline['primary']?.programs['go-job'], 'RUNNING');
   });
-  after(() => forceDown(id));
 
   test("the heir's MariaDB unreadable while the run decides: the run fails, nothing is restored or installed", async () => {
     // Every new connection to the backup's MariaDB is dropped on the switch.

@@ -5,18 +5,19 @@
  * of every fleet machine and spare (site files, daemon configuration, supervisor states,
  * domain list, MariaDB read_only and replication, Redis role) is taken before and after.
  *
- * One lab for the whole file, prepared like a real fleet; lifeboat runs inside the ops
- * host as an operator would run it.
+ * On the lab prepared once for on-a-prepared-lab.test.ts (it changes nothing, so it runs
+ * first); lifeboat runs inside the ops host as an operator would run it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Lab } from '../../src/lab/lab.ts';
-import { canRunLab, EXAMPLE_FLEET, forceDown, randomLabId } from '../lab/helpers.ts';
+import { before, describe, test } from 'node:test';
+import type { Lab } from '../../src/lab/lab.ts';
+import { canRunLab } from '../lab/helpers.ts';
+import { preparedLab, SHARED_STATE } from '../support/prepared-lab.ts';
 import { snapshot, type LabSnapshot } from '../support/lab-snapshot.ts';
 
 const skip = canRunLab();
 const CLI = 'cd /lifeboat && node bin/lifeboat.mjs';
-const STATE = '--state /tmp/lb.db';
+const STATE = `--state ${SHARED_STATE}`;
 
 interface PlanCase {
   scenario: string;
@@ -60,7 +61,6 @@ const PLANS: PlanCase[] = [
 ];
 
 describe('recover --plan and refusals change nothing', { skip }, () => {
-  const id = randomLabId();
   let lab: Lab;
   /** Taken after prepare and the first backup: every later test compares against it. */
   let baseline: LabSnapshot;
@@ -74,14 +74,8 @@ describe('recover --plan and refusals change nothing', { skip }, () => {
   const output = (r: { stdout: string; stderr: string }) => `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
   before(async () => {
-    const t0 = performance.now();
-    lab = await Lab.up({ id, fleetFile: EXAMPLE_FLEET });
-    const t1 = performance.now();
-    const prepared = await ops(`${CLI} prepare --fleet ${lab.operatorFleetFile} --yes ${STATE}`);
-    assert.equal(prepared.code, 0, output(prepared));
-    process.stdout.write(`# lab up ${((t1 - t0) / 1000).toFixed(1)} s, prepare ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+    lab = await preparedLab();
   });
-  after(() => forceDown(id));
 
   // Before `backup run`: no store holds a copy yet. The check is made with --plan because
   // the machines are healthy: with --yes the run stops at "really failed" before it could
