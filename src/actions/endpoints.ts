@@ -350,6 +350,11 @@ export async function bindingsHash(ctx: ActionContext, machine: string, bindings
   return hashOf(await bindingFiles(ctx, machine, bindings));
 }
 
+/** Whether `marker` on the machine holds the hash of its binding files as they are now. */
+async function markerHolds(ctx: ActionContext, machine: string, bindings: readonly Binding[], marker: string): Promise<boolean> {
+  return (await readIfExists(ctx.remote(machine), marker))?.trim() === (await bindingsHash(ctx, machine, bindings));
+}
+
 /** Services (by the machine's roles) that have a binding, and those bindings. */
 export function boundServicesOn(fleet: Fleet, m: Machine): { services: string[]; bindings: Binding[] } {
   const services = servicesOn(fleet, m).map(([name]) => name).filter((name) => fleet.bindings.some((b) => b.service === name));
@@ -402,10 +407,7 @@ export function pointServicesAtEndpoints(machine: string): Action {
     const { services, bindings } = boundServicesOn(ctx.fleet, m);
     return { services, bindings, rewrite: rewriteBindings(machine, bindings, endpointTarget(ctx.fleet)), marker: boundMarkerPath(endpointsOf(ctx.fleet)) };
   };
-  const markerCurrent = async (ctx: ActionContext, p: ReturnType<typeof parts>) => {
-    const found = await readIfExists(ctx.remote(machine), p.marker);
-    return found?.trim() === (await bindingsHash(ctx, machine, p.bindings));
-  };
+  const markerCurrent = (ctx: ActionContext, p: ReturnType<typeof parts>) => markerHolds(ctx, machine, p.bindings, p.marker);
   const running = async (ctx: ActionContext, services: readonly string[]) =>
     Object.entries(await serviceStates(ctx, machine, services)).filter(([, state]) => state === 'running').map(([name]) => name);
   return {
@@ -441,6 +443,39 @@ export function pointServicesAtEndpoints(machine: string): Action {
       const p = parts(ctx);
       await p.rewrite.verify(ctx);
       if (!(await markerCurrent(ctx, p))) throw new ActionError('verify-failed', `${machine}: the services were not restarted since their bindings last changed (${p.marker})`);
+    },
+  };
+}
+
+/**
+ * Records that every service with bindings on `machine` runs on them now (the marker
+ * `pointServicesAtEndpoints` keeps), for a run that has just rewritten and started or
+ * restarted each of them itself: a later `prepare` then restarts nothing. Applied in the
+ * fleet where the machine holds its new roles, so the marker covers the services it runs now.
+ */
+export function bindingsRecorded(machine: string): Action {
+  const parts = (ctx: ActionContext) => {
+    const m = ctx.fleet.machines.find((x) => x.name === machine);
+    if (!m) throw new ActionError('precondition', `no machine ${machine} in the fleet file`);
+    return { bindings: boundServicesOn(ctx.fleet, m).bindings, marker: boundMarkerPath(endpointsOf(ctx.fleet)) };
+  };
+  const current = (ctx: ActionContext) => {
+    const p = parts(ctx);
+    return markerHolds(ctx, machine, p.bindings, p.marker);
+  };
+  return {
+    title: `Record that the services on ${machine} run on their current bindings`,
+    machines: [machine],
+    mutating: true,
+    async plan(ctx) {
+      return (await current(ctx)) ? [] : [{ kind: 'command', machine, command: `record the bindings' hash in ${parts(ctx).marker}` }];
+    },
+    async apply(ctx) {
+      const p = parts(ctx);
+      await ctx.remote(machine).writeFile(p.marker, `${await bindingsHash(ctx, machine, p.bindings)}\n`, { mode: 0o600 });
+    },
+    async verify(ctx) {
+      if (!(await current(ctx))) throw new ActionError('verify-failed', `${machine}: ${parts(ctx).marker} does not hold the bindings' hash`);
     },
   };
 }

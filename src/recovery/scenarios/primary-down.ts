@@ -14,13 +14,14 @@ import { promoteRedis } from '../../actions/redis.ts';
 import { loadServiceUnits } from '../../actions/service-units.ts';
 import { restartServices, startServices } from '../../actions/services.ts';
 import { endpointHolders, machine, machinesWithRole, servicesOn, storesInService } from '../../fleet/model.ts';
-import { endpointsInUse, endpointTarget, liveAt, switchEndpoints } from '../../actions/endpoints.ts';
+import { bindingsRecorded, endpointsInUse, endpointTarget, liveAt, switchEndpoints } from '../../actions/endpoints.ts';
 import { down, PRIMARY_ROLES, takeOver, withRoleChanges, type RoleChange } from '../../fleet/role-changes.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { z } from 'zod';
 import { allSettled } from '../../util/all-settled.ts';
 import { edgesHealthy, machineFailed, machineHealthy, spareIsBare } from '../checks.ts';
 import { spareRoles, standbyFromSpare } from '../standby-from-spare.ts';
+import { asFleet } from '../as-fleet.ts';
 import { databaseDetached, databaseUp, decideDatabaseUp, describeWindow } from '../database-up.ts';
 import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
 import { installServicesFromArchive, servicesMissingOn } from '../install-from-archive.ts';
@@ -109,6 +110,7 @@ export const primaryDown: Scenario = {
     const decided = decisionsOf(input);
     const heir = machine(fleet, decided.heir);
     const newBackup = newBackupOf(fleet, input, heir);
+    const afterFailover = withRoleChanges(fleet, failoverRoles(fleet, failed, heir), { run: 'this run', since: new Date(0).toISOString() });
     const edges = edgesExcept(fleet, [failed.name]);
     const { first, later } = servicesByPriority(fleet);
     const singletons = Object.entries(fleet.services).filter(([, s]) => s.singleton && s.roles.some((r) => failed.roles.includes(r))).map(([n]) => n);
@@ -175,6 +177,10 @@ export const primaryDown: Scenario = {
         ]),
       );
     }
+    // Every service on the heir now runs on its bindings (the first ones were on the endpoints
+    // already, the later ones were just pointed there and started): recorded for the fleet as
+    // it is now, so that a later prepare (and --new-backup's below) restarts none of them.
+    if (viaEndpoints) steps.push(...asFleet(afterFailover, [step(bindingsRecorded(heir.name))]));
     if (fleet.crontabs['db-primary']) {
       steps.push(step("Align the backup's crontab with the primary's", installCrontab(heir.name, ['db-primary'])));
     }
@@ -182,10 +188,7 @@ export const primaryDown: Scenario = {
     const shipping = shippingStores(fleet).filter((m) => m.name !== failed.name && m.name !== heir.name);
     if (shipping.length) steps.push(parallel(`The stores ship ${heir.name}'s binary log from now on`, shipping.map((m) => followNewPrimary(m, heir))));
     // §4.3 step 9: a new backup at once, built in the fleet as the failover left it.
-    if (newBackup) {
-      const after = withRoleChanges(fleet, failoverRoles(fleet, failed, heir), { run: 'this run', since: new Date(0).toISOString() });
-      steps.push(...standbyFromSpare(ctx, after, { primary: machine(after, heir.name), model: heir, spare: newBackup, failed: failed.name }));
-    }
+    if (newBackup) steps.push(...standbyFromSpare(ctx, afterFailover, { primary: machine(afterFailover, heir.name), model: heir, spare: newBackup, failed: failed.name }));
     return steps;
   },
 
