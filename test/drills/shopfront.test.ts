@@ -35,10 +35,15 @@ test('shopfront backup-down: the standby is replaced from a spare, which ends a 
   assert.equal(report.standby, 'spare-1', `the spare stands by at the end: ${JSON.stringify(report.standbyChecked)}`);
 });
 
-test('shopfront edge-down: the other two edges carry the traffic', async (t) => {
+test('shopfront edge-down: the other two edges carry the traffic, and the spare gw-spare is built into a new edge serving its own domain', async (t) => {
   const report = await drill(t, 'edge-down', FLEET);
   assert.equal(report.lostWrites, 0);
   assert.ok(Object.keys(report.rtoByDomain).length === 3, 'traffic went through all three edges\' domains');
+  assert.equal(report.newEdge?.machine, 'gw-spare', JSON.stringify(report.newEdge));
+  assert.deepEqual(report.newEdge.domains, ['shop2.example.net']);
+  const answers = Object.entries(report.newEdge.answers);
+  assert.ok(answers.length >= 2 && answers.every(([, a]) => a === 'ok'), `every forwarded service answers through shop2.example.net from the client: ${JSON.stringify(report.newEdge.answers)}`);
+  assert.ok(report.steps.some((s) => s.title.startsWith('Bring gw-spare into service as an edge like')), 'built by the recovery');
   assert.equal(report.standby, 'standby', `the replica still stands by with every row: ${JSON.stringify(report.standbyChecked)}`);
 });
 

@@ -46,3 +46,14 @@ test('a missing role is named, never guessed', () => {
   assert.throws(() => cast('total-loss', other), (e: unknown) => e instanceof DrillRoleError && /off-site backup store/.test(e.message));
   for (const d of DRILLS) assert.doesNotThrow(() => d.cast(seed), d.name);
 });
+
+test('edge-down takes a spare with domains of its own as the new edge; the app-server drills keep a spare without domains', () => {
+  const shopfront = withLabSpares(parseFleet(readFileSync(new URL('../../../examples/shopfront/fleet.yaml', import.meta.url), 'utf8'), 'fleet.yaml'));
+  assert.deepEqual(cast('edge-down', shopfront).recover, ['--failed', 'gw-a', '--replacement', 'gw-spare']);
+  assert.deepEqual(cast('edge-down', shopfront).newEdge, { machine: 'gw-spare', domains: ['shop2.example.net'] });
+  assert.deepEqual(cast('backup-down', shopfront).recover, ['--failed', 'standby', '--replacement', 'spare-1'], 'gw-spare is kept for edges');
+  assert.equal(cast('both-app-down', shopfront).databaseAfter, 'spare-1');
+  // No spare with domains (the seed's fleet): edge-down as before, the edges left carry the traffic.
+  assert.deepEqual(cast('edge-down').recover, ['--failed', 'edge-1']);
+  assert.equal(cast('edge-down').newEdge, undefined);
+});

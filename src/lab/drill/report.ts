@@ -26,7 +26,7 @@ export function renderDrillReport(r: DrillReport): string {
       `  …rows it alone held, in the extract on the operator       ${r.rejoin.markersInExtract} of ${r.rejoin.markersWritten} (${r.rejoin.extractedTransactions ?? '?'} transaction(s) in ${r.rejoin.extractFile ?? 'no file'})`,
     ] : []),
     ...(r.newEdge ? [
-      `  new edge ${r.newEdge.machine}, asked from the users' side        ${Object.values(r.newEdge.answers).filter((a) => a === 'ok').length} of ${Object.keys(r.newEdge.answers).length} URL(s) answered on ${r.newEdge.domains.join(', ')}`,
+      `  the new edge, asked from the users' side                  ${r.newEdge.machine}: ${Object.values(r.newEdge.answers).filter((a) => a === 'ok').length} of ${Object.keys(r.newEdge.answers).length} URL(s) answered on ${r.newEdge.domains.join(', ')}`,
     ] : []),
     `  standby at the end (semi-sync replica with every row)     ${r.standby ?? `none${Object.keys(r.standbyChecked ?? {}).length ? ` (${Object.entries(r.standbyChecked).filter(([, why]) => !why.startsWith('no MariaDB answers') && why !== 'not a replica').map(([m, why]) => `${m}: ${why}`).join('; ') || 'no replica'})` : ''}`}`,
     `  traffic                                                   ${r.traffic.requests} requests, ${r.traffic.ok} ok, ${r.traffic.failed} failed; checked ${Object.entries(r.acknowledged).map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing'}`,
