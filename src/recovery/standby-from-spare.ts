@@ -1,11 +1,12 @@
 /**
  * A spare built into the backup app server (runbook §4.2 step 5, "very important", and §4.3
  * step 9, "so the fleet is not left without a backup"): MariaDB and Redis installed on it,
- * the model machine's services and extra folders copied from the primary and pointed at the
- * primary's MariaDB and Redis, only those services started, the model's crontab installed,
- * the spare added to the edges; then everything `prepare` gives a standby, for the fleet
- * where the spare holds the model's roles (a replica seeded from the primary with semi-sync
- * on, the Redis replica, upload files synced to it, certificates, endpoints and archive).
+ * the model machine's services and extra folders copied from the primary, the model's
+ * crontab installed, and everything `prepare` gives a standby, for the fleet where the spare
+ * holds the model's roles (a replica seeded from the primary with semi-sync on, the Redis
+ * replica, upload files synced to it, certificates, endpoints and archive); only those
+ * services started (on the spare's endpoints, or pointed at the primary where the fleet has
+ * none) and the spare added to the edges.
  *
  * `model` is the machine whose part the spare takes: the failed backup (backup-down), or the
  * backup as it was before it took over from the primary (primary-down). `fleet` is the fleet
@@ -71,27 +72,32 @@ export function standbyFromSpare(ctx: ActionContext, fleet: Fleet, o: StandbyFro
   // roles, copied from the primary without their data (uploads sync on their own, dumps
   // live on the stores).
   const dirs = installationDirs(fleet, model);
-  steps.push(
-    step(
-      `Copy ${dirs.join(', ')} from the primary to ${spare}`,
-      dirs.map((dir) => copyTree(primary.name, spare, dir, { exclude: dataUnder(fleet, dir) })),
-    ),
-    step(`Point ${services.join(', ')} on ${spare} at the primary's MariaDB and Redis`, rewriteBindings(spare, bindingsFor(fleet, services), localTarget(fleet, primary))),
-    step(`Install the units of ${services.join(', ')} on ${spare}`, installServiceUnits(primary.name, spare, services)),
-    step(`Start only ${services.join(', ')} on ${spare}`, startServices(spare, services)),
-    step(`Install the backup's crontab on ${spare}`, installCrontab(spare, model.roles.filter((r) => fleet.crontabs[r]))),
-    parallel(
-      `Add ${spare} to the nginx forwarding lists`,
-      edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed, extraServers: [spare] }))),
-    ),
+  const copy = step(
+    `Copy ${dirs.join(', ')} from the primary to ${spare}`,
+    dirs.map((dir) => copyTree(primary.name, spare, dir, { exclude: dataUnder(fleet, dir) })),
   );
-  if (standsBy || redisReplica) {
-    // The fleet as it will be: the spare is the replica (and whatever else the model was),
-    // the failed machine out of service.
-    const gone = machine(fleet, failed).down ? [] : [down(failed)];
-    const after = withRoleChanges(fleet, [spareRoles(fleet, model, spareMachine), ...gone], { run: 'this run', since: new Date(0).toISOString() });
-    const prepared = prepareScenario().build({ failed: '' }, { ...ctx, fleet: after });
-    steps.push(...asFleet(after, prepared as Step[]));
+  const units = step(`Install the units of ${services.join(', ')} on ${spare}`, installServiceUnits(primary.name, spare, services));
+  const start = step(`Start only ${services.join(', ')} on ${spare}`, startServices(spare, services));
+  const crontab = step(`Install the backup's crontab on ${spare}`, installCrontab(spare, model.roles.filter((r) => fleet.crontabs[r])));
+  const forwarded = parallel(
+    `Add ${spare} to the nginx forwarding lists`,
+    edges.map((e) => setUpstreams(e.name, upstreamsAfter(fleet, { failed, extraServers: [spare] }))),
+  );
+  const pointAtPrimary = step(`Point ${services.join(', ')} on ${spare} at the primary's MariaDB and Redis`, rewriteBindings(spare, bindingsFor(fleet, services), localTarget(fleet, primary)));
+  if (!standsBy && !redisReplica) {
+    steps.push(copy, pointAtPrimary, units, start, crontab, forwarded);
+    return steps;
   }
+  // The fleet as it will be: the spare is the replica (and whatever else the model was),
+  // the failed machine out of service.
+  const gone = machine(fleet, failed).down ? [] : [down(failed)];
+  const after = withRoleChanges(fleet, [spareRoles(fleet, model, spareMachine), ...gone], { run: 'this run', since: new Date(0).toISOString() });
+  const prepared = asFleet(after, prepareScenario().build({ failed: '' }, { ...ctx, fleet: after }) as Step[]);
+  // With stable endpoints, prepare points the services at the spare's own endpoints (to the
+  // primary, over TLS where the fleet has it), so they start only after it: pointed at the
+  // primary's address first, they would talk to it in clear until prepare switched them (the
+  // wire capture of the primary-down --new-backup drill showed it).
+  if (fleet.endpoints) steps.push(copy, units, crontab, ...prepared, start, forwarded);
+  else steps.push(copy, pointAtPrimary, units, start, crontab, forwarded, ...prepared);
   return steps;
 }

@@ -5,6 +5,7 @@
  * machines; it asserts which steps there are and which machines each one touches.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { ActionContext } from '../../actions/action.ts';
 import { parseFleet } from '../../fleet/load.ts';
@@ -204,6 +205,21 @@ describe('scenario steps on other fleet shapes', () => {
     assert.deepEqual(roles.find((r) => r.machine === 'blank'), { machine: 'blank', roles: ['app', 'db-replica', 'redis-replica'] });
     assert.deepEqual(roles.find((r) => r.machine === 'standby'), { machine: 'standby', roles: ['app', 'backup-store', 'db-primary', 'redis', 'job'] });
     await assert.rejects(steps(oneEdge, 'primary-down', { ...input, newBackup: 'standby' }), /--new-backup standby is the machine taking over/);
+  });
+
+  test('a spare built into the standby on a fleet with stable endpoints starts its services only once prepare has pointed them at its own endpoints (never at the primary in clear)', async () => {
+    const seed = parseFleet(readFileSync(new URL('../../../examples/go-speed/fleet.yaml', import.meta.url), 'utf8'), 'fleet.yaml');
+    const fleet: Fleet = { ...seed, machines: [...seed.machines, { name: 'spare-1', address: '10.9.9.9', roles: ['spare'], domains: [], offsite: false }] };
+    for (const [scenario, input] of [
+      ['backup-down', { failed: 'backup', replacement: 'spare-1' }],
+      ['primary-down', { failed: 'primary', heir: 'backup', newBackup: 'spare-1', database: { mode: 'promote', acceptDataLoss: false }, installFromArchive: [], switchEndpoints: ['backup'] }],
+    ] as const) {
+      const titles = (await steps(fleet, scenario, input)).map((x) => x.title);
+      const at = (prefix: string) => titles.findIndex((t) => t.startsWith(prefix));
+      assert.ok(at('Stable endpoints on spare-1') > 0 && at('Start only go-api, go-admin, go-fly on spare-1') > at('Stable endpoints on spare-1'), `${scenario}: ${titles.join(' | ')}`);
+      assert.ok(at('Add spare-1 to the nginx forwarding lists') > at('Start only go-api'), `${scenario}: users reach it once it serves`);
+      assert.equal(at('Point go-api, go-admin, go-fly on spare-1 at the primary'), -1, `${scenario}: no step points them at the primary's address`);
+    }
   });
 
   test('backup-down on a fleet with several services per role starts each of them on the spare', async () => {
