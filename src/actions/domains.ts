@@ -145,7 +145,8 @@ interface PlacedRow { domain: string; ip: string; status: number }
  * at another address: that domain serves users through another machine. One transaction;
  * undo puts back the rows as they were (deletes the ones it inserted).
  */
-export function bringDomainsOnline(dbMachine: string, ip: string, domains: readonly string[], options: DbConnectOptions = {}): Action {
+export function bringDomainsOnline(dbMachine: string, ip: string, wanted: readonly string[], options: DbConnectOptions = {}): Action {
+  const domains = [...new Set(wanted)];
   if (domains.length === 0) throw new TypeError('bringDomainsOnline: no domain given');
   let before: { rows: PlacedRow[]; inserted: string[] } | undefined;
   const sql = (ctx: ActionContext) => {
@@ -162,7 +163,8 @@ export function bringDomainsOnline(dbMachine: string, ip: string, domains: reado
       update: `UPDATE ${table} SET ${address} = ?, ${state} = ? WHERE ${domain} = ?`,
       insert: `INSERT INTO ${table} (${domain}, ${address}, ${state}) VALUES (?, ?, ?)`,
       remove: `DELETE FROM ${table} WHERE ${domain} = ?`,
-      count: `SELECT COUNT(*) AS n FROM ${table} WHERE ${domain} IN (${list}) AND ${address} = ? AND ${state} = ?`,
+      // DISTINCT: a table without a unique key on the domain may hold a domain twice.
+      count: `SELECT COUNT(DISTINCT ${domain}) AS n FROM ${table} WHERE ${domain} IN (${list}) AND ${address} = ? AND ${state} = ?`,
     };
   };
   /** Rows online elsewhere: the refusal, before anything is written. */
