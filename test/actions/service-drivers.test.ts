@@ -41,28 +41,6 @@ describe('supervisor driver (real supervisord)', () => {
     assert.equal(await other.status(counting), 'stopped');
     assert.equal(commands.length, 2);
   });
-
-  test('starts and restarts asked at once are one supervisorctl; a program that fails in it fails alone, in its own words', async () => {
-    const options = { supervisorctl: supervisor.supervisorctl };
-    const sleeper = driverFor('sleeper', { type: 'supervisor' }, options);
-    const other = driverFor('other', { type: 'supervisor' }, options);
-    const missing = driverFor('nope', { type: 'supervisor', program: 'no-such-program' }, options);
-    await Promise.all([sleeper.stop(remote), other.stop(remote)]);
-    const commands: string[] = [];
-    const counting = { ...remote, machine: remote.machine, run: (command: string, o?: Parameters<typeof remote.run>[1]) => { commands.push(command); return remote.run(command, o); } } as typeof remote;
-    const started = await Promise.allSettled([sleeper.start(counting), other.start(counting), missing.start(counting)]);
-    assert.deepEqual(started.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);
-    assert.match(String((started[2] as PromiseRejectedResult).reason), /no-such-program: ERROR \(no such process\)/);
-    assert.deepEqual(commands.map((c) => c.replace(/^.* (start|restart|stop) /, '$1 ')), ['start sleeper other no-such-program']);
-    assert.deepEqual(await Promise.all([sleeper.status(remote), other.status(remote)]), ['running', 'running']);
-    // Restarting one that runs and one that is stopped: both end running, neither fails.
-    await other.stop(remote);
-    commands.length = 0;
-    await Promise.all([sleeper.restart(counting), other.restart(counting)]);
-    assert.equal(commands.length, 1, commands.join('\n'));
-    assert.deepEqual(await Promise.all([sleeper.status(remote), other.status(remote)]), ['running', 'running']);
-    await Promise.all([sleeper.stop(remote), other.stop(remote)]);
-  });
 });
 
 describe('command driver (shell commands with a pid file)', () => {
