@@ -23,7 +23,9 @@ export function supervisorState(statusLine: string): ServiceState {
  * Status asks made in the same turn of the event loop for one machine go as one
  * `supervisorctl status a b c`: each supervisorctl is a Python start (a quarter of a second
  * of CPU), and a switch-over asks for every service at once, on machines with one or two
- * cores. Only reads are batched; starts and stops stay one command per program.
+ * cores. Only reads are batched; starts and stops stay one command per program:
+ * `supervisorctl start a b c` starts them one after the other, each waiting out its
+ * `startsecs` (1 s by default), so five services batched would take five seconds, not one.
  */
 interface StatusBatch { programs: Set<string>; done: Promise<Map<string, string>> }
 const statusBatches = new WeakMap<Remote, Map<string, StatusBatch>>();
