@@ -73,6 +73,13 @@ test('several probes in one command on the machine (a real shell, curl and HTTP 
     const until = await probeAllUntil(counting, probes, 350, 100);
     assert.deepEqual(until.map((r) => r.ok), [true, false, false, true, false]);
     assert.ok(runs >= 2 && runs <= 5, `rounds: ${runs}`);
+    // No temporary folder can be made (a full disk): one command each, the same answers.
+    runs = 0;
+    const noTemp: Remote = Object.assign(Object.create(remote) as LocalRemote, {
+      run: (command: string, options?: RunOptions) => { runs += 1; return remote.run(`export TMPDIR=/nonexistent/lifeboat-test; ${command}`, options); },
+    });
+    assert.deepEqual((await runProbes(noTemp, probes)).map((r) => r.ok), [true, false, false, true, false]);
+    assert.equal(runs, 1 + probes.length);
   } finally {
     healthy.close();
     failing.close();

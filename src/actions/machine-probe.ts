@@ -3,6 +3,7 @@
  * so "does the service answer" is asked from where it matters: inside a lab host, on an
  * edge, or on the app server itself. Every check has a 1 s timeout by default.
  */
+import { randomBytes } from 'node:crypto';
 import { shq, type Remote } from '../remote/remote.ts';
 
 export type Probe =
@@ -72,39 +73,43 @@ function judge(probe: Probe, code: number | null, stdout: string, stderr: string
   return { ok: true, detail: `answered ${status}`, status, body };
 }
 
-const SECTION_MARK = '@@lifeboat-probe:';
-const ERR_MARK = '@@lifeboat-probe-stderr';
-
 /**
  * Several probes in ONE command on the machine, side by side, each with its own output and
  * exit code: a recovery that waits for five services to answer costs the machine one
  * command per round, not five (on a machine that is starting those services, every
- * process spawned to ask competes with them for the CPU).
+ * process spawned to ask competes with them for the CPU). The outputs wait in a temporary
+ * folder; where none can be made (a full disk), the probes go one command each, as before.
  */
 export async function runProbes(remote: Remote, probes: readonly Probe[], timeoutS = 1): Promise<ProbeResult[]> {
   if (probes.length === 0) return [];
   if (probes.length === 1) return [await runProbe(remote, probes[0]!, timeoutS)];
+  // Markers of this call only: no answer's body can hold them by chance.
+  const nonce = randomBytes(6).toString('hex');
+  const section = `@@lifeboat-probe-${nonce}:`;
+  const errMark = `@@lifeboat-probe-${nonce}-stderr`;
+  const noTemp = `@@lifeboat-probe-${nonce}-no-temp`;
   const launch = probes.map((p, i) => `{ ( ${probeCommand(p, timeoutS)} ) >"$d/${i}.out" 2>"$d/${i}.err"; echo $? >"$d/${i}.code"; } &`).join('\n');
   // Per probe: a line with its index and exit code, its stdout, a line, its stderr; each
   // part followed by a newline, so a marker always starts a line of its own.
   const script = [
-    'd=$(mktemp -d) || exit 1',
+    `d=$(mktemp -d 2>/dev/null) || { echo '${noTemp}'; exit 0; }`,
     launch,
     'wait',
-    `i=0; while [ "$i" -lt ${probes.length} ]; do printf '${SECTION_MARK}%s:%s\\n' "$i" "$(cat "$d/$i.code" 2>/dev/null)"; cat "$d/$i.out" 2>/dev/null; echo; echo '${ERR_MARK}'; cat "$d/$i.err" 2>/dev/null; echo; i=$((i + 1)); done`,
+    `i=0; while [ "$i" -lt ${probes.length} ]; do printf '${section}%s:%s\\n' "$i" "$(cat "$d/$i.code" 2>/dev/null)"; cat "$d/$i.out" 2>/dev/null; echo; echo '${errMark}'; cat "$d/$i.err" 2>/dev/null; echo; i=$((i + 1)); done`,
     'rm -rf "$d"',
   ].join('\n');
   const result = await remote.run(script, { timeoutMs: timeoutS * 1000 + 3000 });
+  if (result.stdout.startsWith(noTemp)) return Promise.all(probes.map((p) => runProbe(remote, p, timeoutS)));
   const sections = new Map<number, { code: number | null; out: string[]; err: string[] }>();
   let lines: string[] | undefined;
   let current: { code: number | null; out: string[]; err: string[] } | undefined;
   for (const line of result.stdout.split('\n')) {
-    const m = line.startsWith(SECTION_MARK) ? /^(\d+):(\d*)$/.exec(line.slice(SECTION_MARK.length)) : null;
+    const m = line.startsWith(section) ? /^(\d+):(\d*)$/.exec(line.slice(section.length)) : null;
     if (m) {
       current = { code: m[2] === '' ? null : Number(m[2]), out: [], err: [] };
       sections.set(Number(m[1]), current);
       lines = current.out;
-    } else if (current && line === ERR_MARK) {
+    } else if (current && line === errMark) {
       lines = current.err;
     } else {
       lines?.push(line);
@@ -113,9 +118,9 @@ export async function runProbes(remote: Remote, probes: readonly Probe[], timeou
   // The newline echoed after each part ends its last line: joined, the lines are the output.
   const text = (part: string[]) => part.join('\n');
   return probes.map((p, i) => {
-    const section = sections.get(i);
-    if (!section) return { ok: false, detail: `the probe did not run on the machine (exit ${result.code}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').pop()}` : ''})` };
-    return judge(p, section.code, text(section.out), text(section.err));
+    const found = sections.get(i);
+    if (!found) return { ok: false, detail: `the probe did not run on the machine (exit ${result.code}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').pop()}` : ''})` };
+    return judge(p, found.code, text(found.out), text(found.err));
   });
 }
 
