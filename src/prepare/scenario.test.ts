@@ -40,6 +40,22 @@ test('the example fleet: replication primary → backup, Redis replica on backup
   assert.deepEqual(only.map((s) => s.title), ['Redis replicas follow the primary']);
 });
 
+test('two services with upload files: both syncs in ONE step of the group, one after the other (they share the source\'s key and the target\'s authorized_keys)', async () => {
+  const fleet = await example();
+  fleet.services['go-media'] = { ...fleet.services['go-upload']!, dir: '/wwwroot/go/go-media', dataDirs: ['/wwwroot/go/go-media/files'], port: 8009, health: undefined };
+  const t = topology(fleet);
+  assert.deepEqual(t.uploads.map((u) => `${u.service}:${u.source.name}->${u.target.name}`).sort(), ['go-media:primary->backup', 'go-upload:primary->backup']);
+  const ctx = { fleet, remote: () => { throw new Error('no machine is reached while building'); }, secret: async () => '', log: () => {} };
+  const steps = await prepareScenario().build({ failed: '' }, ctx);
+  const group = steps.find((s) => s.kind === 'parallel' && s.title.endsWith(', upload sync'));
+  assert.ok(group?.kind === 'parallel', steps.map((s) => s.title).join(' | '));
+  const syncs = group.steps.filter((s) => s.title.startsWith('Keep the upload files following'));
+  assert.equal(syncs.length, 1, group.steps.map((s) => s.title).join(' | '));
+  const keys = syncs[0]!.actions.filter((a) => a.title.startsWith('Key pair for upload sync on primary'));
+  assert.equal(keys.length, 2, 'each sync asks for the key; the second finds it made');
+  assert.equal(syncs[0]!.actions.length, 14);
+});
+
 test('two db-primary machines are refused with both names', async () => {
   const fleet = await example();
   fleet.machines.find((m) => m.name === 'backup')!.roles.push('db-primary');

@@ -93,8 +93,8 @@ export function prepareScenario(overrides: Partial<PrepareOptions> = {}): Scenar
           ? [parallel('Redis replicas follow the primary', t.redisReplicas.map((r) => redisReplicaOf(redisPrimary, r, options)))]
           : [],
         parts.has('endpoints') ? endpointSteps(ctx.fleet, t, options, tlsInRun) : [],
-        // The sync needs only SSH between the two machines: nothing of the parts above.
-        ...(parts.has('uploads') ? t.uploads.map((sync) => uploadSyncSteps(sync, options)) : []),
+        // The syncs need only SSH between their machines: nothing of the parts above.
+        parts.has('uploads') ? uploadSyncSteps(t.uploads, options) : [],
       ]));
       if (parts.has('install') && ctx.fleet.backups) {
         const fleet = ctx.fleet;

@@ -214,47 +214,63 @@ export async function uploadSyncLag(ctx: ActionContext, sync: UploadSync, option
   return readSyncRecord(ctx.remote(sync.source.name), syncPaths(sync, options));
 }
 
-export function uploadSyncSteps(sync: UploadSync, options: PrepareOptions): ActionStep[] {
+/**
+ * Every upload sync of the fleet: their checks, then ONE step holding each sync's actions in
+ * turn (folders, key, authorisation, host key, script, loop, a complete pass), applied in that
+ * order and then verified. One step, so that it can run beside prepare's other independent
+ * parts (a group runs steps, not rows of steps); the syncs one after the other inside it,
+ * because those of one machine share its sync key and those to one target edit its
+ * authorized_keys.
+ */
+export function uploadSyncSteps(syncs: readonly UploadSync[], options: PrepareOptions): ActionStep[] {
+  if (syncs.length === 0) return [];
+  const name = (sync: UploadSync) => `${sync.service} ${sync.source.name} → ${sync.target.name}`;
+  const title = syncs.length === 1
+    ? `Keep ${syncs[0]!.service}'s files following ${syncs[0]!.source.name} → ${syncs[0]!.target.name}`
+    : `Keep the upload files following: ${syncs.map(name).join('; ')}`;
+  return [...syncs.map(toolsThere), step(title, syncs.flatMap((sync) => syncActions(sync, options)))];
+}
+
+function toolsThere(sync: UploadSync): ActionStep {
+  return check(`rsync and ssh on ${sync.source.name}, rsync and rrsync on ${sync.target.name}`, {
+    machines: [sync.source.name, sync.target.name],
+    async verify(ctx) {
+      const [s, t] = await Promise.all([
+        ctx.remote(sync.source.name).run('command -v rsync && command -v ssh && command -v ssh-keygen'),
+        ctx.remote(sync.target.name).run('command -v rsync && test -x /usr/bin/rrsync'),
+      ]);
+      if (s.code !== 0) throw new ActionError('precondition', `${sync.source.name}: rsync, ssh or ssh-keygen is missing (scripts/prerequisites.sh installs them)`);
+      if (t.code !== 0) throw new ActionError('precondition', `${sync.target.name}: rsync or /usr/bin/rrsync is missing (Debian's rsync package ships both)`);
+    },
+  });
+}
+
+function syncActions(sync: UploadSync, options: PrepareOptions): Action[] {
   const p = syncPaths(sync, options);
   const name = `${sync.service} ${sync.source.name} → ${sync.target.name}`;
   return [
-    check(`rsync and ssh on ${sync.source.name}, rsync and rrsync on ${sync.target.name}`, {
-      machines: [sync.source.name, sync.target.name],
+    targetFolders(sync, options),
+    syncKey(sync, p),
+    authorizeKey(sync, p, options),
+    pinHostKey(sync, p, options),
+    scriptAction(sync, p, options),
+    keepRunning(`Keep the sync of ${name} running`, sync.source.name, p.program, `/bin/sh ${p.script}`, sync.spec.driver, {
+      keeper: options.keeper, settleMs: options.settleMs,
+      // In the program's own file, so a changed script changes it and the manager restarts the loop.
+      fingerprint: (ctx) => createHash('sha256').update(scriptFor(ctx, sync, options)).digest('hex').slice(0, 16),
+    }),
+    postCondition(`${name}: a complete pass within ${options.uploadSyncIntervalS * 3} s`, {
+      machines: [sync.source.name],
+      describe: `${p.lastOk} on ${sync.source.name} is at most ${options.uploadSyncIntervalS * 3} s old`,
       async verify(ctx) {
-        const [s, t] = await Promise.all([
-          ctx.remote(sync.source.name).run('command -v rsync && command -v ssh && command -v ssh-keygen'),
-          ctx.remote(sync.target.name).run('command -v rsync && test -x /usr/bin/rrsync'),
-        ]);
-        if (s.code !== 0) throw new ActionError('precondition', `${sync.source.name}: rsync, ssh or ssh-keygen is missing (scripts/prerequisites.sh installs them)`);
-        if (t.code !== 0) throw new ActionError('precondition', `${sync.target.name}: rsync or /usr/bin/rrsync is missing (Debian's rsync package ships both)`);
+        let last: Awaited<ReturnType<typeof uploadSyncLag>> | undefined;
+        const fresh = await settle(async () => {
+          last = await uploadSyncLag(ctx, sync, options);
+          return last.lagS !== undefined && last.lagS <= options.uploadSyncIntervalS * 3;
+        }, options.settleMs);
+        if (!fresh) throw new ActionError('verify-failed', `${name}: no complete pass lately${last?.lastError ? `: ${last.lastError}` : ''}`);
       },
     }),
-    // One step, its actions applied in order and then verified, so that it can run beside
-    // prepare's other independent parts (a group runs steps, not rows of steps).
-    step(`Keep ${sync.service}'s files following ${sync.source.name} → ${sync.target.name}`, [
-      targetFolders(sync, options),
-      syncKey(sync, p),
-      authorizeKey(sync, p, options),
-      pinHostKey(sync, p, options),
-      scriptAction(sync, p, options),
-      keepRunning(`Keep the sync of ${name} running`, sync.source.name, p.program, `/bin/sh ${p.script}`, sync.spec.driver, {
-        keeper: options.keeper, settleMs: options.settleMs,
-        // In the program's own file, so a changed script changes it and the manager restarts the loop.
-        fingerprint: (ctx) => createHash('sha256').update(scriptFor(ctx, sync, options)).digest('hex').slice(0, 16),
-      }),
-      postCondition(`${name}: a complete pass within ${options.uploadSyncIntervalS * 3} s`, {
-        machines: [sync.source.name],
-        describe: `${p.lastOk} on ${sync.source.name} is at most ${options.uploadSyncIntervalS * 3} s old`,
-        async verify(ctx) {
-          let last: Awaited<ReturnType<typeof uploadSyncLag>> | undefined;
-          const fresh = await settle(async () => {
-            last = await uploadSyncLag(ctx, sync, options);
-            return last.lagS !== undefined && last.lagS <= options.uploadSyncIntervalS * 3;
-          }, options.settleMs);
-          if (!fresh) throw new ActionError('verify-failed', `${name}: no complete pass lately${last?.lastError ? `: ${last.lastError}` : ''}`);
-        },
-      }),
-    ]),
   ];
 }
 
