@@ -97,7 +97,8 @@ export function standbyFromSpare(ctx: ActionContext, fleet: Fleet, o: StandbyFro
   // primary, over TLS where the fleet has it), so they start only after it: pointed at the
   // primary's address first, they would talk to it in clear until prepare switched them (the
   // wire capture of the primary-down --new-backup drill showed it).
-  if (fleet.endpoints) steps.push(copy, units, crontab, ...prepared, start, forwarded);
+  // (prepare builds endpoints only for a fleet with a database.)
+  if (fleet.endpoints && fleet.database) steps.push(copy, units, crontab, ...prepared, start, forwarded);
   else steps.push(copy, pointAtPrimary, units, start, crontab, forwarded, ...prepared);
   return steps;
 }

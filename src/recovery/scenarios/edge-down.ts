@@ -65,9 +65,10 @@ export const edgeDown: Scenario = {
     return steps;
   },
 
-  rolesAfter(input) {
+  rolesAfter(input, fleet) {
     const changes: RoleChange[] = [down(input.failed)];
-    if (input.replacement) changes.push({ machine: input.replacement, roles: ['edge'] });
+    // The spare is an edge now; whatever else it held (a store, say) it keeps.
+    if (input.replacement) changes.push({ machine: input.replacement, roles: [...machine(fleet, input.replacement).roles.filter((r) => r !== 'spare' && r !== 'edge'), 'edge'] });
     return changes;
   },
 
