@@ -45,7 +45,7 @@ export function registerRecover(program: Command): void {
     .argument('[scenario]', `one of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
     .option('-f, --fleet <file>', FLEET_HELP)
     .option('--failed <machine>', 'the machine that failed, as named in the fleet file')
-    .option('--replacement <machine>', 'a spare (or the surviving machine) that takes over')
+    .option('--replacement <machine>', "backup-down, both-app-down, total-loss: the spare built in the failed machine's place; edge-down: a spare with domains of its own in the fleet file, built into a new edge; primary-down: the machine that takes over (default: its replica)")
     .option('--new-backup <spare>', 'primary-down: once the backup has taken over, build this spare into the new backup app server (replica, Redis replica, services, crontab; runbook §4.3 step 9)')
     .option('--plan', 'print every command, SQL statement and file diff; change nothing')
     .option('-y, --yes', 'apply every step without asking (the default asks on a terminal)')
