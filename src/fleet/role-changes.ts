@@ -10,7 +10,15 @@ export type RoleChange =
   /** The machine now holds exactly these roles. */
   | { machine: string; roles: Role[] }
   /** The machine is out of service: it holds no role, its former ones are kept in `down`. */
-  | { machine: string; down: true };
+  | { machine: string; down: true }
+  /** The machine takes `inPlaceOf`'s place in `backups.stores` (the backups go there now, runbook §4.2 step 6). */
+  | { machine: string; storeInPlaceOf: string };
+
+/** The spare takes `failed`'s place in backups.stores, when the failed machine was a store and the spare is not yet. */
+export function storeInPlaceOf(fleet: Fleet, failed: string, spare: string): RoleChange[] {
+  const stores = fleet.backups?.stores ?? [];
+  return stores.includes(failed) && !stores.includes(spare) ? [{ machine: spare, storeInPlaceOf: failed }] : [];
+}
 
 /** What a machine that takes over from the primary takes with it; the rest stays behind. */
 export const PRIMARY_ROLES: readonly Role[] = ['app', 'db-primary', 'redis', 'upload', 'job'];
@@ -31,11 +39,15 @@ export function down(machine: string): RoleChange {
 
 /** The fleet with `changes` made (pure): what the fleet file will say once the run recovered. */
 export function withRoleChanges(fleet: Fleet, changes: readonly RoleChange[], stamp: { run: string; since: string }): Fleet {
+  const stores = changes.flatMap((c) => ('storeInPlaceOf' in c ? [c] : []));
   return {
     ...fleet,
+    ...(fleet.backups && stores.length
+      ? { backups: { ...fleet.backups, stores: fleet.backups.stores.map((s) => stores.find((c) => c.storeInPlaceOf === s)?.machine ?? s) } }
+      : {}),
     machines: fleet.machines.map((m): Machine => {
-      const c = changes.find((x) => x.machine === m.name);
-      if (!c) return m;
+      const c = changes.find((x) => x.machine === m.name && !('storeInPlaceOf' in x));
+      if (!c || 'storeInPlaceOf' in c) return m;
       if ('down' in c) return { ...m, roles: [], down: { since: stamp.since, run: stamp.run, roles: m.roles } };
       const { down: _down, ...rest } = m;
       return { ...rest, roles: c.roles };

@@ -125,6 +125,20 @@ test('block-style lists stay block lists (as the lab writes its fleet files); a 
   assert.equal(parseFleet(back).machines.filter((m) => m.down).length, 1);
 });
 
+test('a spare taking a store\'s place renames that item of backups.stores in place, flow or block list, and nothing else', () => {
+  const head = 'version: 1\nname: t\nmachines:\n  - { name: a, address: 192.0.2.1, roles: [backup-store] }\n  - { name: b, address: 192.0.2.2, roles: [backup-store] }\n  - { name: s, address: 192.0.2.3, roles: [spare] }\n';
+  const changes = [{ machine: 's', roles: ['backup-store' as const] }, { machine: 's', storeInPlaceOf: 'a' }, { machine: 'a', down: true as const }];
+  const flowText = `${head}backups: { stores: [a, b], dumpDir: /d }  # where copies go\n`;
+  const flowOut = editRoles(flowText, changes, STAMP);
+  assert.match(flowOut, /^backups: \{ stores: \[s, b\], dumpDir: \/d \}  # where copies go$/m);
+  assert.deepEqual(parseFleet(flowOut).backups?.stores, ['s', 'b']);
+  const blockText = `${head}backups:\n  stores:\n    - b\n    - a   # the old one\n  dumpDir: /d\n`;
+  const blockOut = editRoles(blockText, changes, STAMP);
+  assert.match(blockOut, /\n  stores:\n    - b\n    - s   # the old one\n  dumpDir: \/d\n$/);
+  assert.deepEqual(parseFleet(blockOut).backups?.stores, ['b', 's']);
+  assert.throws(() => editRoles(flowText, [{ machine: 's', storeInPlaceOf: 'zz' }], STAMP), (e) => e instanceof RolesNotRecorded && /backups\.stores does not name zz/.test(e.message));
+});
+
 test('a machine that is down holds no role, and one with no role must be down', () => {
   const base = `version: 1\nname: t\nmachines:\n  - { name: a, address: 192.0.2.1, roles: [edge] }\n`;
   assert.doesNotThrow(() => parseFleet(base + `  - { name: b, address: 192.0.2.2, roles: [], down: { since: x, run: r, roles: [edge] } }\n`));

@@ -50,15 +50,28 @@ interface Edit {
   text: string;
 }
 
+/** `backups.stores`: the item naming `old` says `name` instead, in place (flow or block list alike). */
+function storeEdit(doc: Document, old: string, name: string): Edit {
+  const stores = doc.getIn(['backups', 'stores'], true);
+  if (!isSeq(stores)) throw new RolesNotRecorded('the fleet file has no backups.stores list');
+  const item = stores.items.find((i) => isScalar(i) && String(i.value) === old) as { range?: [number, number, number] } | undefined;
+  if (!item?.range) throw new RolesNotRecorded(`backups.stores does not name ${old}`);
+  return { start: item.range[0], end: item.range[1], text: flow(name, false) };
+}
+
 /**
- * The file's text with the changes made, edited in place: only the `roles` values change and
- * a `down` line comes or goes, in the file's own flow style (`[a, b]` or `[ a, b ]`), so the
+ * The file's text with the changes made, edited in place: only the `roles` values change,
+ * a `down` line comes or goes and a store in `backups.stores` is renamed, in the file's own flow style (`[a, b]` or `[ a, b ]`), so the
  * diff shows exactly what the recovery changed and every comment stays where it was.
  */
 export function editRoles(text: string, changes: readonly RoleChange[], stamp: { run: string; since: string }): string {
   const doc = parseDocument(text);
   const edits: Edit[] = [];
   for (const change of changes) {
+    if ('storeInPlaceOf' in change) {
+      edits.push(storeEdit(doc, change.storeInPlaceOf, change.machine));
+      continue;
+    }
     const node = machineNode(doc, change.machine);
     const current = node.toJSON() as { roles?: string[]; down?: { roles?: string[] } };
     // A machine already down keeps the roles it held before it first went down.

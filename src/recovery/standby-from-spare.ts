@@ -21,7 +21,7 @@ import { provisionMariadb, provisionRedis } from '../actions/provision/index.ts'
 import { installServiceUnits } from '../actions/service-units.ts';
 import { startServices } from '../actions/services.ts';
 import { dataUnder, installationDirs, machine, servicesOn } from '../fleet/model.ts';
-import { down, takeOver, withRoleChanges, type RoleChange } from '../fleet/role-changes.ts';
+import { down, storeInPlaceOf, takeOver, withRoleChanges, type RoleChange } from '../fleet/role-changes.ts';
 import type { Fleet, Machine, Role } from '../fleet/schema.ts';
 import { prepareScenario } from '../prepare/scenario.ts';
 import { asFleet } from './as-fleet.ts';
@@ -42,16 +42,23 @@ export interface StandbyFromSpare {
 }
 
 /**
- * The spare runs the model's services and, when it is built as the standby, holds its
- * replica roles too. (A store is named in backups.stores, which a role does not change:
- * that is left to a person, see the scenarios' follow-ups.)
+ * What the spare holds once built: the model's services and replica roles, and, where the
+ * failed machine was a backup store, its place in backups.stores with the role (§4.2 step 6:
+ * "so that backups keep going", to the new backup).
  */
-export function spareRoles(fleet: Fleet, model: Machine, spare: Machine): RoleChange {
+export function spareChanges(fleet: Fleet, model: Machine, spare: Machine, failed: string): RoleChange[] {
+  const store = storeInPlaceOf(fleet, failed, spare.name);
+  return [spareRoles(fleet, model, spare, store.length > 0), ...store];
+}
+
+/** The spare runs the model's services and, when it is built as the standby, holds its replica roles too. */
+function spareRoles(fleet: Fleet, model: Machine, spare: Machine, store: boolean): RoleChange {
   const replicaRoles: Role[] = [
     ...(model.roles.includes('db-replica') && fleet.database ? ['db-replica' as const] : []),
     ...(model.roles.includes('redis-replica') && fleet.redis ? ['redis-replica' as const] : []),
   ];
-  return takeOver(model, spare, [...SERVICE_ROLES, ...replicaRoles], []);
+  const taken = takeOver(model, spare, [...SERVICE_ROLES, ...replicaRoles], []);
+  return store && 'roles' in taken ? { ...taken, roles: [...new Set([...taken.roles, 'backup-store' as const])] } : taken;
 }
 
 export function standbyFromSpare(ctx: ActionContext, fleet: Fleet, o: StandbyFromSpare): Step[] {
@@ -91,7 +98,7 @@ export function standbyFromSpare(ctx: ActionContext, fleet: Fleet, o: StandbyFro
   // The fleet as it will be: the spare is the replica (and whatever else the model was),
   // the failed machine out of service.
   const gone = machine(fleet, failed).down ? [] : [down(failed)];
-  const after = withRoleChanges(fleet, [spareRoles(fleet, model, spareMachine), ...gone], { run: 'this run', since: new Date(0).toISOString() });
+  const after = withRoleChanges(fleet, [...spareChanges(fleet, model, spareMachine, failed), ...gone], { run: 'this run', since: new Date(0).toISOString() });
   const prepared = asFleet(after, prepareScenario().build({ failed: '' }, { ...ctx, fleet: after }) as Step[]);
   // With stable endpoints, prepare points the services at the spare's own endpoints (to the
   // primary, over TLS where the fleet has it), so they start only after it: pointed at the

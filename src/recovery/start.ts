@@ -92,5 +92,6 @@ async function recordRolesOf(o: StartRecovery, run: RunRecord): Promise<RolesOut
 }
 
 function describeChange(c: RoleChange): string {
+  if ('storeInPlaceOf' in c) return `${c.machine} a backup store in ${c.storeInPlaceOf}'s place`;
   return 'down' in c ? `${c.machine} out of service` : `${c.machine} now ${c.roles.join(', ')}`;
 }

@@ -11,7 +11,7 @@ import { machine, machinesWithRole, servicesOn } from '../../fleet/model.ts';
 import { down, type RoleChange } from '../../fleet/role-changes.ts';
 import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { edgesHealthy, machineFailed, machineHealthy, spareIsBare } from '../checks.ts';
-import { standbyFromSpare, spareRoles } from '../standby-from-spare.ts';
+import { spareChanges, standbyFromSpare } from '../standby-from-spare.ts';
 import { parallel, step, type Scenario, type Step } from '../step.ts';
 import { domainsOf, edgesExcept, forwardedServices, upstreamsAfter } from '../topology.ts';
 import { businessAnswers } from '../verify-business.ts';
@@ -59,7 +59,7 @@ export const backupDown: Scenario = {
   followUps(input) {
     const items = [
       input.replacement
-        ? `${input.replacement} stands by now (replica, Redis replica, upload files); if ${input.failed} was a backup store, name ${input.replacement} in backups.stores instead and run \`lifeboat prepare\` so copies go there.`
+        ? `${input.replacement} stands by now (replica, Redis replica, upload files); where ${input.failed} was a backup store, ${input.replacement} has taken its place in backups.stores (the fleet file says so) and the binary log is shipped there.`
         : `The fleet has no backup app server now: \`lifeboat recover backup-down --failed ${input.failed} --replacement <spare>\`.`,
     ];
     return items;
@@ -67,5 +67,5 @@ export const backupDown: Scenario = {
 };
 
 function rolesAfter(fleet: Fleet, failed: Machine, spare: Machine): RoleChange[] {
-  return [spareRoles(fleet, failed, spare), down(failed.name)];
+  return [...spareChanges(fleet, failed, spare, failed.name), down(failed.name)];
 }

@@ -20,7 +20,7 @@ import type { Fleet, Machine } from '../../fleet/schema.ts';
 import { z } from 'zod';
 import { allSettled } from '../../util/all-settled.ts';
 import { edgesHealthy, machineFailed, machineHealthy, spareIsBare } from '../checks.ts';
-import { spareRoles, standbyFromSpare } from '../standby-from-spare.ts';
+import { spareChanges, standbyFromSpare } from '../standby-from-spare.ts';
 import { asFleet } from '../as-fleet.ts';
 import { databaseDetached, databaseUp, decideDatabaseUp, describeWindow } from '../database-up.ts';
 import { fenceOldPrimary, fenceSingletons } from '../fence.ts';
@@ -197,7 +197,7 @@ export const primaryDown: Scenario = {
     const heir = machine(fleet, decisionsOf(input).heir);
     const newBackup = newBackupOf(fleet, input, heir);
     // The new backup takes the part the heir had before it took over.
-    return [...failoverRoles(fleet, failed, heir), ...(newBackup ? [spareRoles(fleet, heir, machine(fleet, newBackup))] : [])];
+    return [...failoverRoles(fleet, failed, heir), ...(newBackup ? spareChanges(fleet, heir, machine(fleet, newBackup), failed.name) : [])];
   },
 
   followUps(input) {
@@ -207,7 +207,7 @@ export const primaryDown: Scenario = {
         ? [`Data-loss window accepted: ${describeWindow(String(input.heir), window)}. When ${input.failed} returns, extract its transactions after ${window.lastReceived || 'the last received GTID'} (mariadb-binlog on its binlogs) before it rejoins.`]
         : []),
       input.newBackup
-        ? `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary); ${String(input.newBackup)} is the backup app server now. If ${input.failed} was a backup store, name another in backups.stores and run \`lifeboat prepare\`.`
+        ? `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary); ${String(input.newBackup)} is the backup app server now (and a backup store in ${input.failed}'s place, where it was one).`
         : `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary) and the fleet has no backup app server: \`lifeboat recover backup-down\` cannot build one from a machine that is not down; next time pass --new-backup SPARE to primary-down.`,
       `When ${input.failed} comes back, do not start its services: it holds a stale database and would run its singletons twice.`,
       'Re-issue certificates for domains whose IP changed, if any clients reach the app servers directly.',

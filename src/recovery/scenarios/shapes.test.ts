@@ -183,7 +183,10 @@ describe('scenario steps on other fleet shapes', () => {
     assert.ok(titles.includes('Make Redis on blank a replica of main'), titles.join(' | '));
     assert.deepEqual(list.filter((s) => s.machines.includes('standby') && s.mutating).map((s) => s.title), [], 'nothing acts on the failed machine');
     const roles = scenarioNamed('backup-down')!.rolesAfter!({ failed: 'standby', replacement: 'blank' }, oneEdge);
-    assert.deepEqual(roles, [{ machine: 'blank', roles: ['app', 'db-replica', 'redis-replica'] }, { machine: 'standby', down: true }]);
+    // standby was a backup store: blank takes its place in backups.stores, with the role.
+    assert.deepEqual(roles, [{ machine: 'blank', roles: ['app', 'db-replica', 'redis-replica', 'backup-store'] }, { machine: 'blank', storeInPlaceOf: 'standby' }, { machine: 'standby', down: true }]);
+    assert.deepEqual(withRoleChanges(oneEdge, roles, { run: 'r', since: 'now' }).backups?.stores, ['blank', 'vault']);
+    assert.ok(titles.includes('Binary log shipping to blank'), `the binary log is shipped to the new store: ${titles.join(' | ')}`);
   });
 
   test('primary-down with --new-backup: after the failover the spare is built into the backup the heir was, from the heir', async () => {
