@@ -18,9 +18,13 @@ describe('lab faults', { skip }, () => {
   const id = randomLabId();
   let lab: Lab;
 
-  /** True when `from` opens a TCP connection to `to:port` within 2.5 s (generous: the machine may be busy). */
+  /**
+   * True when `from` opens a TCP connection to `to:port` within 1.5 s: a connection on the
+   * lab's switch takes milliseconds, so that is generous on a busy machine too, and each
+   * dropped connection the tests expect waits it out.
+   */
   const reaches = async (from: string, to: string, port: number): Promise<boolean> => {
-    const r = await lab.exec(from, `timeout 2.5 bash -c '</dev/tcp/${lab.host(to).address}/${port}'`, { timeoutMs: 10_000 });
+    const r = await lab.exec(from, `timeout 1.5 bash -c '</dev/tcp/${lab.host(to).address}/${port}'`, { timeoutMs: 10_000 });
     return r.code === 0;
   };
   const dig = async (from: string, domain: string) => (await lab.exec(from, `dig +short +time=1 +tries=1 ${domain}`)).stdout.trim();
