@@ -355,6 +355,13 @@ async function markerHolds(ctx: ActionContext, machine: string, bindings: readon
   return (await readIfExists(ctx.remote(machine), marker))?.trim() === (await bindingsHash(ctx, machine, bindings));
 }
 
+/** The machine's bound services and bindings (in the context's fleet), and the marker that records them. */
+function boundOn(ctx: ActionContext, machine: string): { services: string[]; bindings: Binding[]; marker: string } {
+  const m = ctx.fleet.machines.find((x) => x.name === machine);
+  if (!m) throw new ActionError('precondition', `no machine ${machine} in the fleet file`);
+  return { ...boundServicesOn(ctx.fleet, m), marker: boundMarkerPath(endpointsOf(ctx.fleet)) };
+}
+
 /** Services (by the machine's roles) that have a binding, and those bindings. */
 export function boundServicesOn(fleet: Fleet, m: Machine): { services: string[]; bindings: Binding[] } {
   const services = servicesOn(fleet, m).map(([name]) => name).filter((name) => fleet.bindings.some((b) => b.service === name));
@@ -402,10 +409,8 @@ export async function endpointsInUse(ctx: ActionContext, machine: string, mustRu
  */
 export function pointServicesAtEndpoints(machine: string): Action {
   const parts = (ctx: ActionContext) => {
-    const m = ctx.fleet.machines.find((x) => x.name === machine);
-    if (!m) throw new ActionError('precondition', `no machine ${machine} in the fleet file`);
-    const { services, bindings } = boundServicesOn(ctx.fleet, m);
-    return { services, bindings, rewrite: rewriteBindings(machine, bindings, endpointTarget(ctx.fleet)), marker: boundMarkerPath(endpointsOf(ctx.fleet)) };
+    const bound = boundOn(ctx, machine);
+    return { ...bound, rewrite: rewriteBindings(machine, bound.bindings, endpointTarget(ctx.fleet)) };
   };
   const markerCurrent = (ctx: ActionContext, p: ReturnType<typeof parts>) => markerHolds(ctx, machine, p.bindings, p.marker);
   const running = async (ctx: ActionContext, services: readonly string[]) =>
@@ -454,11 +459,7 @@ export function pointServicesAtEndpoints(machine: string): Action {
  * fleet where the machine holds its new roles, so the marker covers the services it runs now.
  */
 export function bindingsRecorded(machine: string): Action {
-  const parts = (ctx: ActionContext) => {
-    const m = ctx.fleet.machines.find((x) => x.name === machine);
-    if (!m) throw new ActionError('precondition', `no machine ${machine} in the fleet file`);
-    return { bindings: boundServicesOn(ctx.fleet, m).bindings, marker: boundMarkerPath(endpointsOf(ctx.fleet)) };
-  };
+  const parts = (ctx: ActionContext) => boundOn(ctx, machine);
   const current = (ctx: ActionContext) => {
     const p = parts(ctx);
     return markerHolds(ctx, machine, p.bindings, p.marker);

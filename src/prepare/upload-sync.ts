@@ -222,12 +222,13 @@ export async function uploadSyncLag(ctx: ActionContext, sync: UploadSync, option
  * because those of one machine share its sync key and those to one target edit its
  * authorized_keys.
  */
+const syncName = (sync: UploadSync) => `${sync.service} ${sync.source.name} → ${sync.target.name}`;
+
 export function uploadSyncSteps(syncs: readonly UploadSync[], options: PrepareOptions): ActionStep[] {
   if (syncs.length === 0) return [];
-  const name = (sync: UploadSync) => `${sync.service} ${sync.source.name} → ${sync.target.name}`;
   const title = syncs.length === 1
     ? `Keep ${syncs[0]!.service}'s files following ${syncs[0]!.source.name} → ${syncs[0]!.target.name}`
-    : `Keep the upload files following: ${syncs.map(name).join('; ')}`;
+    : `Keep the upload files following: ${syncs.map(syncName).join('; ')}`;
   return [...syncs.map(toolsThere), step(title, syncs.flatMap((sync) => syncActions(sync, options)))];
 }
 
@@ -247,7 +248,7 @@ function toolsThere(sync: UploadSync): ActionStep {
 
 function syncActions(sync: UploadSync, options: PrepareOptions): Action[] {
   const p = syncPaths(sync, options);
-  const name = `${sync.service} ${sync.source.name} → ${sync.target.name}`;
+  const name = syncName(sync);
   return [
     targetFolders(sync, options),
     syncKey(sync, p),

@@ -32,11 +32,16 @@ export function probeOf(fleet: Fleet, service: string): { path: string; expect: 
   return health?.type === 'http' ? { path: health.path, expect: health.expectStatus } : { path: '/', expect: 'reached' };
 }
 
-export function businessAnswers(probe: BusinessProbe): ActionStep {
-  const urls = probe.domains.flatMap((d) => probe.services.map((s) => {
-    const { path, expect } = probeOf(probe.fleet, s);
+/** Each service's health URL on each domain (the edge routes `/<service>/` to its upstream), with what it must answer. */
+export function businessUrls(fleet: Fleet, domains: readonly string[], services: readonly string[]): Array<{ url: string; expect: number | 'reached' }> {
+  return domains.flatMap((d) => services.map((s) => {
+    const { path, expect } = probeOf(fleet, s);
     return { url: `http://${d}/${s}${path}`, expect };
   }));
+}
+
+export function businessAnswers(probe: BusinessProbe): ActionStep {
+  const urls = businessUrls(probe.fleet, probe.domains, probe.services);
   const shown = urls.map((u) => u.url);
   return check(probe.title ?? BUSINESS_ANSWERS_TITLE, {
     machines: [],

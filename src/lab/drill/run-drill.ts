@@ -23,7 +23,7 @@ import { planServices, trafficPlan } from '../traffic/plan.ts';
 import type { VerifyOutput } from './verify-main.ts';
 import { IN_HOST_CLI, startDaemon, waitForEvents, type DaemonHandle } from './daemon.ts';
 import { restartedBetween, servicePids, survivorPrograms } from './restarts.ts';
-import { BUSINESS_ANSWERS_TITLE, probeOf } from '../../recovery/verify-business.ts';
+import { BUSINESS_ANSWERS_TITLE, businessUrls } from '../../recovery/verify-business.ts';
 import { forwardedServices } from '../../recovery/topology.ts';
 import { shq } from '../../remote/remote.ts';
 import { startCapture, type Capture } from './capture.ts';
@@ -386,13 +386,12 @@ interface RunJson {
  * curl (its resolver is the lab's DNS, as the users'): `ok`, or what came back instead.
  */
 async function askFromClient(lab: Lab, fleet: Fleet, domains: readonly string[]): Promise<Record<string, string>> {
-  const services = forwardedServices(fleet, Object.keys(fleet.services));
-  const urls = domains.flatMap((d) => services.map((s) => ({ url: `http://${d}/${s}${probeOf(fleet, s).path}`, expect: probeOf(fleet, s).expect })));
+  const urls = businessUrls(fleet, domains, forwardedServices(fleet, Object.keys(fleet.services)));
   const answers: Record<string, string> = {};
   await Promise.all(urls.map(async ({ url, expect }) => {
     const r = await lab.exec('client', `curl -sS -o /dev/null --max-time 5 -w '%{http_code}' ${shq(url)}`, { timeoutMs: 15_000 });
     const status = Number(r.stdout.trim());
-    answers[url] = r.code !== 0 || !status ? `no answer (${r.stderr.trim().split('\n').pop() ?? `curl exited ${r.code}`})`
+    answers[url] = r.code !== 0 || !status ? `no answer (${r.stderr.trim().split('\n').pop() || `curl exited ${r.code}`})`
       : expect === 'reached' || status === expect ? 'ok' : `answered ${status}, expected ${expect}`;
   }));
   return answers;

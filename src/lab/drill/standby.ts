@@ -15,7 +15,6 @@ export interface StandbyReport {
 
 const SQL_IDENT = /^[A-Za-z0-9_$]+$/;
 /** The same GTID positions, whatever the order of their domains. */
-const sameGtids = (a: string, b: string) => a.split(',').map((x) => x.trim()).filter(Boolean).sort().join(',') === b.split(',').map((x) => x.trim()).filter(Boolean).sort().join(',');
 
 /** The answer, or undefined when there is none (no MariaDB, or the host is down). */
 async function sql(lab: Lab, host: string, text: string, withNames = false): Promise<string | undefined> {

@@ -208,7 +208,7 @@ export const primaryDown: Scenario = {
         : []),
       input.newBackup
         ? `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary); ${String(input.newBackup)} is the backup app server now (and a backup store in ${input.failed}'s place, where it was one).`
-        : `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary) and the fleet has no backup app server: \`lifeboat recover backup-down\` cannot build one from a machine that is not down; next time pass --new-backup SPARE to primary-down.`,
+        : `${input.failed} is out of service (the fleet file now says so, and names ${String(input.heir)} the primary) and the fleet has no backup app server: provision one from a spare (\`--new-backup SPARE\` builds one as part of primary-down).`,
       `When ${input.failed} comes back, do not start its services: it holds a stale database and would run its singletons twice.`,
       'Re-issue certificates for domains whose IP changed, if any clients reach the app servers directly.',
     ];
