@@ -1,14 +1,14 @@
 /**
  * Copies folders between machines (runbook §4.2 step 5.1: "copy the services under
  * /wwwroot/ from the primary"; §4.2 step 5.4: the /shell scripts) and unpacks installation
- * archives from a backup store (§4.4: build a new machine from scratch). Everything is
- * relayed through the operator, because the machines may not trust each other over SSH,
- * and checked afterwards file by file: same list, same sizes, same sha256 on both sides.
+ * archives from a backup store (§4.4: build a new machine from scratch). The packed folder
+ * goes straight from machine to machine (`provision/relay.ts`), and the copy is checked
+ * afterwards file by file: same list, same sizes, same sha256 on both sides.
  */
 import { shq } from '../remote/remote.ts';
 import { ActionError, type Action, type ActionContext, type Change } from './action.ts';
 import { rethrowAs } from './provision/action-errors.ts';
-import { relayFile } from './provision/relay.ts';
+import { directRoute, moveFile } from './provision/relay.ts';
 import { bash, existsOn, runBash } from './provision/remote-shell.ts';
 import { packScript, tempFileOn, unpackScript } from './provision/tar-scripts.ts';
 import { compareManifests, humanBytes, pruneExpression, readManifest, summarize } from './provision/tree-manifest.ts';
@@ -58,7 +58,12 @@ export function copyTree(from: string, to: string, path: string, options: CopyTr
       const changes: Change[] = [
         { kind: 'note', machine: from, text: `${path}: ${summary.files} files, ${humanBytes(summary.bytes)}, tree sha256 ${summary.digest.slice(0, 16)}` },
         { kind: 'command', machine: from, command: bash(packScript(path, exclude, remoteTemp)) },
-        { kind: 'note', text: `relay the archive through the operator (download from ${from}, upload to ${to} as ${archive}); Remote has no streaming primitive` },
+        {
+          kind: 'note',
+          text: directRoute(ctx, from, to)
+            ? `stream the archive from ${from} to ${to} as ${archive} over SSH, with a key made for this copy alone (relayed through the operator if ${from} cannot reach ${to})`
+            : `relay the archive through the operator (download from ${from}, upload to ${to} as ${archive}): ssh.machineToMachine is false for ${to}`,
+        },
         { kind: 'command', machine: to, command: bash(unpackScript(archive, targetPath, { chown: options.chown, tarFlag: '-z' })) },
         { kind: 'command', machine: from, command: 'rm -f -- <the archive>' },
       ];
@@ -72,7 +77,7 @@ export function copyTree(from: string, to: string, path: string, options: CopyTr
       try {
         packed = (await runBash(source, packScript(path, exclude, remoteTemp), { timeoutMs })).stdout.trim();
         landed = await tempFileOn(target, remoteTemp, '.tar.gz');
-        await relayFile(source, packed, target, landed, options.localTempDir);
+        await moveFile(ctx, from, packed, to, landed, { localTempDir: options.localTempDir, timeoutMs });
         await runBash(target, unpackScript(landed, targetPath, { chown: options.chown, tarFlag: '-z' }), { timeoutMs });
         landed = undefined;
       } catch (error) {

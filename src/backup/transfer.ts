@@ -1,7 +1,8 @@
 /**
  * Brings one stored copy onto the machine that will restore it, as a plain (decrypted)
- * compressed file whose sha256 matches the manifest. Copies travel through the operator's
- * connections; a copy already on the target is used where it lies.
+ * compressed file whose sha256 matches the manifest. Copies go straight from the store to
+ * the target (`actions/provision/relay.ts`), sealed ones through the operator, who alone holds
+ * the key; a copy already on the target is used where it lies.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { decryptCommand } from './take.ts';
 import { SEAL_CIPHER } from './manifest.ts';
 import { sha256OfFile } from '../util/file-hash.ts';
 import { openFile, SealError } from '../util/seal.ts';
+import { moveFile } from '../actions/provision/relay.ts';
 
 export interface CopyOnTarget {
   /** Plain `.zst` file on the target. */
@@ -55,20 +57,22 @@ export async function bringCopy(
   const onStore = posix.join(stampDir(settings.dumpDir(stored.store), stored.stamp), copy.file);
   if (copy.cipher === SEAL_CIPHER) return bringSealed(ctx, stored, to, onStore, workDir, key, options.deferCheck ?? false);
   let arrived = onStore;
+  // Streamed straight from the store, the copy was hashed on both ends against the manifest.
+  let checked = false;
   if (stored.store !== to) {
     arrived = posix.join(workDir, copy.file);
-    const staging = await mkdtemp(join(tmpdir(), 'lifeboat-restore-'));
+    ctx.log(`${stored.store} → ${to}: transferring ${copy.file} (${copy.bytes} bytes)`);
     try {
-      ctx.log(`${stored.store} → ${to}: transferring ${copy.file} (${copy.bytes} bytes)`);
-      await ctx.remote(stored.store).download(onStore, join(staging, copy.file));
-      await remote.upload(join(staging, copy.file), arrived);
-    } finally {
-      await rm(staging, { recursive: true, force: true });
+      checked = (await moveFile(ctx, stored.store, onStore, to, arrived, { expectSha256: copy.sha256 })).route === 'direct';
+    } catch (error) {
+      throw new BackupError('restore-failed', `${stored.store} → ${to}: ${copy.file} could not be copied: ${(error as Error).message}`, { cause: error });
     }
   }
-  if (!copy.encrypted && options.deferCheck) return { path: arrived, workDir, unchecked: copy.sha256 };
-  const sum = await sha256On(remote, arrived);
-  if (sum !== copy.sha256) throw new BackupError('restore-failed', `${to}: ${copy.file} has sha256 ${sum} after transfer, expected ${copy.sha256}`);
+  if (!copy.encrypted && options.deferCheck && !checked) return { path: arrived, workDir, unchecked: copy.sha256 };
+  if (!checked) {
+    const sum = await sha256On(remote, arrived);
+    if (sum !== copy.sha256) throw new BackupError('restore-failed', `${to}: ${copy.file} has sha256 ${sum} after transfer, expected ${copy.sha256}`);
+  }
   if (!copy.encrypted) return { path: arrived, workDir };
   if (key === undefined) throw new BackupError('missing-key', `${copy.file} on ${stored.store} is encrypted: set backups.encryptionKey to restore it`);
   const plain = posix.join(workDir, plainName(copy));

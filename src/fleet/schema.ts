@@ -73,6 +73,12 @@ export const sshSettings = z.strictObject({
   /** known_hosts file checked strictly; unknown keys are refused unless accepted explicitly. */
   knownHosts: z.string().default('~/.ssh/known_hosts'),
   connectTimeoutMs: z.number().int().positive().default(5000),
+  /**
+   * Copies between machines (backups, archives, folders) go straight from one to the other
+   * over SSH with a key made for that copy alone. false (on a machine: for copies to it)
+   * relays them through the operator's machine instead: for machines the others cannot reach.
+   */
+  machineToMachine: z.boolean().default(true),
 });
 export type SshSettings = z.infer<typeof sshSettings>;
 
@@ -84,6 +90,7 @@ const sshOverrides = z
     identity: secretRef,
     knownHosts: z.string(),
     connectTimeoutMs: z.number().int().positive(),
+    machineToMachine: z.boolean(),
   })
   .partial();
 
@@ -414,7 +421,7 @@ export function deadForS(w: Pick<WatchSettings, 'intervalS' | 'deadRounds' | 'de
 export const fleetSchema = z.strictObject({
   version: z.literal(1),
   name,
-  ssh: sshSettings.default({ user: 'root', port: 22, knownHosts: '~/.ssh/known_hosts', connectTimeoutMs: 5000 }),
+  ssh: sshSettings.default({ user: 'root', port: 22, knownHosts: '~/.ssh/known_hosts', connectTimeoutMs: 5000, machineToMachine: true }),
   machines: z.array(machineSchema).min(1),
   services: z.record(name, serviceSchema).default({}),
   bindings: z.array(bindingSchema).default([]),

@@ -1,9 +1,10 @@
 /**
  * Unpacks an installation archive kept on a backup store onto a machine (runbook §4.4 and
  * scenario 5: build a new machine from scratch with the files under `backups.installDir`).
- * The archive is relayed through the operator; its `<archive>.sha256` sidecar, when the store
- * keeps one, is checked on the operator's copy; an archive sealed for an off-site store is
- * opened there too, so the key never reaches a machine. Verify hashes every member of the
+ * The archive goes straight from the store to the machine (`relay.ts`), checked on both ends
+ * against its `<archive>.sha256` sidecar when the store keeps one; an archive sealed for an
+ * off-site store is relayed through the operator and opened there, so the key never reaches
+ * a machine. Verify hashes every member of the
  * archive and the file unpacked from it.
  */
 import { createHash } from 'node:crypto';
@@ -17,6 +18,7 @@ import { ActionError, type Action, type ActionContext, type Change } from '../ac
 import { rethrowAs } from './action-errors.ts';
 import { bash, existsOn, readTextOrUndefined, runBash, shq } from './remote-shell.ts';
 import { unpackScript } from './tar-scripts.ts';
+import { directRoute, moveFile } from './relay.ts';
 
 export interface ExtractArchiveOptions {
   /**
@@ -133,7 +135,7 @@ export function extractArchive(store: string, archivePath: string, to: string, p
       const changes: Change[] = [
         {
           kind: 'note',
-          text: `relay ${store}:${archivePath} through the operator${sum ? ` (checked against its .sha256, ${sum.slice(0, 16)}…)` : ' (no .sha256 beside it: only the unpacked files are checked)'}${sealed ? ', decrypted there' : ''}, to ${to}:${landed}`,
+          text: `${sealed || !directRoute(ctx, store, to) ? `relay ${store}:${archivePath} through the operator` : `stream ${store}:${archivePath} straight to ${to} over SSH`}${sum ? ` (checked against its .sha256, ${sum.slice(0, 16)}…)` : ' (no .sha256 beside it: only the unpacked files are checked)'}${sealed ? ', decrypted there' : ''}, to ${to}:${landed}`,
         },
         { kind: 'command', machine: to, command: bash(unpack(landed)) },
       ];
@@ -149,9 +151,14 @@ export function extractArchive(store: string, archivePath: string, to: string, p
       await mkdir(dir, { mode: 0o700 });
       let landed: string | undefined = landedPath;
       try {
-        const clear = await fetch(ctx, dir);
         await runBash(target, `rm -f -- ${shq(landed)}; (umask 077; : > ${shq(landed)})`);
-        await target.upload(clear, landed);
+        if (sealed) {
+          // Opened on the operator's machine: the key never reaches the store or the target.
+          const clear = await fetch(ctx, dir);
+          await target.upload(clear, landed);
+        } else {
+          await moveFile(ctx, store, archivePath, to, landed, { expectSha256: await expectedSum(ctx.remote(store)), localTempDir: dir, timeoutMs });
+        }
         await runBash(target, unpack(landed), { timeoutMs });
         landed = undefined;
       } catch (error) {
