@@ -16,6 +16,9 @@ import { openFile, sealFile } from '../util/seal.ts';
 const fleet = fleetSchema.parse({
   version: 1,
   name: 'files',
+  // Its machines are folders of this one: copies between them are relayed, never sent over
+  // SSH to this machine's own sshd (which would also touch its real authorized_keys).
+  ssh: { machineToMachine: false },
   machines: [
     { name: 'primary', address: '127.0.0.1', roles: ['app'] },
     { name: 'spare', address: '127.0.0.2', roles: ['spare'] },

@@ -1,8 +1,9 @@
 /**
- * Ships a taken copy to every store in parallel: through the operator's connections
- * (download once from the source, upload to each store; a store that is the source machine
- * itself copies locally), since the lab gives hosts no SSH keys to each other. Off-site
- * stores get the copies sealed on the operator's machine (util/seal.ts: streamed,
+ * Ships a taken copy to every store in parallel: straight from the source to each on-site
+ * store (`actions/provision/relay.ts`: an SSH pipe with a key made for that copy, sha256 on
+ * both ends, relayed through the operator only where the source cannot reach the store; a
+ * store that is the source machine itself copies locally). Off-site stores get the copies
+ * sealed on the operator's machine (util/seal.ts: streamed,
  * authenticated AES-GCM; the key and the clear copy never reach them) and a manifest whose
  * HMAC lies beside it. Data files go first, each checked by sha256 ON the store, and the
  * manifest last: a folder without a manifest is an incomplete copy and is never chosen.
@@ -19,6 +20,7 @@ import { MANIFEST_FILE, MANIFEST_MAC_FILE, renderManifest, SEAL_CIPHER, type Cop
 import { isOffsite, type BackupSettings } from './settings.ts';
 import { runBash, sha256On, shq } from './remote-shell.ts';
 import type { TakenCopies } from './take.ts';
+import { moveFile } from '../actions/provision/relay.ts';
 
 export interface ShipResult {
   store: string;
@@ -48,8 +50,8 @@ export async function shipToStores(ctx: ActionContext, settings: BackupSettings,
   try {
     const offsite = stores.filter((store) => isOffsite(ctx.fleet, store));
     if (offsite.length > 0 && key === undefined) throw new BackupError('missing-key', `store(s) ${offsite.join(', ')} are off-site: set backups.encryptionKey so their copies are encrypted`);
-    // Any store but the source itself, or any off-site one (sealed here), needs the files here.
-    if (stores.some((store) => store !== source || offsite.includes(store))) {
+    // Off-site stores get copies sealed here: only they need the files on this machine.
+    if (offsite.length > 0) {
       const remote = ctx.remote(source);
       for (const copy of taken.manifest.copies) await remote.download(posix.join(taken.workDir, copy.file), join(staging, copy.file));
     }
@@ -79,10 +81,13 @@ async function shipOne(
     await runBash(remote, `install -d -m 0700 ${shq(dir)} && chmod 0700 ${shq(dir)}`);
     for (const copy of manifest.copies) {
       const to = posix.join(dir, copy.file);
+      // Streamed straight from the source, the copy was hashed on both ends against the manifest.
+      let checked = false;
       if (store === source && !offsite) await runBash(remote, `umask 077\ncp -- ${shq(posix.join(taken.workDir, copy.file))} ${shq(to)}`);
-      else await remote.upload(join(staging, copy.file), to);
+      else if (offsite) await remote.upload(join(staging, copy.file), to);
+      else checked = (await moveFile(ctx, source, posix.join(taken.workDir, copy.file), store, to, { expectSha256: copy.sha256 })).route === 'direct';
       await runBash(remote, `chmod 0600 -- ${shq(to)}`);
-      const sum = await sha256On(remote, to);
+      const sum = checked ? copy.sha256 : await sha256On(remote, to);
       if (sum !== copy.sha256) throw new BackupError('ship-failed', `${store}: ${copy.file} arrived with sha256 ${sum}, expected ${copy.sha256}`);
     }
     const text = renderManifest(manifest);

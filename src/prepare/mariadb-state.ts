@@ -65,6 +65,16 @@ export async function schemaHasRows(db: mysql.Connection, schema: string): Promi
   return false;
 }
 
+/** The schemas every server has of its own. */
+export const SYSTEM_SCHEMAS = ['mysql', 'sys', 'information_schema', 'performance_schema'] as const;
+
+/** Rows in any schema of the server's users (not only the fleet's). */
+export async function holdsData(db: mysql.Connection): Promise<boolean> {
+  const [schemas] = await db.query<Row[]>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (?)', [[...SYSTEM_SCHEMAS]]);
+  for (const s of schemas) if (await schemaHasRows(db, String(s.name))) return true;
+  return false;
+}
+
 /** ON/OFF/1/0 as MariaDB prints booleans. */
 export function isOn(value: string | undefined): boolean {
   return value === 'ON' || value === '1';

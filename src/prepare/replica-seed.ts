@@ -1,6 +1,9 @@
 /**
  * Makes a machine a GTID replica of the primary: when it does not replicate from it yet,
- * seed it with a consistent copy taken from the running primary and point it there.
+ * seed it with a consistent copy taken from the running primary and point it there. A
+ * server with no data at all (a spare) gets a physical copy streamed machine to machine
+ * (`replica-seed-physical.ts`); one holding data of its own, the logical copy below, which
+ * replaces only the fleet's schema.
  *
  * The copy is `mariadb-dump --single-transaction --gtid --master-data=2`, run on the replica
  * and streamed straight into its server: one consistent snapshot (no global lock needed on
@@ -16,9 +19,10 @@ import { RemoteCommandError, shq } from '../remote/remote.ts';
 import { replicationCredentials } from './replication-account.ts';
 import { CHANGE_MASTER_SECRET_PARAM, changeMasterSql } from '../actions/change-master.ts';
 import { machineTlsFiles, tlsRequired } from '../remote/tls.ts';
-import { globals, replicaLink, schemaHasRows, type ReplicaLink } from './mariadb-state.ts';
+import { globals, holdsData, replicaLink, schemaHasRows, type ReplicaLink } from './mariadb-state.ts';
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
+import { canSeedPhysically, physicalSeedCommands, seedPhysically } from './replica-seed-physical.ts';
 import { runStatements, sql, sqlChanges, type Statement } from './sql-statements.ts';
 
 export interface SeedOptions {
@@ -91,7 +95,9 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
       // safe to replace; data written on the replica itself (a GTID with its own server_id) is not.
       const own = state === 'replicating' || state === 'stopped' ? false : await hasOwnWrites(conn);
       const hasRows = own ? await schemaHasRows(conn, db.schema) : false;
-      return { state, link, hasRows };
+      // A server with no data at all (a spare being built) takes the faster physical seed.
+      const empty = state === 'none' || state === 'broken' ? !(await holdsData(conn)) : false;
+      return { state, link, hasRows, empty };
     });
   }
 
@@ -129,12 +135,20 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
     machines: [replica.name, primary.name],
     mutating: true,
     async plan(ctx) {
-      const { state, hasRows } = await inspect(ctx);
+      const { state, hasRows, empty } = await inspect(ctx);
       if (state === 'replicating') return [];
       if (state === 'stopped') return sqlChanges(replica.name, [sql('START SLAVE')]);
       if (state === 'clear') return sqlChanges(replica.name, await relink(ctx));
       if ((state === 'broken' || hasRows) && !seed.reseed) refuseOverwrite(ctx, state);
       const db = fleetDatabase(ctx);
+      if (empty && canSeedPhysically(ctx, primary, replica)) {
+        return [
+          { kind: 'note', machine: replica.name, text: `${replica.name} holds no data: a physical copy of ${primary.name}, streamed machine to machine` },
+          ...physicalSeedCommands(primary, replica).map((c): Change => ({ kind: 'command', ...c })),
+          ...sqlChanges(replica.name, resetFirst),
+          ...sqlChanges(replica.name, await pointAt(ctx, undefined)),
+        ];
+      }
       const changes: Change[] = [
         ...sqlChanges(replica.name, resetFirst),
         { kind: 'command', machine: replica.name, command: seedCommand(primary, replica, db.port, db.schema, tlsCa(ctx)) },
@@ -144,7 +158,7 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
       return changes;
     },
     async apply(ctx) {
-      const { state, hasRows } = await inspect(ctx);
+      const { state, hasRows, empty } = await inspect(ctx);
       if (state === 'replicating') return;
       if (state === 'stopped') {
         await withAdmin(ctx, replica.name, (conn) => runStatements(conn, [sql('START SLAVE')]));
@@ -157,6 +171,12 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
       }
       if ((state === 'broken' || hasRows) && !seed.reseed) refuseOverwrite(ctx, state);
       const db = fleetDatabase(ctx);
+      if (empty && canSeedPhysically(ctx, primary, replica)) {
+        const gtid = await seedPhysically(ctx, primary, replica);
+        // The copy brought the primary's replication records too: cleared before pointing.
+        await withAdmin(ctx, replica.name, async (conn) => runStatements(conn, [...resetFirst, ...(await pointAt(ctx, gtid))]));
+        return;
+      }
       await withAdmin(ctx, replica.name, (conn) => runStatements(conn, resetFirst));
       const password = await ctx.secret(db.adminPassword);
       const cnf = `[client]\nuser=${db.adminUser}\npassword="${password.replace(/["\\]/g, (c) => `\\${c}`)}"\n`;

@@ -96,8 +96,16 @@ chmod 600 "$ak.lifeboat-stream.tmp"
 mv -f -- "$ak.lifeboat-stream.tmp" "$ak"`;
 }
 
+/**
+ * What is sent: a file, or what a command prints (a backup tool's stream): its standard
+ * error is kept beside, and its exit code fails the copy (pipefail).
+ */
+export type StreamSource = string | { command: string; what: string };
+
+const describeSource = (source: StreamSource): string => (typeof source === 'string' ? source : source.what);
+
 /** The sender on the source: the file through `tee` (hashed on the way) into ssh. Prints what each end saw. */
-export function senderScript(dir: string, sourcePath: string, route: StreamRoute): string {
+export function senderScript(dir: string, source: StreamSource, route: StreamRoute): string {
   const ssh = [
     'ssh', '-T', '-i', `${dir}/key`, '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${dir}/known_hosts`,
     '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10',
@@ -109,10 +117,11 @@ export function senderScript(dir: string, sourcePath: string, route: StreamRoute
 rm -f "$d/fifo"; mkfifo -m 600 "$d/fifo"
 sha256sum < "$d/fifo" | cut -d' ' -f1 > "$d/sent" & hasher=$!
 rc=0
-cat -- ${shq(sourcePath)} | tee -- "$d/fifo" | ${ssh} > "$d/received" 2> "$d/ssh.err" || rc=$?
+${typeof source === 'string' ? `cat -- ${shq(source)}` : `{ ${source.command}; } 2> "$d/source.err"`} | tee -- "$d/fifo" | ${ssh} > "$d/received" 2> "$d/ssh.err" || rc=$?
 wait "$hasher" || true
-printf 'rc=%s\\nsent=%s\\nreceived=%s\\nbytes=%s\\n' "$rc" "$(cat "$d/sent" 2>/dev/null)" "$(cat "$d/received" 2>/dev/null)" "$(stat -c %s -- ${shq(sourcePath)})"
-tail -c 2000 "$d/ssh.err" >&2 || true`;
+printf 'rc=%s\\nsent=%s\\nreceived=%s\\nbytes=%s\\n' "$rc" "$(cat "$d/sent" 2>/dev/null)" "$(cat "$d/received" 2>/dev/null)" "${typeof source === 'string' ? `$(stat -c %s -- ${shq(source)})` : ''}"
+${typeof source === 'string' ? '' : `[ "$rc" = 0 ] || tail -c 2000 "$d/source.err" >&2 || true
+`}tail -c 2000 "$d/ssh.err" >&2 || true`;
 }
 
 interface SenderReport {
@@ -136,7 +145,7 @@ function unreachable(report: SenderReport, stderr: string): boolean {
  * Copies `fromPath` on `from` to `toPath` on `to`, machine to machine (see the file's head).
  * Resolves once `toPath` holds the file with the same sha256 on both ends.
  */
-export async function streamFile(from: Remote, fromPath: string, to: Remote, toPath: string, route: StreamRoute, options: StreamOptions = {}): Promise<StreamResult> {
+export async function streamFile(from: Remote, fromPath: StreamSource, to: Remote, toPath: string, route: StreamRoute, options: StreamOptions = {}): Promise<StreamResult> {
   if (options.expectSha256 !== undefined && !SHA256.test(options.expectSha256)) throw new Error(`expected sha256 ${JSON.stringify(options.expectSha256)} is not one`);
   let last: Error | undefined;
   for (let attempt = 1; attempt <= 2; attempt++) {
@@ -152,7 +161,7 @@ export async function streamFile(from: Remote, fromPath: string, to: Remote, toP
   throw last!;
 }
 
-async function streamOnce(from: Remote, fromPath: string, to: Remote, toPath: string, route: StreamRoute, options: StreamOptions): Promise<Omit<StreamResult, 'attempts'>> {
+async function streamOnce(from: Remote, fromPath: StreamSource, to: Remote, toPath: string, route: StreamRoute, options: StreamOptions): Promise<Omit<StreamResult, 'attempts'>> {
   const started = performance.now();
   const temp = route.tempDir ?? '/tmp';
   const nonce = randomBytes(8).toString('hex');
@@ -181,18 +190,19 @@ async function streamOnce(from: Remote, fromPath: string, to: Remote, toPath: st
     keyAdded = true;
     await run(to, bash(authorizedKeysEdit(streamKeyLine(made, route.sourceAddress, receiver, nonce), nonce)), 'authorize the copy key');
     const r = await from.run(bash(senderScript(sourceDir, fromPath, route)), { timeoutMs });
-    if (r.code !== 0) throw new RemoteError('io-failed', from.machine, `sending ${fromPath} failed: ${r.stderr.trim().slice(-300)}`);
+    if (r.code !== 0) throw new RemoteError('io-failed', from.machine, `sending ${describeSource(fromPath)} failed: ${r.stderr.trim().slice(-300)}`);
     const report = parseSenderReport(r.stdout);
     const why = r.stderr.replace(/\r/g, '').trim().split('\n').filter(Boolean).slice(-2).join('; ');
     if (unreachable(report, r.stderr)) throw new StreamUnreachableError(from.machine, `${to.machine} (${route.address}:${route.port})`, why || 'ssh exit 255');
-    if (report.rc !== 0) throw new RemoteError('io-failed', from.machine, `copy of ${fromPath} to ${to.machine} ended with exit ${report.rc}${why ? `: ${why}` : ''}`);
-    if (!SHA256.test(report.sent) || !SHA256.test(report.received)) throw new RemoteError('io-failed', from.machine, `copy of ${fromPath} to ${to.machine}: no checksum from ${SHA256.test(report.sent) ? to.machine : from.machine}`);
+    if (report.rc !== 0) throw new RemoteError('io-failed', from.machine, `copy of ${describeSource(fromPath)} to ${to.machine} ended with exit ${report.rc}${why ? `: ${why}` : ''}`);
+    if (!SHA256.test(report.sent) || !SHA256.test(report.received)) throw new RemoteError('io-failed', from.machine, `copy of ${describeSource(fromPath)} to ${to.machine}: no checksum from ${SHA256.test(report.sent) ? to.machine : from.machine}`);
     if (report.sent !== report.received) throw new RemoteError('io-failed', to.machine, `${toPath} arrived with sha256 ${report.received}, ${from.machine} sent ${report.sent}`);
-    if (options.expectSha256 !== undefined && report.sent !== options.expectSha256) throw new RemoteError('io-failed', from.machine, `${fromPath} has sha256 ${report.sent}, expected ${options.expectSha256}`);
+    if (options.expectSha256 !== undefined && report.sent !== options.expectSha256) throw new RemoteError('io-failed', from.machine, `${describeSource(fromPath)} has sha256 ${report.sent}, expected ${options.expectSha256}`);
     const size = Number((await run(to, `stat -c %s -- ${shq(part)}`, 'read the copy size')).trim());
-    if (size !== report.bytes) throw new RemoteError('io-failed', to.machine, `${toPath} arrived with ${size} bytes, ${from.machine} holds ${report.bytes}`);
+    // A file's size is read where it lies; a command's output has only its sum to go by.
+    if (typeof fromPath === 'string' && size !== report.bytes) throw new RemoteError('io-failed', to.machine, `${toPath} arrived with ${size} bytes, ${from.machine} holds ${report.bytes}`);
     await run(to, `mv -f -- ${shq(part)} ${shq(toPath)}`, 'put the copy in place');
-    return { sha256: report.sent, bytes: report.bytes, ms: Math.round(performance.now() - started) };
+    return { sha256: report.sent, bytes: size, ms: Math.round(performance.now() - started) };
   } finally {
     // Always taken back, whatever happened: the copy's key, its part, both work folders.
     const cleanups: Promise<unknown>[] = [];

@@ -21,6 +21,9 @@ export function backupFleet(withReplica = false): Fleet {
   return fleetSchema.parse({
     version: 1,
     name: 'backup-test',
+    // Its machines are folders of this one: copies between them are relayed, never sent over
+    // SSH to this machine's own sshd (which would also touch its real authorized_keys).
+    ssh: { machineToMachine: false },
     machines: [
       { name: 'db', address: '127.0.0.1', roles: ['db-primary'] },
       ...(withReplica ? [{ name: 'replica', address: '127.0.0.6', roles: ['db-replica' as const] }] : []),

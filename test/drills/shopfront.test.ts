@@ -65,3 +65,15 @@ test('shopfront total-loss: a spare is rebuilt from the off-site copy and the bi
   assert.ok(report.acknowledged.row! > 0, 'rows were written and checked');
   assert.ok(report.steps.some((s) => /^Replay the binary log shipped to far-vault/.test(s.title.trim())), 'the only surviving store, off-site, is the source of the copy and the log');
 });
+
+test('shopfront rejoin: the old primary comes back after a failover that gave up its last rows; they are extracted and reported, and it ends the standby', async (t) => {
+  const report = await drill(t, 'rejoin', FLEET);
+  assert.equal(report.lossBound, 'replica-stopped', 'the failover accepted the loss of what the stopped standby never received');
+  const rejoin = report.rejoin!;
+  assert.equal(rejoin.outcome, 'recovered', JSON.stringify(rejoin));
+  assert.ok(rejoin.markersWritten > 0, 'the drill wrote rows on the old primary alone');
+  assert.equal(rejoin.markersInExtract, rejoin.markersWritten, `every row only the old primary held is in the extract on the operator's machine: ${JSON.stringify(rejoin)}`);
+  assert.match(rejoin.extractFile ?? '', /core-\d{8}T\d{6}Z\.sql$/);
+  assert.ok(rejoin.fencedAfterS !== null, 'fenced after it came back');
+  assert.equal(report.standby, 'core', `the rejoined machine is a semi-sync replica of the new primary with every row: ${JSON.stringify(report.standbyChecked)}`);
+});

@@ -37,7 +37,9 @@ export function testFleet(o: TestFleetOptions = {}): Fleet {
     name: 'prep-test',
     // These "machines" share this one: TLS between machines is tested in the lab (test/prepare/lab-prepare.test.ts, the drills' wire capture).
     tls: { enabled: false },
-    ...(o.sshPort ? { ssh: { port: o.sshPort } } : {}),
+    // Nor SSH between them: a seed is the logical one (the physical one replaces a whole
+    // data folder, tested in the lab: test/drills), a copy is relayed.
+    ssh: { ...(o.sshPort ? { port: o.sshPort } : {}), machineToMachine: false },
     machines: [
       { name: 'primary', address: PRIMARY, roles: ['db-primary', 'redis', 'upload', 'app'] },
       { name: 'backup', address: o.backupAddress ?? BACKUP, roles: ['db-replica', 'redis-replica', 'backup-store', 'app'] },

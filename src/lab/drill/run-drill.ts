@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_PREPARE_OPTIONS } from '../../prepare/prepare-options.ts';
+import { addBallast, ballastRows } from './ballast.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import type { Fleet } from '../../fleet/schema.ts';
 import { Lab } from '../lab.ts';
@@ -59,6 +60,8 @@ export interface DrillOptions {
   backupAgeS?: number;
   /** primary-down: the recovery also builds a spare into the new backup (`--new-backup`, §4.3 step 9). */
   newBackup?: boolean;
+  /** Grow the database to about this many MB before prepare (`ballast.ts`). */
+  dbSizeMb?: number;
   log?: (line: string) => void;
 }
 
@@ -127,6 +130,8 @@ export interface DrillReport {
   lossBound: 'none' | 'last-second' | 'newest-backup' | 'replica-stopped';
   /** The rejoin drill's second half: the old primary back, fenced, its own rows extracted. */
   rejoin?: RejoinReport;
+  /** With --db-size: the database's size on the primary before the fault (MB, InnoDB's figure). */
+  databaseMb?: number;
   /**
    * edge-down with a replacement: the spare built as an edge, and what each of its domains
    * answered, asked from the users' side (the lab's client, through the lab's DNS), per URL.
@@ -213,10 +218,13 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       }
       log(`  ${title}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     };
-    if (spec.prepare) await must('prepare', `${IN_HOST_CLI} prepare --fleet ${fleetFile} --yes --state /tmp/lifeboat-state.db`, 300_000);
+    const ballast = options.dbSizeMb ? await addBallast(lab, lab.fleet, options.dbSizeMb, log) : undefined;
+    // Seeding the replica and copying a backup to every store scale with the data.
+    const slowMs = 300_000 + (options.dbSizeMb ?? 0) * 600;
+    if (spec.prepare) await must('prepare', `${IN_HOST_CLI} prepare --fleet ${fleetFile} --yes --state /tmp/lifeboat-state.db`, slowMs);
     // A second marker after prepare: replication, not the seed copy, carries this one.
     await capture?.plant();
-    if (spec.backup) await must('backup', `${IN_HOST_CLI} backup run --fleet ${fleetFile}`, 300_000);
+    if (spec.backup) await must('backup', `${IN_HOST_CLI} backup run --fleet ${fleetFile}`, slowMs);
     const backupAt = spec.backup ? Date.now() : undefined;
 
     const plan = trafficPlan(lab.fleet);
@@ -352,6 +360,10 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       for (const [url, answer] of Object.entries(newEdge.answers)) if (answer !== 'ok') problems.push(`the new edge ${cast.newEdge.machine} does not serve the users: ${url}: ${answer}`);
       log(`  new edge ${cast.newEdge.machine}: ${Object.values(newEdge.answers).filter((a) => a === 'ok').length} of ${Object.keys(newEdge.answers).length} URL(s) answered from the client`);
     }
+    if (ballast && recover.code === 0) {
+      const held = await ballastRows(lab, cast.databaseAfter, lab.fleet.database!.schema);
+      if (held !== ballast.rows) problems.push(`${cast.databaseAfter} holds ${held ?? 'no readable count of'} of the ${ballast.rows} rows the database was grown with`);
+    }
     // Who could take over next: a semi-sync replica of the serving primary with every row.
     const standby = fleet.database ? await findStandby(lab, cast.databaseAfter, fleet.database.schema) : { machine: null, checked: {} };
 
@@ -364,7 +376,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       if (!wire.controlSeen) problems.push('the capture holds no clear HTTP at all: it proves nothing about clear text');
     }
     const measured = report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, ...(rejoinWindow ? { replicaStoppedAt: rejoinWindow.stoppedAt } : {}), problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
-    return { ...measured, ...(rejoin ? { rejoin } : {}), ...(newEdge ? { newEdge } : {}), standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
+    return { ...measured, ...(ballast ? { databaseMb: ballast.databaseMb } : {}), ...(rejoin ? { rejoin } : {}), ...(newEdge ? { newEdge } : {}), standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
   } finally {
     // A drill that failed half-way still stops its tcpdump.
     await capture?.finish().catch(() => undefined);
