@@ -95,6 +95,18 @@ export async function ensureNetwork(plan: LabPlan): Promise<void> {
   await assertNoDefaultRoute(plan);
 }
 
+/**
+ * Shapes one host's cable to `mbit` megabit/s each way (a token bucket on both ends of its
+ * veth): the operator's home line of the runbook's nights, which every copy relayed through
+ * the operator crosses twice.
+ */
+export async function limitLink(id: string, host: LabHost, mbit: number): Promise<void> {
+  if (!(mbit > 0 && mbit <= 100_000)) throw new Error(`link rate ${mbit} Mbit/s: expected (0, 100000]`);
+  const tbf = ['root', 'tbf', 'rate', `${mbit}mbit`, 'burst', `${Math.max(32, Math.ceil(mbit / 8))}kb`, 'latency', '50ms'];
+  await runLocalChecked(['tc', '-n', hostNamespace(id, host.name), 'qdisc', 'replace', 'dev', 'eth0', ...tbf]);
+  await runLocalChecked(['tc', '-n', switchNamespace(id), 'qdisc', 'replace', 'dev', host.port, ...tbf]);
+}
+
 /** Refuses a lab whose traffic could leave the machine. */
 export async function assertNoDefaultRoute(plan: LabPlan): Promise<void> {
   const names = [switchNamespace(plan.id), ...plan.hosts.map((h) => hostNamespace(plan.id, h.name))];

@@ -23,6 +23,7 @@ import { globals, holdsData, replicaLink, schemaHasRows, type ReplicaLink } from
 import type { PrepareOptions } from './prepare-options.ts';
 import { settle } from './settle.ts';
 import { canSeedPhysically, physicalSeedCommands, seedPhysically } from './replica-seed-physical.ts';
+import { StreamUnreachableError } from '../remote/stream.ts';
 import { runStatements, sql, sqlChanges, type Statement } from './sql-statements.ts';
 
 export interface SeedOptions {
@@ -172,10 +173,16 @@ export function replicaOf(primary: Machine, replica: Machine, options: PrepareOp
       if ((state === 'broken' || hasRows) && !seed.reseed) refuseOverwrite(ctx, state);
       const db = fleetDatabase(ctx);
       if (empty && canSeedPhysically(ctx, primary, replica)) {
-        const gtid = await seedPhysically(ctx, primary, replica);
-        // The copy brought the primary's replication records too: cleared before pointing.
-        await withAdmin(ctx, replica.name, async (conn) => runStatements(conn, [...resetFirst, ...(await pointAt(ctx, gtid))]));
-        return;
+        try {
+          const gtid = await seedPhysically(ctx, primary, replica);
+          // The copy brought the primary's replication records too: cleared before pointing.
+          await withAdmin(ctx, replica.name, async (conn) => runStatements(conn, [...resetFirst, ...(await pointAt(ctx, gtid))]));
+          return;
+        } catch (error) {
+          // No route between the two (nothing was sent, the replica untouched): the logical seed goes through MariaDB's port.
+          if (!(error instanceof StreamUnreachableError)) throw error;
+          ctx.log(`${error.message}: seeding ${replica.name} with a logical copy instead`);
+        }
       }
       await withAdmin(ctx, replica.name, (conn) => runStatements(conn, resetFirst));
       const password = await ctx.secret(db.adminPassword);

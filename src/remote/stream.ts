@@ -89,6 +89,9 @@ function authorizedKeysEdit(add: string | undefined, nonce: string): string {
 mkdir -p -m 700 "$HOME/.ssh"
 ak="$HOME/.ssh/authorized_keys"
 [ -e "$ak" ] || : > "$ak"
+# Copies to one machine at once take turns with this file.
+exec 9> "$HOME/.ssh/.lifeboat-stream.lock"
+flock -w 60 9
 cp -p -- "$ak" "$ak.lifeboat-stream.bak"
 grep -vF -- ${shq(` ${markerOf(nonce)}`)} "$ak" > "$ak.lifeboat-stream.tmp" || [ $? = 1 ]
 ${add === undefined ? '' : `printf '%s\\n' ${shq(add)} >> "$ak.lifeboat-stream.tmp"`}
@@ -175,9 +178,13 @@ async function streamOnce(from: Remote, fromPath: StreamSource, to: Remote, toPa
     if (tools.code !== 0) throw new StreamUnreachableError(from.machine, to.machine, 'ssh, ssh-keygen or mkfifo is missing there');
     [sourceDir, targetDir] = await Promise.all([privateWorkDir(from, temp, 'lifeboat-stream'), privateWorkDir(to, temp, 'lifeboat-stream')]);
     const receiver = `${targetDir}/receive`;
+    const hostKeyPath = route.hostKeyPath ?? DEFAULT_HOST_KEY;
     const [made, hostKey] = await Promise.all([
       run(from, `ssh-keygen -q -t ed25519 -N '' -C ${shq(markerOf(nonce))} -f ${shq(`${sourceDir}/key`)} && cat -- ${shq(`${sourceDir}/key.pub`)}`, 'make the copy key'),
-      run(to, `cat -- ${shq(route.hostKeyPath ?? DEFAULT_HOST_KEY)}`, 'read the host key'),
+      // No key to pin, no direct route: nothing was sent yet, so the caller may relay.
+      run(to, `cat -- ${shq(hostKeyPath)}`, 'read the host key').catch((error: Error) => {
+        throw new StreamUnreachableError(from.machine, to.machine, `no host key of ${to.machine} to pin (${hostKeyPath}: ${error.message})`);
+      }),
     ]);
     const [type, blob] = hostKey.trim().split(/\s+/);
     const host = route.port === 22 ? route.address : `[${route.address}]:${route.port}`;

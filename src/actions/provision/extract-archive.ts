@@ -157,7 +157,12 @@ export function extractArchive(store: string, archivePath: string, to: string, p
           const clear = await fetch(ctx, dir);
           await target.upload(clear, landed);
         } else {
-          await moveFile(ctx, store, archivePath, to, landed, { expectSha256: await expectedSum(ctx.remote(store)), localTempDir: dir, timeoutMs });
+          const sum = await expectedSum(ctx.remote(store));
+          const moved = await moveFile(ctx, store, archivePath, to, landed, { expectSha256: sum, localTempDir: dir, timeoutMs });
+          if (moved.route === 'relayed' && sum) {
+            const got = (await runBash(target, `sha256sum -- ${shq(landed)} | cut -d' ' -f1`, { timeoutMs })).stdout.trim();
+            if (got !== sum) throw new Error(`${store}:${archivePath} arrived on ${to} with sha256 ${got}, its .sha256 says ${sum}`);
+          }
         }
         await runBash(target, unpack(landed), { timeoutMs });
         landed = undefined;

@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { sshSettingsFor } from '../../fleet/model.ts';
 import type { Remote } from '../../remote/remote.ts';
 import { streamFile, StreamUnreachableError, type StreamRoute } from '../../remote/stream.ts';
-import { sha256OfFile } from '../../util/file-hash.ts';
 import type { ActionContext } from '../action.ts';
 
 export interface MoveOptions {
-  /** The sha256 the file must arrive with (a manifest's, a sidecar's). */
+  /** The sha256 the file must arrive with (a manifest's, a sidecar's): checked on both ends of a stream; a relayed file is the caller's to check where it lands. */
   expectSha256?: string;
   /** Where a relayed copy waits on the operator's machine. Default the OS temp folder. */
   localTempDir?: string;
@@ -53,20 +52,17 @@ export async function moveFile(ctx: ActionContext, from: string, fromPath: strin
       ctx.log(`${error.message}; relaying ${fromPath} through this machine instead (set ssh.machineToMachine: false on ${to} to skip the attempt)`);
     }
   }
-  await relayFile(ctx.remote(from), fromPath, ctx.remote(to), toPath, options);
+  // Relayed, the file is checked where it lands, by the caller, as before streams existed.
+  await relayFile(ctx.remote(from), fromPath, ctx.remote(to), toPath, options.localTempDir);
   return { route: 'relayed', ms: Math.round(performance.now() - started) };
 }
 
 /** Through the operator's disk: one download, one upload, the temp copy removed. */
-export async function relayFile(from: Remote, fromPath: string, to: Remote, toPath: string, options: Pick<MoveOptions, 'expectSha256' | 'localTempDir'> = {}): Promise<void> {
-  const dir = await mkdtemp(join(options.localTempDir ?? tmpdir(), 'lifeboat-relay-'));
+export async function relayFile(from: Remote, fromPath: string, to: Remote, toPath: string, localTempDir = tmpdir()): Promise<void> {
+  const dir = await mkdtemp(join(localTempDir, 'lifeboat-relay-'));
   try {
     const local = join(dir, 'payload');
     await from.download(fromPath, local);
-    if (options.expectSha256 !== undefined) {
-      const sum = await sha256OfFile(local);
-      if (sum !== options.expectSha256) throw new Error(`${from.machine}:${fromPath} arrived with sha256 ${sum}, expected ${options.expectSha256}`);
-    }
     await to.upload(local, toPath);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -36,6 +36,7 @@ export function registerDrill(program: Command): void {
     .option('--rate <n>', 'user requests per second during the drill', (v) => Number(v), 20)
     .option('--new-backup', "primary-down: the recovery also builds a spare into the new backup app server (recover's --new-backup); the report's standby is then that spare")
     .option('--db-size <MB>', 'grow the database to about this many MB of random rows before prepare (1024: a 1 GB database); the report gives its size and checks the serving database holds every row', (v) => Number(v))
+    .option('--operator-link <Mbit>', "shape the operator's host's line to this many Mbit/s each way from the fault on (a home line: what a copy relayed through the operator crosses twice)", (v) => Number(v))
     .option('--backup-age <seconds>', 'drills that restore a backup (both-app-down, total-loss): seconds of traffic between the backup and the fault, written back only by replaying the shipped binary log (default 30)', (v) => Number(v))
     .option('--auto', 'no person involved: the watch daemon (lifeboat serve, policy auto for this scenario) notices the fault and recovers; the report adds the time to notice')
     .option('--kill-daemon-after <seconds>', 'with --auto: SIGKILL the daemon this long after it starts the recovery, start it again, and check it resumes the run from the journal', (v) => Number(v))
@@ -93,6 +94,7 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
       if (options.newBackup && name !== 'primary-down') throw new UsageError(`--new-backup belongs to drill primary-down, not drill ${name}`);
       if (options.newBackup && options.auto) throw new UsageError('--new-backup with --auto: the daemon recovers without building a new backup (policy runs take no spare); drop one of them');
       if (options.dbSize !== undefined && (!Number.isInteger(options.dbSize) || options.dbSize < 1 || options.dbSize > 4096)) throw new UsageError('--db-size: expected whole megabytes in [1, 4096]');
+      if (options.operatorLink !== undefined && !(options.operatorLink > 0 && options.operatorLink <= 10_000)) throw new UsageError('--operator-link: expected Mbit/s in (0, 10000]');
       if (options.backupAge !== undefined) {
         if (!Number.isInteger(options.backupAge) || options.backupAge < 1 || options.backupAge > 600) throw new UsageError('--backup-age: expected whole seconds in [1, 600]');
         if (spec.minBackupAgeS === undefined) throw new UsageError(`--backup-age belongs to the drills that restore a backup (${DRILLS.filter((d) => d.minBackupAgeS !== undefined).map((d) => d.name).join(', ')}), not drill ${name}`);
@@ -107,6 +109,7 @@ Exit codes: 0 the drill passed, 1 it failed (the report says why), 2 bad input.`
         ...(options.capture ? { capture: resolve(options.capture) } : {}),
         ...(options.backupAge !== undefined ? { backupAgeS: options.backupAge } : {}),
         ...(options.dbSize !== undefined ? { dbSizeMb: options.dbSize } : {}),
+        ...(options.operatorLink !== undefined ? { operatorLinkMbit: options.operatorLink } : {}),
         ...(options.newBackup ? { newBackup: true } : {}),
         log: (line) => process.stderr.write(`${line}\n`),
       });
@@ -137,6 +140,7 @@ interface DrillFlags {
   rate: number;
   backupAge?: number;
   dbSize?: number;
+  operatorLink?: number;
   newBackup?: boolean;
   auto?: boolean;
   killDaemonAfter?: number;

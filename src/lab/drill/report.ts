@@ -20,6 +20,7 @@ export function renderDrillReport(r: DrillReport): string {
     `  acknowledged writes lost                                  ${r.lostWrites}${lossNote(r)}`,
     `  acknowledged files lost                                   ${r.uploadsChecked ? `${r.lostUploads}${r.uploadsInSyncWindow ? ` (+${r.uploadsInSyncWindow} made within the upload sync interval before the fault)` : ''}` : 'not checked: no machine keeping the upload files survives'}`,
     `  a singleton running twice at once                         ${r.doubleJobRuns}`,
+    ...(r.operatorLinkMbit !== undefined ? [`  the operator's line during the recovery (--operator-link)   ${r.operatorLinkMbit} Mbit/s each way`] : []),
     ...(r.databaseMb !== undefined ? [`  database size before the fault (--db-size)                ${r.databaseMb} MB, every row of it on the serving database${r.ok ? '' : ' (see the problems)'}`] : []),
     ...(r.rejoin ? [
       `  the old primary back: rejoin run                          ${r.rejoin.outcome}, ${s(r.rejoin.seconds)}`,

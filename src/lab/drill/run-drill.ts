@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_PREPARE_OPTIONS } from '../../prepare/prepare-options.ts';
 import { addBallast, ballastRows } from './ballast.ts';
+import { limitLink } from '../network.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import type { Fleet } from '../../fleet/schema.ts';
 import { Lab } from '../lab.ts';
@@ -62,6 +63,8 @@ export interface DrillOptions {
   newBackup?: boolean;
   /** Grow the database to about this many MB before prepare (`ballast.ts`). */
   dbSizeMb?: number;
+  /** The operator's host's line shaped to this many Mbit/s each way, from the fault on. */
+  operatorLinkMbit?: number;
   log?: (line: string) => void;
 }
 
@@ -132,6 +135,8 @@ export interface DrillReport {
   rejoin?: RejoinReport;
   /** With --db-size: the database's size on the primary before the fault (MB, InnoDB's figure). */
   databaseMb?: number;
+  /** With --operator-link: the operator's line during the recovery, Mbit/s each way. */
+  operatorLinkMbit?: number;
   /**
    * edge-down with a replacement: the spare built as an edge, and what each of its domains
    * answered, asked from the users' side (the lab's client, through the lab's DNS), per URL.
@@ -228,13 +233,15 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     const backupAt = spec.backup ? Date.now() : undefined;
 
     const plan = trafficPlan(lab.fleet);
+    // A recovery with gigabytes to move (and a slow operator's line) outlasts the usual bound.
+    const trafficS = MAX_TRAFFIC_S + Math.ceil((options.dbSizeMb ?? 0) * (options.operatorLinkMbit ? 8 / options.operatorLinkMbit + 0.1 : 0.1));
     const urls = lab.fleet.machines.filter((m) => m.roles.includes('edge')).flatMap((m) => m.domains).map((d) => `http://${d}`);
     const clientDir = lab.paths.host('client');
     await rm(join(clientDir, 'tmp', TRAFFIC_FILE.slice('/tmp/'.length)), { force: true });
     const traffic = lab.exec(
       'client',
-      `cd ${REPO_IN_HOST} && ${TSX} src/lab/traffic/main.ts --urls ${urls.join(',')} --plan '${JSON.stringify(plan)}' --seconds ${MAX_TRAFFIC_S} --rate ${options.rate ?? 20} --out ${TRAFFIC_FILE} --timeout-ms 1000`,
-      { timeoutMs: (MAX_TRAFFIC_S + 60) * 1000 },
+      `cd ${REPO_IN_HOST} && ${TSX} src/lab/traffic/main.ts --urls ${urls.join(',')} --plan '${JSON.stringify(plan)}' --seconds ${trafficS} --rate ${options.rate ?? 20} --out ${TRAFFIC_FILE} --timeout-ms 1000`,
+      { timeoutMs: (trafficS + 60) * 1000 },
     );
     const recordsFile = join(clientDir, 'tmp', TRAFFIC_FILE.slice('/tmp/'.length));
     await waitForTraffic(recordsFile, WARM_UP_S * 1000, 60_000);
@@ -267,6 +274,10 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
     // The rejoin drill: the standby stops receiving and the primary commits rows alone.
     const rejoinWindow = spec.rejoin ? await openRejoinWindow(lab, cast, rejoinPrimary(cast), fleet.database!.schema) : undefined;
     if (rejoinWindow) log(`  ${cast.databaseAfter} stopped receiving; ${rejoinWindow.markers.length} rows committed on ${rejoinPrimary(cast)} alone`);
+    if (options.operatorLinkMbit) {
+      await limitLink(lab.id, lab.host('ops'), options.operatorLinkMbit);
+      log(`  the operator's line shaped to ${options.operatorLinkMbit} Mbit/s each way`);
+    }
     const faultAt = Date.now();
     await Promise.all(cast.faults.map((f) => lab.fault(f)));
     // Requests sent while the fault was being put in place may still have been served by the
@@ -376,7 +387,7 @@ export async function runDrill(spec: DrillSpec, options: DrillOptions): Promise<
       if (!wire.controlSeen) problems.push('the capture holds no clear HTTP at all: it proves nothing about clear text');
     }
     const measured = report(spec, cast, { labId, run, recoverSeconds, records, after, verdict, faultAt, backupAt, ...(rejoinWindow ? { replicaStoppedAt: rejoinWindow.stoppedAt } : {}), problems, recoverOk: recover.code === 0 && verify.code === 0, auto: options.auto ?? false, detectSeconds, daemonKilled, restartedServices });
-    return { ...measured, ...(ballast ? { databaseMb: ballast.databaseMb } : {}), ...(rejoin ? { rejoin } : {}), ...(newEdge ? { newEdge } : {}), standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
+    return { ...measured, ...(ballast ? { databaseMb: ballast.databaseMb } : {}), ...(options.operatorLinkMbit ? { operatorLinkMbit: options.operatorLinkMbit } : {}), ...(rejoin ? { rejoin } : {}), ...(newEdge ? { newEdge } : {}), standby: standby.machine, standbyChecked: standby.checked, ...(observer ? { observed } : {}), ...(wire ? { wire } : {}) };
   } finally {
     // A drill that failed half-way still stops its tcpdump.
     await capture?.finish().catch(() => undefined);
