@@ -4,7 +4,8 @@
  * token (Bearer) that may edit the zone's DNS. Tested against a local server speaking that
  * documented subset (test/dns/cloudflare.test.ts), not against Cloudflare itself.
  */
-import { checkTtl, checkValues, DnsError, inZone, normalName, type DnsProvider, type RecordSet, type RecordType } from './provider.ts';
+import { DnsError, normalName, type RecordType } from './provider.ts';
+import { callApi, RecordApiProvider, recordValue, type ApiRecord } from './record-api.ts';
 
 export interface CloudflareConfig {
   token: string;
@@ -14,7 +15,7 @@ export interface CloudflareConfig {
   timeoutMs?: number;
 }
 
-interface ApiRecord {
+interface CloudflareRecord {
   id: string;
   type: string;
   name: string;
@@ -30,40 +31,26 @@ interface Envelope<T> {
 
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4';
 
-export class CloudflareProvider implements DnsProvider {
-  readonly describe: string;
-  private readonly zone: string;
+export class CloudflareProvider extends RecordApiProvider {
   private readonly base: string;
   private zoneId: Promise<string> | undefined;
 
   constructor(private readonly config: CloudflareConfig) {
-    this.zone = normalName(config.zone);
+    super(config.zone, 'cloudflare');
     this.base = (config.apiBase ?? CLOUDFLARE_API).replace(/\/$/, '');
-    this.describe = `cloudflare ${this.zone}`;
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${this.config.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.config.timeoutMs ?? 15_000),
-      });
-    } catch (error) {
-      throw new DnsError('unreachable', `${this.describe}: the API did not answer (${(error as Error).message})`);
-    }
-    let parsed: Envelope<T> | undefined;
-    try {
-      parsed = (await response.json()) as Envelope<T>;
-    } catch {
-      parsed = undefined;
-    }
-    const said = parsed?.errors?.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ') || `HTTP ${response.status}`;
-    if (response.status === 401 || response.status === 403) throw new DnsError('refused', `${this.describe}: the API token was not accepted (${said})`);
-    if (!response.ok || !parsed?.success) throw new DnsError('failed', `${this.describe}: ${method} ${path.split('?')[0]} failed: ${said}`);
-    return parsed.result;
+    const { status, body: parsed } = await callApi(this.describe, `${this.base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.config.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }, this.config.timeoutMs ?? 15_000);
+    const envelope = parsed as Envelope<T> | undefined;
+    const said = envelope?.errors?.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ') || `HTTP ${status}`;
+    if (status === 401 || status === 403) throw new DnsError('refused', `${this.describe}: the API token was not accepted (${said})`);
+    if (status < 200 || status > 299 || !envelope?.success) throw new DnsError('failed', `${this.describe}: ${method} ${path.split('?')[0]} failed: ${said}`);
+    return envelope.result;
   }
 
   private id(): Promise<string> {
@@ -77,49 +64,18 @@ export class CloudflareProvider implements DnsProvider {
     return this.zoneId;
   }
 
-  private own(name: string): string {
-    const n = normalName(name);
-    if (!inZone(n, this.zone)) throw new DnsError('no-zone', `${n} is not in zone ${this.zone} (${this.describe})`);
-    return n;
-  }
-
-  private async records(n: string, type: RecordType): Promise<ApiRecord[]> {
+  protected async list(n: string, type: RecordType): Promise<ApiRecord[]> {
     const zone = await this.id();
-    const found = await this.call<ApiRecord[]>('GET', `/zones/${zone}/dns_records?type=${type}&name=${encodeURIComponent(n)}&per_page=100`);
-    return found.filter((r) => r.type === type && normalName(r.name) === n);
+    const found = await this.call<CloudflareRecord[]>('GET', `/zones/${zone}/dns_records?type=${type}&name=${encodeURIComponent(n)}&per_page=100`);
+    // TXT contents come back quoted.
+    return found.filter((r) => r.type === type && normalName(r.name) === n).map((r) => ({ id: r.id, value: recordValue(type, r.content), ttl: r.ttl }));
   }
 
-  /** TXT contents may come back quoted. */
-  private static value(type: RecordType, content: string): string {
-    return type === 'TXT' ? content.replace(/^"|"$/g, '') : type === 'CNAME' ? normalName(content) : content;
+  protected async create(n: string, type: RecordType, value: string, ttl: number): Promise<void> {
+    await this.call('POST', `/zones/${await this.id()}/dns_records`, { type, name: n, content: value, ttl });
   }
 
-  async get(name: string, type: RecordType): Promise<RecordSet> {
-    const n = this.own(name);
-    const found = await this.records(n, type);
-    return { name: n, type, values: found.map((r) => CloudflareProvider.value(type, r.content)).sort(), ttl: found[0]?.ttl ?? 0 };
-  }
-
-  async set(name: string, type: RecordType, values: readonly string[], ttl: number): Promise<void> {
-    const n = this.own(name);
-    const want = checkValues(type, values);
-    checkTtl(ttl);
-    const zone = await this.id();
-    const have = await this.records(n, type);
-    // What stays (same value and TTL) stays; the rest goes, and what is missing comes.
-    const keep = have.filter((r) => want.includes(CloudflareProvider.value(type, r.content)) && r.ttl === ttl);
-    for (const r of have.filter((x) => !keep.includes(x))) await this.call('DELETE', `/zones/${zone}/dns_records/${r.id}`);
-    for (const v of want.filter((x) => !keep.some((r) => CloudflareProvider.value(type, r.content) === x))) {
-      await this.call('POST', `/zones/${zone}/dns_records`, { type, name: n, content: v, ttl });
-    }
-    const now = await this.get(n, type);
-    if (JSON.stringify(now.values) !== JSON.stringify([...want].sort())) throw new DnsError('failed', `${this.describe}: after the change ${n} ${type} holds ${now.values.join(', ') || 'nothing'}, not ${want.join(', ')}`);
-  }
-
-  async remove(name: string, type: RecordType): Promise<void> {
-    const n = this.own(name);
-    const zone = await this.id();
-    for (const r of await this.records(n, type)) await this.call('DELETE', `/zones/${zone}/dns_records/${r.id}`);
-    if ((await this.records(n, type)).length) throw new DnsError('failed', `${this.describe}: ${n} ${type} is still there after its removal`);
+  protected async delete(record: ApiRecord): Promise<void> {
+    await this.call('DELETE', `/zones/${await this.id()}/dns_records/${record.id}`);
   }
 }

@@ -24,8 +24,10 @@ test('record values are checked per type before any provider is asked', () => {
 });
 
 test('the registry names every provider type once, and builds each', () => {
-  assert.deepEqual([...DNS_PROVIDER_TYPES], ['rfc2136', 'cloudflare']);
+  assert.deepEqual([...DNS_PROVIDER_TYPES], ['rfc2136', 'cloudflare', 'dnspod', 'alidns']);
   assert.match(dnsProvider({ type: 'rfc2136', server: '127.0.0.1', zone: 'shop.example', keyName: 'k', secret: 'c2VjcmV0' }).describe, /^rfc2136 shop\.example at 127\.0\.0\.1:53$/);
   assert.match(dnsProvider({ type: 'cloudflare', token: 't', zone: 'shop.example' }).describe, /^cloudflare shop\.example$/);
+  assert.match(dnsProvider({ type: 'dnspod', secretId: 'i', secretKey: 'k', zone: 'Shop.Example.' }).describe, /^dnspod shop\.example$/);
+  assert.match(dnsProvider({ type: 'alidns', accessKeyId: 'i', accessKeySecret: 'k', zone: 'shop.example' }).describe, /^alidns shop\.example$/);
   assert.throws(() => dnsProvider({ type: 'rfc2136', server: '127.0.0.1; rm -rf /', zone: 'shop.example', keyName: 'k', secret: 'c2VjcmV0' }), DnsError);
 });

@@ -168,6 +168,7 @@ async function streamOnce(from: Remote, fromPath: StreamSource, to: Remote, toPa
   const started = performance.now();
   const temp = route.tempDir ?? '/tmp';
   const nonce = randomBytes(8).toString('hex');
+  // A name of this attempt's own: a part left by a broken earlier copy is never appended to.
   const part = `${toPath}.lifeboat-part-${nonce}`;
   const timeoutMs = options.timeoutMs ?? SFTP_TRANSFER_TIMEOUT_MS;
   let sourceDir: string | undefined;
@@ -192,7 +193,6 @@ async function streamOnce(from: Remote, fromPath: StreamSource, to: Remote, toPa
       from.writeFile(`${sourceDir}/known_hosts`, `${host} ${type} ${blob}\n`, { mode: 0o600, backup: false }),
       to.writeFile(receiver, receiverScript(part), { mode: 0o700, backup: false }),
     ]);
-    // A part of a broken earlier copy of the same target is never reused.
     await run(to, `mkdir -p -- ${shq(posix.dirname(toPath))}`, 'make the target folder');
     keyAdded = true;
     await run(to, bash(authorizedKeysEdit(streamKeyLine(made, route.sourceAddress, receiver, nonce), nonce)), 'authorize the copy key');

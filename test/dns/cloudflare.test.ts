@@ -6,12 +6,10 @@
  * documentation as written, not that Cloudflare answers as documented.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
+import { describe } from 'node:test';
 import { Hono } from 'hono';
 import { CloudflareProvider } from '../../src/dns/cloudflare.ts';
-import { providerContract, type ContractTarget } from './provider.contract.ts';
+import { contractOnLocalApi } from './local-api.ts';
 
 const ZONE = 'shop.example';
 const TOKEN = 'test-token-with-dns-edit';
@@ -47,20 +45,10 @@ function fakeCloudflare(): Hono {
 }
 
 describe('Cloudflare (a local server speaking its documented API subset)', () => {
-  let server: ServerType;
-  let target: ContractTarget;
-
-  before(async () => {
-    server = await new Promise<ServerType>((resolve) => { const s = serve({ fetch: fakeCloudflare().fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s)); });
-    const apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/client/v4`;
-    target = {
-      provider: new CloudflareProvider({ token: TOKEN, zone: ZONE, apiBase }),
-      zone: ZONE,
-      wrongCredentials: new CloudflareProvider({ token: 'revoked', zone: ZONE, apiBase }),
-      unreachable: new CloudflareProvider({ token: TOKEN, zone: ZONE, apiBase: 'http://127.0.0.1:9/client/v4', timeoutMs: 2000 }),
-    };
-  });
-  after(() => { server.close(); });
-
-  providerContract('cloudflare', () => target);
+  contractOnLocalApi('cloudflare', fakeCloudflare, (base) => ({
+    provider: new CloudflareProvider({ token: TOKEN, zone: ZONE, apiBase: `${base}/client/v4` }),
+    zone: ZONE,
+    wrongCredentials: new CloudflareProvider({ token: 'revoked', zone: ZONE, apiBase: `${base}/client/v4` }),
+    unreachable: new CloudflareProvider({ token: TOKEN, zone: ZONE, apiBase: 'http://127.0.0.1:9/client/v4', timeoutMs: 2000 }),
+  }));
 });
