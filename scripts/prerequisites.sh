@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES="openssh-server openssh-client mariadb-server mariadb-client mariadb-backup
 redis-server redis-tools nginx-light supervisor bind9 bind9-dnsutils rsync iproute2 nftables
 tini util-linux procps psmisc zstd curl openssl prometheus haproxy
-mha4mysql-manager mha4mysql-node redis-sentinel tcpdump chromium fonts-dejavu-core"
+mha4mysql-manager mha4mysql-node redis-sentinel tcpdump chromium fonts-dejavu-core pebble"
 
 missing=""
 for p in $DEBIAN_PACKAGES; do
