@@ -2,14 +2,14 @@
  * A real BIND (Debian's named) on 127.0.0.1 with one zone that takes dynamic updates signed
  * with one TSIG key; started for a test and stopped by its pid.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rfc2136Config } from '../../src/dns/rfc2136.ts';
+import { startDaemon } from './daemon.ts';
 
 export const bindSkip = !existsSync('/usr/sbin/named') ? 'needs Debian\'s bind9 (named)' : process.getuid?.() !== 0 ? 'needs root (named)' : false;
 
@@ -41,21 +41,6 @@ key "lifeboat" { algorithm hmac-sha256; secret "${secret}"; };
 zone "${zone}" { type primary; file "${dir}/db.zone"; allow-update { key "lifeboat"; }; };
 `);
   await writeFile(join(dir, 'db.zone'), `$TTL 300\n@ IN SOA ns.${zone}. hostmaster.${zone}. 1 60 60 3600 60\n@ IN NS ns.${zone}.\nns IN A 127.0.0.1\n`);
-  const named: ChildProcess = spawn('/usr/sbin/named', ['-g', '-c', join(dir, 'named.conf'), '-u', 'root'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  named.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
-  const stop = async () => {
-    if (named.pid && named.exitCode === null) {
-      named.kill('SIGTERM');
-      await new Promise((r) => named.once('exit', r));
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 20_000;
-  while (!/running/.test(log) && Date.now() < deadline && named.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-  if (!/running/.test(log)) {
-    await stop();
-    throw new Error(`named did not start: ${log.slice(-1500)}`);
-  }
-  return { port, config: { server: '127.0.0.1', port, zone, keyName: 'lifeboat', secret, timeoutMs: 4000 }, stop };
+  const named = await startDaemon('/usr/sbin/named', ['-g', '-c', join(dir, 'named.conf'), '-u', 'root'], /running/, { workDir: dir });
+  return { port, config: { server: '127.0.0.1', port, zone, keyName: 'lifeboat', secret, timeoutMs: 4000 }, stop: named.stop };
 }

@@ -3,14 +3,15 @@
  * checks asked of a given DNS server (the test's BIND). Its own HTTPS uses a certificate made
  * here; its issuing root is read from its management port. Started for a test, stopped by pid.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { Agent, get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './bind.ts';
+import { startDaemon } from './daemon.ts';
 
 export const pebbleSkip = existsSync('/usr/bin/pebble') ? false : "needs Debian's pebble (scripts/prerequisites.sh installs it)";
 
@@ -38,26 +39,9 @@ export async function startPebble(dnsServer: string): Promise<Pebble> {
     },
   }));
   // No random sleep before validating, no nonces refused at random: a test waits for nothing.
-  const child: ChildProcess = spawn('/usr/bin/pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', dnsServer], {
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const pebble = await startDaemon('/usr/bin/pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', dnsServer], /Listening on/, {
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' }, workDir: dir,
   });
-  let log = '';
-  child.stdout!.on('data', (c: Buffer) => { log += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
-  const stop = async () => {
-    if (child.pid && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 20_000;
-  while (!/Listening on/.test(log) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-  if (!/Listening on/.test(log)) {
-    await stop();
-    throw new Error(`pebble did not start: ${log.slice(-1500)}`);
-  }
   const serverCa = await readFile(join(dir, 'cert.pem'), 'utf8');
   const agent = new Agent({ ca: serverCa });
   return {
@@ -70,7 +54,7 @@ export async function startPebble(dnsServer: string): Promise<Pebble> {
         res.on('end', () => resolve(body));
       }).on('error', reject);
     }),
-    issuedCount: () => (log.match(/Issued certificate serial/g) ?? []).length,
-    stop,
+    issuedCount: () => (pebble.log().match(/Issued certificate serial/g) ?? []).length,
+    stop: pebble.stop,
   };
 }
