@@ -2,6 +2,7 @@
 import { ActionError } from '../actions/action.ts';
 import { FleetError } from '../fleet/errors.ts';
 import { SecretError } from '../fleet/secrets.ts';
+import { CertError } from '../certs/acme.ts';
 
 export const EXIT = { ok: 0, unhealthy: 1, badInput: 2, internal: 3 } as const;
 
@@ -16,6 +17,8 @@ export function exitCodeFor(error: unknown): number {
   // A precondition that fails before any step ran (a scenario refusing its input) is bad
   // input; an action failing inside a run is reported by the run itself.
   if (error instanceof ActionError && error.code === 'precondition') return EXIT.badInput;
+  // A fleet file that does not say how certificates are made is a setting to fix; the CA or DNS failing is not.
+  if (error instanceof CertError) return error.code === 'bad-input' ? EXIT.badInput : EXIT.unhealthy;
   if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number') return error.exitCode;
   return EXIT.internal;
 }

@@ -418,6 +418,33 @@ export function deadForS(w: Pick<WatchSettings, 'intervalS' | 'deadRounds' | 'de
   return w.deadForS ?? w.intervalS * ((w.rounds?.dead ?? w.deadRounds) - 1);
 }
 
+/**
+ * A DNS zone the business's domains live in, and how lifeboat changes its records (ACME
+ * DNS-01 challenges, A records when a domain moves): one of the providers of src/dns/.
+ */
+const dnsZoneSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('rfc2136'), zone: hostname, server: z.string().min(1), port: port.default(53), keyName: z.string().min(1), algorithm: z.enum(['hmac-sha256', 'hmac-sha512']).default('hmac-sha256'), secret: secretRef }),
+  z.strictObject({ type: z.literal('cloudflare'), zone: hostname, token: secretRef }),
+  z.strictObject({ type: z.literal('dnspod'), zone: hostname, secretId: z.string().min(1), secretKey: secretRef }),
+  z.strictObject({ type: z.literal('alidns'), zone: hostname, accessKeyId: z.string().min(1), accessKeySecret: secretRef }),
+]);
+export type DnsZone = z.infer<typeof dnsZoneSchema>;
+
+export const ACME_DIRECTORIES = {
+  'letsencrypt-staging': 'https://acme-staging-v02.api.letsencrypt.org/directory',
+  letsencrypt: 'https://acme-v02.api.letsencrypt.org/directory',
+} as const;
+
+const acmeSchema = z.strictObject({
+  /** `letsencrypt-staging` (the default: a first run there), `letsencrypt`, or any ACME directory's https URL. */
+  directory: z.string().default('letsencrypt-staging').refine((d) => d in ACME_DIRECTORIES || /^https:\/\/[^\s]+$/.test(d), 'letsencrypt-staging, letsencrypt, or an https:// URL of an ACME directory'),
+  email: z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address').optional(),
+  /** The operator's private folder for the ACME account and the certificates. */
+  dir: z.string().min(1).default('~/.lifeboat/acme'),
+  /** A PEM file of a CA the ACME server's own HTTPS is checked against (a private ACME server; Pebble in tests). */
+  serverCa: z.string().min(1).optional(),
+});
+
 export const fleetSchema = z.strictObject({
   version: z.literal(1),
   name,
@@ -447,6 +474,12 @@ export const fleetSchema = z.strictObject({
   watch: watchSchema.optional(),
   /** Crontab lines per role: a machine gets the entries of every role it holds. */
   crontabs: z.partialRecord(z.enum(ROLES), z.array(cronEntrySchema)).default({}),
+  /** The zones the domains live in, and their providers. */
+  dns: z.strictObject({ zones: z.array(dnsZoneSchema).min(1) }).optional(),
+  /** Certificates for every domain and spare domain, from an ACME CA by DNS-01. */
+  acme: acmeSchema.optional(),
+  /** Domains registered in advance and not in the domain list yet: certificates ready, put online when one is blocked. */
+  spareDomains: z.array(hostname).default([]),
 });
 export type Fleet = z.infer<typeof fleetSchema>;
 export type FleetInput = z.input<typeof fleetSchema>;

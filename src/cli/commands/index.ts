@@ -1,6 +1,7 @@
 /** The one place where commands are registered. Keep one import and one line per command. */
 import type { Command } from 'commander';
 import { registerBackup } from './backup.ts';
+import { registerCerts } from './certs.ts';
 import { registerDrill } from './drill.ts';
 import { registerFleet } from './fleet.ts';
 import { registerHosts } from './hosts.ts';
@@ -16,6 +17,7 @@ import { registerUsers } from './users.ts';
 
 export function registerCommands(program: Command): void {
   registerBackup(program);
+  registerCerts(program);
   registerDrill(program);
   registerFleet(program);
   registerHosts(program);
