@@ -25,7 +25,7 @@ export interface AcmeSettings {
   /** Where each name's `_acme-challenge` TXT record is published. */
   dns: (name: string) => DnsProvider;
   email?: string;
-  /** A CA the ACME server's HTTPS is checked against besides the system's (Pebble's own). */
+  /** The CA the ACME server's HTTPS is checked against instead of the system's (a private ACME server; Pebble's own in tests). */
   serverCa?: string;
   /**
    * acme-client's own retries of a request that failed on the network (default 5, waiting
@@ -135,7 +135,8 @@ export async function ensureCertificate(settings: AcmeSettings, names: readonly 
     if (wait) throw new CertError('backoff', `${n} failed validation 5 times within the hour: the CA is not asked again before ${wait.toISOString()}`);
   }
   settings.log?.(`${wanted.join(', ')}: ${reason}; asking ${settings.directoryUrl}`);
-  if (settings.serverCa) acme.axios.defaults.httpsAgent = new Agent({ ca: settings.serverCa });
+  // acme-client has one HTTP client per process: each order sets (or clears) its own trust.
+  acme.axios.defaults.httpsAgent = settings.serverCa ? new Agent({ ca: settings.serverCa }) : undefined;
   // acmeSettings is acme-client's own addition to its axios instance, missing from axios's types.
   if (settings.retry) Object.assign((acme.axios.defaults as unknown as { acmeSettings: Record<string, number> }).acmeSettings, { retryMaxAttempts: settings.retry.attempts, retryDefaultDelay: settings.retry.delayS });
   const accountUrlPath = join(folder, 'account.url');
