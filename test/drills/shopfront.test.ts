@@ -74,6 +74,8 @@ test('shopfront rejoin: the old primary comes back after a failover that gave up
   assert.ok(rejoin.markersWritten > 0, 'the drill wrote rows on the old primary alone');
   assert.equal(rejoin.markersInExtract, rejoin.markersWritten, `every row only the old primary held is in the extract on the operator's machine: ${JSON.stringify(rejoin)}`);
   assert.match(rejoin.extractFile ?? '', /core-\d{8}T\d{6}Z\.sql$/);
+  assert.equal(rejoin.extractMode, '600', "the extract is the operator's alone to read");
+  assert.ok(rejoin.rolesAfter?.includes('db-replica'), `the operator's fleet file names core a replica again: ${JSON.stringify(rejoin.rolesAfter)}`);
   assert.ok(rejoin.fencedAfterS !== null, 'fenced after it came back');
   assert.equal(report.standby, 'core', `the rejoined machine is a semi-sync replica of the new primary with every row: ${JSON.stringify(report.standbyChecked)}`);
 });

@@ -8,10 +8,9 @@
  *   client host, each with its own journal): exactly one proceeds, the other is refused by
  *   the first one's marker on the machines, naming it.
  *
- * - The old primary comes back (issue "the runbook to its last step", rejoin): `recover rejoin`
- *   fences it, extracts exactly what only it holds (the rows written after the replica
- *   stopped) to the operator's machine, reseeds it from the new primary and makes it the
- *   standby: a semi-sync replica with every row, the fleet file naming it so.
+ * The old primary coming back (`recover rejoin`) is the rejoin drill's, in
+ * test/drills/shopfront.test.ts: its rows extracted (0600), the fleet file naming it a
+ * replica again, its old upload sync retired, a semi-sync replica with every row.
  *
  * One lab for the file; the primary dies once, for all.
  */
@@ -19,11 +18,9 @@ import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parse as parseYaml } from 'yaml';
 import { Lab } from '../../src/lab/lab.ts';
 import { canRunLab, EXAMPLE_FLEET, forceDown, randomLabId } from '../lab/helpers.ts';
 import { snapshot } from '../support/lab-snapshot.ts';
-import { findStandby } from '../../src/lab/drill/standby.ts';
 
 const skip = canRunLab();
 const CLI = 'cd /lifeboat && node bin/lifeboat.mjs';
@@ -40,7 +37,6 @@ describe('replication at risk is visible and recoverable; one recovery at a time
   let lab: Lab;
   let lastReceived = '';
   /** The host whose run recovered: its journal and fleet file know the new roles. */
-  let winnerHost = '';
 
   const on = (host: string, command: string, timeoutMs = 300_000) => lab.exec(host, command, { timeoutMs });
   const cli = (host: string, args: string) => on(host, `${CLI} ${args} --fleet ${lab.operatorFleetFile} ${STATE}`, 240_000);
@@ -108,7 +104,6 @@ describe('replication at risk is visible and recoverable; one recovery at a time
     assert.equal(winner.input.database?.seen?.receiving, 'stopped');
     assert.equal(winner.input.database?.seen?.gtidReceived, lastReceived);
 
-    winnerHost = winners[0]!.host;
     const loser = losers[0]!;
     const said = loser.r.stdout + loser.r.stderr;
     assert.match(said, new RegExp(`another recovery holds \\S+: run ${winner.id}`), output(loser.r));
@@ -122,49 +117,5 @@ describe('replication at risk is visible and recoverable; one recovery at a time
     assert.equal(ro.stdout.trim(), '0');
     const marker = await on('backup', 'ls -d /var/lib/lifeboat/recovery-lock 2>/dev/null || echo none');
     assert.equal(marker.stdout.trim(), 'none');
-  });
-
-  test('the old primary comes back: rejoin fences it, extracts what only it holds, and it stands by again', async () => {
-    assert.ok(winnerHost, 'the failover above recovered');
-    // The new primary writes on; then the old one boots, its services starting as they were.
-    const after = await on('backup', `mariadb -e "INSERT INTO speed.users (username, password_hash) VALUES ('after-failover', 'x')"`);
-    assert.equal(after.code, 0, output(after));
-    await lab.heal({ kind: 'machine-down', host: 'primary' });
-    // Run from the operator's host, which holds the fleet's CA and the machines' certificate
-    // records (the client, a second operator, has neither: its links would leave TLS out and
-    // the primary's TLS-only replication account would refuse them); the fleet file is the
-    // winner's, as a team shares it.
-    if (winnerHost !== 'ops') await copyFile(join(lab.paths.host(winnerHost), lab.operatorFleetFile), join(lab.paths.host('ops'), lab.operatorFleetFile));
-    const r = await cli('ops', 'recover rejoin --failed primary --yes --json --extract-to /tmp/rejoin');
-    assert.equal(r.code, 0, output(r));
-    const run = JSON.parse(r.stdout) as { outcome: string; input: { extractFile: string } };
-    assert.equal(run.outcome, 'recovered');
-    assert.match(run.input.extractFile, /^\/tmp\/rejoin\/primary-\d{8}T\d{6}Z\.sql$/);
-
-    // The extract on the operator's machine: the rows written after the replica stopped, not the later ones.
-    const extract = await on('ops', `cat ${run.input.extractFile}; stat -c '%a' ${run.input.extractFile}`);
-    assert.equal(extract.code, 0, output(extract));
-    assert.match(extract.stdout, /at-risk-1/);
-    assert.match(extract.stdout, /at-risk-2/);
-    assert.doesNotMatch(extract.stdout, /after-failover/);
-    assert.match(extract.stdout.trim(), /\n600$/, 'private');
-    const record = JSON.parse((await on('ops', `cat ${run.input.extractFile.replace(/\.sql$/, '.json')}`)).stdout) as { kind: string; transactions: number };
-    assert.equal(record.kind, 'extra');
-    assert.ok(record.transactions >= 1);
-
-    // It replicates from the new primary, semi-sync, with every row; nothing of it serves alone.
-    const standby = await findStandby(lab, 'backup', 'speed');
-    assert.equal(standby.machine, 'primary', JSON.stringify(standby.checked));
-    const rows = await on('primary', `mariadb -N -B -e "SELECT GROUP_CONCAT(username ORDER BY username) FROM speed.users WHERE username IN ('at-risk-1', 'after-failover')"`);
-    assert.equal(rows.stdout.trim(), 'after-failover', 'reseeded: the new primary\'s rows, its own extracted rows gone from it');
-    const jobs = await on('primary', "supervisorctl status | awk '{print $1, $2}'");
-    assert.doesNotMatch(jobs.stdout, /^go-job RUNNING/m, jobs.stdout);
-    assert.doesNotMatch(jobs.stdout, /^lifeboat-sync-\S+ RUNNING/m, `its old upload sync is retired: ${jobs.stdout}`);
-    assert.match(jobs.stdout, /^go-api RUNNING/m, jobs.stdout);
-    const fleet = await on('ops', `cat ${lab.operatorFleetFile}`);
-    const machines = (parseYaml(fleet.stdout) as { machines: Array<{ name: string; roles: string[]; down?: unknown }> }).machines;
-    const back = machines.find((m) => m.name === 'primary');
-    assert.deepEqual(back?.roles, ['app', 'db-replica', 'redis-replica'], fleet.stdout);
-    assert.equal(back?.down, undefined, 'in service again');
   });
 });

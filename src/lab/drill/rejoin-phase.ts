@@ -9,6 +9,7 @@
  */
 import type { Lab } from '../lab.ts';
 import type { DrillCast } from './drills.ts';
+import { parse as parseYaml } from 'yaml';
 
 const SQL_IDENT = /^[A-Za-z0-9_$]+$/;
 export const MARKER_TABLE = 'lifeboat_drill_rejoin';
@@ -33,6 +34,10 @@ export interface RejoinReport {
   extractedTransactions: number | null;
   markersWritten: number;
   markersInExtract: number;
+  /** The extract's file mode on the operator's machine (600). */
+  extractMode: string | null;
+  /** Its roles in the operator's fleet file after the rejoin. */
+  rolesAfter: string[] | null;
 }
 
 type Exec = (host: string, command: string) => Promise<{ code: number | null; stdout: string; stderr: string }>;
@@ -84,12 +89,24 @@ export async function rejoinPhase(lab: Lab, primary: string, window: RejoinWindo
     }
   }
   if (inExtract !== window.markers.length) problems.push(`${window.markers.length - inExtract} of the ${window.markers.length} rows only ${primary} held are not in the extract${file ? ` ${file}` : ''}`);
+  // The extract holds rows of the business: the operator's alone to read.
+  const extractMode = file ? (await ops('ops', `stat -c %a ${JSON.stringify(file)}`)).stdout.trim() || null : null;
+  if (file && extractMode !== '600') problems.push(`the extract ${file} has mode ${extractMode ?? 'unknown'}, not 600`);
+  // The fleet file the operator keeps names it again, a standby and no longer down.
+  const fleetText = (await ops('ops', `cat ${JSON.stringify(lab.operatorFleetFile)}`)).stdout;
+  const entry = (parseYaml(fleetText) as { machines?: Array<{ name: string; roles?: string[]; down?: unknown }> } | undefined)?.machines?.find((m) => m.name === primary);
+  const rolesAfter = entry?.roles ?? null;
+  if (!rolesAfter?.includes('db-replica') || entry?.down !== undefined) problems.push(`the fleet file names ${primary} ${JSON.stringify(entry ?? null)} after the rejoin, not a db-replica in service`);
+  // What it ran as the old primary stays stopped: its singletons and its upload-sync loops (retired).
+  const programs = (await lab.exec(primary, "supervisorctl status 2>/dev/null | awk '$2 == \"RUNNING\" {print $1}'")).stdout.split('\n').filter(Boolean);
+  const stale = programs.filter((p) => p.startsWith('lifeboat-sync-'));
+  if (stale.length) problems.push(`${primary} still runs its old upload sync: ${stale.join(', ')}`);
   const seconds = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null;
   return {
     report: {
       runId: run.id ?? null, outcome: run.outcome ?? 'none', seconds,
       fencedAfterS: Number.isFinite(fencedAt) ? Math.round(fencedAt - poweredOnAt) / 1000 : null,
-      extractFile: file, extractedTransactions: transactions, markersWritten: window.markers.length, markersInExtract: inExtract,
+      extractFile: file, extractMode, extractedTransactions: transactions, markersWritten: window.markers.length, markersInExtract: inExtract, rolesAfter,
     },
     problems,
   };
